@@ -1,0 +1,85 @@
+"""Domain vocabulary shared by every layer: typed ids, job states, ledger kinds.
+
+Pure definitions with no I/O so that catalog/, store/, kie/ and core/ can all use them
+without importing each other.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from enum import StrEnum
+from typing import NewType
+
+JobId = NewType("JobId", str)
+ModelId = NewType("ModelId", str)
+TgUserId = NewType("TgUserId", int)
+KieTaskId = NewType("KieTaskId", str)
+
+
+class JobState(StrEnum):
+    QUOTED = "quoted"
+    HELD = "held"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    RELEASED = "released"
+
+
+# Allowed transitions of DESIGN.md's pipeline. `submitting` sits between the hold and
+# KIE's createTask so that a crash between the call and recording the task id is visible.
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.QUOTED: frozenset({JobState.HELD, JobState.FAILED}),
+    JobState.HELD: frozenset({JobState.SUBMITTING, JobState.FAILED}),
+    JobState.SUBMITTING: frozenset({JobState.SUBMITTED, JobState.FAILED}),
+    JobState.SUBMITTED: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED}),
+    JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED}),
+    JobState.SUCCEEDED: frozenset({JobState.DELIVERED}),
+    JobState.DELIVERED: frozenset(),
+    JobState.FAILED: frozenset({JobState.RELEASED}),
+    JobState.RELEASED: frozenset(),
+}
+
+TERMINAL_STATES = frozenset({JobState.DELIVERED, JobState.RELEASED})
+
+
+def sources_of(target: JobState) -> frozenset[JobState]:
+    """The states from which `target` may be reached."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+
+
+class EventSource(StrEnum):
+    USER = "user"
+    CALLBACK = "callback"
+    POLL = "poll"
+    RECONCILER = "reconciler"
+    CLI = "cli"
+    SYSTEM = "system"
+
+
+class LedgerKind(StrEnum):
+    TOPUP = "topup"
+    GRANT = "grant"
+    BONUS = "bonus"
+    HOLD = "hold"
+    CHARGE = "charge"
+    RELEASE = "release"
+    REFUND = "refund"
+
+
+CREDIT_KINDS = frozenset({LedgerKind.TOPUP, LedgerKind.GRANT, LedgerKind.BONUS})
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_job_id() -> JobId:
+    """A ULID: 26 Crockford base32 characters that sort by creation time."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return JobId("".join(reversed(chars)))

@@ -1,0 +1,189 @@
+"""The one exception tree of trt.
+
+Every error that can reach a user or an operator is a ``TrtError``. Each class
+knows its CLI exit code and the locale key the bot shows; the edges (one
+handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
+
+    TrtError
+    ├── UsageError                  a bad value on the command line
+    ├── ConfigError(problems)       missing or malformed settings
+    ├── StoreError
+    │   ├── DatabaseUnavailable(host)
+    │   ├── SchemaNotMigrated(current, expected)
+    │   ├── NotFound(what, key)     also a LookupError
+    │   │   ├── JobNotFound
+    │   │   └── UserNotFound
+    │   ├── InsufficientBalance(user_id, needed, available)
+    │   ├── LedgerConflict          e.g. charging a job that was released
+    │   └── InvalidTransition(job_id, current, target)
+    ├── RegistryError
+    │   ├── ModelNotFound(model_id, suggestions)
+    │   ├── RegistryInvalid(problems)
+    │   └── InvalidParameters(errors)
+    └── KieError                    (subclasses in trt.kie.errors)
+
+Messages never contain secrets: callers pass hosts, ids and variable names,
+never URLs with passwords or tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+
+class TrtError(Exception):
+    """Base of every error trt raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+    user_key: ClassVar[str] = "error.generic"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(TrtError, ValueError):
+    """A command-line value that cannot be used; the message names the option."""
+
+    exit_code = 2
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option
+
+
+class ConfigError(TrtError):
+    """Settings are missing or malformed; every problem is listed by variable name."""
+
+    exit_code = 78  # EX_CONFIG from sysexits.h
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid configuration:\n{lines}")
+
+
+class StoreError(TrtError):
+    """Something went wrong in persistence."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached; names the host, never the password."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"database at {host} is unreachable: {reason}")
+        self.host = host
+
+
+class SchemaNotMigrated(StoreError):
+    """The database schema is not at the revision this code needs."""
+
+    exit_code = 75  # EX_TEMPFAIL: fixable by running a command
+
+    def __init__(self, current: str | None, expected: str) -> None:
+        where = f"at revision {current}" if current else "not initialised"
+        super().__init__(
+            f"database schema is {where}, this version needs {expected}; run `trt db upgrade`"
+        )
+        self.current = current
+        self.expected = expected
+
+
+class NotFound(StoreError, LookupError):
+    """A looked-up record does not exist."""
+
+    exit_code = 3
+    user_key = "error.not_found"
+
+    def __init__(self, what: str, key: object) -> None:
+        super().__init__(f"{what} not found: {key}")
+        self.what = what
+        self.key = key
+
+
+class JobNotFound(NotFound):
+    def __init__(self, job_id: object) -> None:
+        super().__init__("job", job_id)
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: object) -> None:
+        super().__init__("user", user_id)
+
+
+class InsufficientBalance(StoreError):
+    """The user's balance does not cover the amount."""
+
+    exit_code = 4
+    user_key = "error.insufficient_balance"
+
+    def __init__(self, user_id: int, needed: int, available: int) -> None:
+        super().__init__(f"user {user_id} has {available} ⭐ available, {needed} ⭐ needed")
+        self.user_id = user_id
+        self.needed = needed
+        self.available = available
+
+
+class LedgerConflict(StoreError):
+    """A money movement contradicts an earlier one (e.g. charging a released job)."""
+
+    exit_code = 4
+
+
+class InvalidTransition(StoreError):
+    """A job is not in a state from which the requested transition is allowed."""
+
+    exit_code = 4
+
+    def __init__(self, job_id: str, current: str, target: str) -> None:
+        super().__init__(f"job {job_id} is {current}; it cannot become {target}")
+        self.job_id = job_id
+        self.current = current
+        self.target = target
+
+
+class RegistryError(TrtError):
+    """Problems with the model registry or with parameters checked against it."""
+
+
+class ModelNotFound(RegistryError, LookupError):
+    exit_code = 3
+    user_key = "error.model_not_found"
+
+    def __init__(self, model_id: str, suggestions: Sequence[str] = ()) -> None:
+        hint = f" (did you mean: {', '.join(suggestions)}?)" if suggestions else ""
+        super().__init__(f"unknown model: {model_id}{hint}")
+        self.model_id = model_id
+        self.suggestions = list(suggestions)
+
+
+class RegistryInvalid(RegistryError):
+    """The registry sources or the built file have problems, each as `file: field: message`."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("registry is invalid:\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+class InvalidParameters(RegistryError, ValueError):
+    """User parameters do not fit the model; each error names the field and what is allowed."""
+
+    exit_code = 2
+    user_key = "error.invalid_parameters"
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("invalid parameters:\n" + "\n".join(f"  {e}" for e in self.errors))
+
+
+class KieError(TrtError):
+    """Base for KIE.ai API errors; the concrete tree lives in trt.kie.errors."""
+
+    exit_code = 10
+    user_key = "error.kie"

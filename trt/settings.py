@@ -1,0 +1,194 @@
+"""Configuration from the environment (and `.env`), loaded by `load_settings()` only.
+
+Variable names keep compatibility with deployments of the bot trt replaces, so there is
+no prefix. Nothing here reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from trt.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/trt.db"
+
+
+class BotMode(StrEnum):
+    WEBHOOK = "webhook"
+    POLLING = "polling"
+
+
+class KieMode(StrEnum):
+    REAL = "real"
+    EMULATOR = "emulator"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Purpose(StrEnum):
+    """What a command is about to do; each needs a different set of variables."""
+
+    DATABASE = "database"
+    KIE = "kie"
+    SERVE = "serve"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    kie_api_key: SecretStr | None = None
+    admin_id: int | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    bot_mode: BotMode = BotMode.POLLING
+    webhook_base_url: str | None = None
+    webhook_secret_path: SecretStr | None = None
+    webhook_secret_token: SecretStr | None = None
+    kie_callback_path: str = "callbacks/kie"
+    kie_callback_token: SecretStr | None = None
+    kie_webhook_hmac_key: SecretStr | None = None
+    kie_base_url: str = "https://api.kie.ai"
+    kie_upload_base_url: str = "https://kieai.redpandaai.co"
+    kie_mode: KieMode = KieMode.REAL
+    dry_run: bool = False
+    telegram_api_base_url: str = "https://api.telegram.org"
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_format: LogFormat = LogFormat.TEXT
+    usd_per_credit: float = Field(default=0.005, gt=0)
+    usd_per_star: float = Field(default=0.013, gt=0)
+    price_markup: float = Field(default=1.5, gt=0)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("webhook_base_url", "kie_base_url", "telegram_api_base_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+            raise ValueError("must be an http(s) URL such as https://bot.example.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _dry_run_means_emulator(self) -> Settings:
+        if self.dry_run:
+            self.kie_mode = KieMode.EMULATOR
+        return self
+
+    @property
+    def all_admin_ids(self) -> frozenset[int]:
+        ids = set(self.admin_ids)
+        if self.admin_id is not None:
+            ids.add(self.admin_id)
+        return frozenset(ids)
+
+    @property
+    def storage_kind(self) -> str:
+        return "postgres" if self.database_url.startswith("postgresql") else "sqlite"
+
+    def problems_for(self, purpose: Purpose) -> list[str]:
+        """Every variable missing for `purpose`, by name; empty when ready."""
+        required: list[tuple[str, object]] = []
+        if purpose in (Purpose.KIE, Purpose.SERVE) and self.kie_mode is KieMode.REAL:
+            required.append(("KIE_API_KEY", self.kie_api_key))
+        if purpose is Purpose.SERVE:
+            required += [
+                ("TELEGRAM_BOT_TOKEN", self.telegram_bot_token),
+                ("ADMIN_ID", self.all_admin_ids or None),
+            ]
+            if self.bot_mode is BotMode.WEBHOOK:
+                required += [
+                    ("WEBHOOK_BASE_URL", self.webhook_base_url),
+                    ("WEBHOOK_SECRET_PATH", self.webhook_secret_path),
+                    ("WEBHOOK_SECRET_TOKEN", self.webhook_secret_token),
+                ]
+        return [f"{name} is required for {purpose}" for name, v in required if not _present(v)]
+
+    def require(self, purpose: Purpose) -> None:
+        """Raises: ConfigError listing every missing variable."""
+        problems = self.problems_for(purpose)
+        if problems:
+            raise ConfigError(problems)
+
+    def secret_values(self) -> list[str]:
+        """The configured secrets, for log scanning and redaction."""
+        secrets = [
+            self.telegram_bot_token,
+            self.kie_api_key,
+            self.webhook_secret_path,
+            self.webhook_secret_token,
+            self.kie_callback_token,
+            self.kie_webhook_hmac_key,
+        ]
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        password = urlsplit(self.database_url).password
+        if password:
+            values.append(password)
+        return [v for v in values if v]
+
+
+def _present(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and pick the async drivers trt uses."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:"):
+        url = "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    if url.startswith("postgresql+asyncpg://"):
+        # asyncpg spells libpq's sslmode as ssl.
+        parts = urlsplit(url)
+        query = [("ssl" if k == "sslmode" else k, v) for k, v in parse_qsl(parts.query)]
+        url = urlunsplit(parts._replace(query=urlencode(query)))
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:")):
+        raise ValueError("must be a postgres:// or sqlite:/// URL")
+    return url
+
+
+def describe_database(url: str) -> str:
+    """Where the database is, for messages: host:port/name or the SQLite path, never a password."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        return parts.path.lstrip("/") or ":memory:"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.hostname}{port}{parts.path}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment and `.env`. Raises: ConfigError naming every bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(
+            [f"{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors(include_input=False)]
+        ) from None
