@@ -1,0 +1,51 @@
+"""The `trt` command: one Typer app per command group, errors mapped to exit codes here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from trt import __version__
+from trt.cli import console
+from trt.errors import TrtError
+
+
+class _TrtGroup(TyperGroup):
+    """The one place where a TrtError becomes a message and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrtError as exc:
+            console.error(exc.message)
+            raise typer.Exit(code=exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_TrtGroup,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the bot token and the KIE key
+    help="trt: sell KIE.ai generations in Telegram — bot, server and operator tools.",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.line(f"trt {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Show the version and exit.", callback=_print_version),
+    ] = False,
+) -> None:
+    """trt: sell KIE.ai generations in Telegram — bot, server and operator tools."""
+
+
+def main() -> None:
+    app()
