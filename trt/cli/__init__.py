@@ -15,7 +15,7 @@ from trt.errors import TrtError
 class _TrtGroup(TyperGroup):
     """The one place where a TrtError becomes a message and an exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except TrtError as exc:
