@@ -1,0 +1,99 @@
+"""Engine set-up for SQLite (aiosqlite) and Postgres (asyncpg), and the unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from trt.errors import DatabaseUnavailable
+from trt.settings import describe_database
+
+# SQLite waits this long for another process's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class Database:
+    """An engine plus the one way to run a transaction against it."""
+
+    def __init__(self, engine: AsyncEngine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.dialect = engine.dialect.name
+        # SQLite has a single writer; serialising transactions in-process avoids
+        # interleaving on the shared connection of an in-memory database and busy
+        # retries on a file. Postgres relies on row locks instead.
+        self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @property
+    def location(self) -> str:
+        return describe_database(self.url)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One atomic unit of work. Raises: DatabaseUnavailable."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._lock is not None:
+                await stack.enter_async_context(self._lock)
+            try:
+                conn = await stack.enter_async_context(self.engine.begin())
+            except (OSError, OperationalError, DBAPIError) as exc:
+                raise DatabaseUnavailable(self.location, _reason(exc)) from None
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(url: str, *, pool_size: int = 10) -> Database:
+    """Build the engine for `url` (already normalised by Settings)."""
+    if url.startswith("sqlite"):
+        return Database(_sqlite_engine(url), url)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    return Database(engine, url)
+
+
+def _sqlite_engine(url: str) -> AsyncEngine:
+    database = make_url(url).database
+    in_memory = database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    else:
+        assert database is not None
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN IMMEDIATE below applies.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two processes never deadlock
+        # upgrading read locks; the busy timeout makes the other one wait.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line cause without the URL (asyncpg and sqlite never include passwords)."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return text or type(original).__name__

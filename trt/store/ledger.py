@@ -1,0 +1,277 @@
+"""Money movements: each one guarded UPDATE plus one ledger row under a unique key.
+
+A repeated key is a no-op that returns the first movement. The guard keeps balance and
+held non-negative in SQL, so concurrent callers never overdraw (no read-modify-write).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trt.domain import CREDIT_KINDS, JobId, LedgerKind, TgUserId
+from trt.errors import InsufficientBalance, LedgerConflict, UsageError, UserNotFound
+from trt.store.base import LedgerEntryRecord, LedgerResult
+from trt.store.dialect import insert_or_ignore
+from trt.store.engine import Database
+from trt.store.tables import ledger_entries as ledger
+from trt.store.tables import users
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    user_id: TgUserId
+    kind: LedgerKind
+    amount: int
+    balance_delta: int
+    held_delta: int
+    key: str
+    job_id: JobId | None = None
+    reason: str | None = None
+
+
+class _Rejected(Exception):
+    """Rolls back a movement whose guard failed; carries the error to raise afterwards."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+async def apply(db: Database, movement: Movement) -> LedgerResult:
+    """Run one movement atomically. Raises: InsufficientBalance, UserNotFound."""
+    try:
+        async with db.transaction() as conn:
+            result = await _apply_in(conn, movement)
+    except _Rejected as rejected:
+        raise rejected.error from None
+    if result is None:
+        return await _existing(db, movement.key)
+    return result
+
+
+# What a job's settlement moves, which earlier entry it needs, and which one excludes it.
+_SETTLEMENTS: dict[LedgerKind, tuple[LedgerKind, LedgerKind | None]] = {
+    LedgerKind.CHARGE: (LedgerKind.HOLD, LedgerKind.RELEASE),
+    LedgerKind.RELEASE: (LedgerKind.HOLD, LedgerKind.CHARGE),
+    LedgerKind.REFUND: (LedgerKind.CHARGE, None),
+}
+
+
+async def settle(
+    db: Database, job_id: JobId, kind: LedgerKind, *, reason: str | None = None
+) -> LedgerResult:
+    """Charge, release or refund a job by the amount of its hold (or charge).
+
+    Raises: LedgerConflict when the job has no such hold/charge or was settled the other way.
+    """
+    needs, excluded_by = _SETTLEMENTS[kind]
+    try:
+        async with db.transaction() as conn:
+            source = await _entry_by_key(conn, f"{needs}:{job_id}")
+            if source is None:
+                raise _Rejected(LedgerConflict(f"job {job_id} has no {needs} to {kind}"))
+            movement = _settlement(kind, source, reason)
+            result = await _apply_in(conn, movement)
+            # Checked after _apply_in's UPDATE has locked the user's row, so a racing
+            # opposite settlement of the same job has committed and is visible here.
+            if result is not None and excluded_by is not None:
+                await _refuse_if_exists(conn, f"{excluded_by}:{job_id}")
+    except _Rejected as rejected:
+        raise rejected.error from None
+    if result is None:
+        return await _existing(db, f"{kind}:{job_id}")
+    return result
+
+
+async def _refuse_if_exists(conn: AsyncConnection, key: str) -> None:
+    if await _entry_by_key(conn, key) is not None:
+        raise _Rejected(LedgerConflict(f"{key} exists: the job was settled the other way"))
+
+
+def _settlement(kind: LedgerKind, source: LedgerEntryRecord, reason: str | None) -> Movement:
+    amount = source.amount
+    balance_delta, held_delta = {
+        LedgerKind.CHARGE: (0, -amount),
+        LedgerKind.RELEASE: (amount, -amount),
+        LedgerKind.REFUND: (amount, 0),
+    }[kind]
+    job_id = source.job_id
+    return Movement(
+        source.user_id, kind, amount, balance_delta, held_delta, f"{kind}:{job_id}", job_id, reason
+    )
+
+
+async def _entry_by_key(conn: AsyncConnection, key: str) -> LedgerEntryRecord | None:
+    row = (await conn.execute(select(ledger).where(ledger.c.key == key))).one_or_none()
+    return None if row is None else to_record(row)
+
+
+async def _apply_in(conn: AsyncConnection, m: Movement) -> LedgerResult | None:
+    """None when the key exists already (the caller reads the first result)."""
+    now = datetime.now(UTC)
+    try:
+        entry_id = await _insert_entry(conn, m, now)
+    except IntegrityError:  # the key conflict is ignored, so this is the user foreign key
+        raise _Rejected(UserNotFound(m.user_id)) from None
+    if entry_id is None:
+        return None
+    balances = (
+        await conn.execute(
+            update(users)
+            .where(users.c.id == m.user_id)
+            .where(users.c.balance + m.balance_delta >= 0)
+            .where(users.c.held + m.held_delta >= 0)
+            .values(
+                balance=users.c.balance + m.balance_delta,
+                held=users.c.held + m.held_delta,
+                updated_at=now,
+            )
+            .returning(users.c.balance, users.c.held)
+        )
+    ).one_or_none()
+    if balances is None:
+        raise _Rejected(await _why_rejected(conn, m))
+    entry = LedgerEntryRecord(
+        id=entry_id, user_id=m.user_id, kind=m.kind, amount=m.amount,
+        balance_delta=m.balance_delta, held_delta=m.held_delta, job_id=m.job_id,
+        key=m.key, reason=m.reason, created_at=now,
+    )  # fmt: skip
+    return LedgerResult(entry=entry, applied=True, balance=balances[0], held=balances[1])
+
+
+async def _insert_entry(conn: AsyncConnection, m: Movement, now: datetime) -> int | None:
+    values: dict[str, Any] = {
+        "user_id": m.user_id,
+        "kind": m.kind.value,
+        "amount": m.amount,
+        "balance_delta": m.balance_delta,
+        "held_delta": m.held_delta,
+        "job_id": m.job_id,
+        "key": m.key,
+        "reason": m.reason,
+        "created_at": now,
+    }
+    statement = insert_or_ignore(conn, ledger, values, key="key").returning(ledger.c.id)
+    entry_id: int | None = (await conn.execute(statement)).scalar_one_or_none()
+    return entry_id
+
+
+async def _why_rejected(conn: AsyncConnection, m: Movement) -> Exception:
+    row = (
+        await conn.execute(select(users.c.balance, users.c.held).where(users.c.id == m.user_id))
+    ).one_or_none()
+    if row is None:
+        return UserNotFound(m.user_id)
+    if m.balance_delta < 0:
+        return InsufficientBalance(m.user_id, -m.balance_delta, row.balance)
+    return LedgerConflict(f"{m.key}: user {m.user_id} holds {row.held} ⭐, less than {m.amount}")
+
+
+async def _existing(db: Database, key: str) -> LedgerResult:
+    async with db.transaction() as conn:
+        entry = await _entry_by_key(conn, key)
+        assert entry is not None, "a conflicting key is never deleted"
+        balances = (
+            await conn.execute(
+                select(users.c.balance, users.c.held).where(users.c.id == entry.user_id)
+            )
+        ).one()
+    return LedgerResult(entry=entry, applied=False, balance=balances[0], held=balances[1])
+
+
+def to_record(row: Row[Any]) -> LedgerEntryRecord:
+    return LedgerEntryRecord(
+        id=row.id,
+        user_id=TgUserId(row.user_id),
+        kind=LedgerKind(row.kind),
+        amount=row.amount,
+        balance_delta=row.balance_delta,
+        held_delta=row.held_delta,
+        job_id=JobId(row.job_id) if row.job_id else None,
+        key=row.key,
+        reason=row.reason,
+        created_at=row.created_at,
+    )
+
+
+def credit_movement(
+    user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
+) -> Movement:
+    """Raises: UsageError for a non-positive amount or a kind that is not a credit."""
+    _require_positive(amount)
+    if kind not in CREDIT_KINDS:
+        raise UsageError("kind", f"{kind} is not one of {sorted(CREDIT_KINDS)}")
+    return Movement(user_id, kind, amount, amount, 0, key, reason=reason)
+
+
+def hold_movement(user_id: TgUserId, job_id: JobId, amount: int) -> Movement:
+    _require_positive(amount)
+    return Movement(user_id, LedgerKind.HOLD, amount, -amount, amount, f"hold:{job_id}", job_id)
+
+
+def _require_positive(amount: int) -> None:
+    if amount <= 0:
+        raise UsageError("amount", f"must be a positive whole number of Stars, got {amount}")
+
+
+class SqlLedger:
+    """The LedgerRepo port over SQL."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def credit(
+        self, user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
+    ) -> LedgerResult:
+        return await apply(
+            self._db, credit_movement(user_id, amount, kind=kind, key=key, reason=reason)
+        )
+
+    async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult:
+        return await apply(self._db, hold_movement(user_id, job_id, amount))
+
+    async def charge(self, job_id: JobId) -> LedgerResult:
+        return await settle(self._db, job_id, LedgerKind.CHARGE)
+
+    async def release(self, job_id: JobId) -> LedgerResult:
+        return await settle(self._db, job_id, LedgerKind.RELEASE)
+
+    async def refund(self, job_id: JobId, *, reason: str) -> LedgerResult:
+        return await settle(self._db, job_id, LedgerKind.REFUND, reason=reason)
+
+    async def entries(
+        self, *, user_id: TgUserId | None = None, job_id: JobId | None = None, limit: int = 20
+    ) -> list[LedgerEntryRecord]:
+        statement = select(ledger).order_by(ledger.c.id.desc()).limit(limit)
+        if user_id is not None:
+            statement = statement.where(ledger.c.user_id == user_id)
+        if job_id is not None:
+            statement = statement.where(ledger.c.job_id == job_id)
+        async with self._db.transaction() as conn:
+            return [to_record(row) for row in await conn.execute(statement)]
+
+    async def invariant_violations(self) -> list[str]:
+        """Users whose balance/held disagree with the sum of their ledger rows."""
+        sums = (
+            select(
+                ledger.c.user_id,
+                func.sum(ledger.c.balance_delta).label("balance"),
+                func.sum(ledger.c.held_delta).label("held"),
+            )
+            .group_by(ledger.c.user_id)
+            .subquery()
+        )
+        statement = select(users.c.id, users.c.balance, users.c.held, sums.c.balance, sums.c.held)
+        statement = statement.outerjoin(sums, sums.c.user_id == users.c.id)
+        async with self._db.transaction() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [
+            f"user {uid}: balance {bal}/held {held} but ledger says {lb or 0}/{lh or 0}"
+            for uid, bal, held, lb, lh in rows
+            if (bal, held) != (lb or 0, lh or 0) or bal < 0 or held < 0
+        ]

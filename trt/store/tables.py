@@ -1,0 +1,171 @@
+"""SQLModel tables. They stay inside trt.store; callers get the frozen records of base.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlmodel import Field, SQLModel
+
+from trt.store.types import BigIntPK, UTCDateTime
+
+# Named constraints let Alembic alter them later on both backends.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _utc(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_nonnegative"),
+        CheckConstraint("held >= 0", name="held_nonnegative"),
+    )
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, sa_column=Column(String(64)))
+    first_name: str | None = Field(default=None, sa_column=Column(String(128)))
+    language: str | None = Field(default=None, sa_column=Column(String(8)))
+    balance: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    held: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    is_banned: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    blocked_bot: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class LedgerEntry(SQLModel, table=True):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_entries_user_id_id", "user_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("users.id"), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    amount: int = Field(sa_column=Column(Integer, nullable=False))
+    balance_delta: int = Field(sa_column=Column(Integer, nullable=False))
+    held_delta: int = Field(sa_column=Column(Integer, nullable=False))
+    job_id: str | None = Field(default=None, sa_column=Column(String(26), index=True))
+    key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _utc()
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_user_id_id", "user_id", "id"),
+        Index("ix_jobs_state_id", "state", "id"),
+        Index("ix_jobs_model_id_id", "model_id", "id"),
+    )
+
+    id: str = Field(sa_column=Column(String(26), primary_key=True))
+    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("users.id"), nullable=False))
+    model_id: str = Field(sa_column=Column(String(128), nullable=False))
+    api_family: str = Field(sa_column=Column(String(32), nullable=False))
+    params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    price_stars: int = Field(sa_column=Column(Integer, nullable=False))
+    kie_credits: float | None = Field(default=None, sa_column=Column(Float))
+    kie_task_id: str | None = Field(default=None, sa_column=Column(String(128), unique=True))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    status_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    result_urls: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    result_file_id: str | None = Field(default=None, sa_column=Column(String(256)))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    deadline_at: datetime | None = _utc(nullable=True)
+    next_check_at: datetime | None = _utc(nullable=True, index=True)
+    delivery_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class JobEvent(SQLModel, table=True):
+    __tablename__ = "job_events"
+    __table_args__ = (Index("ix_job_events_job_id_id", "job_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    job_id: str = Field(sa_column=Column(String(26), ForeignKey("jobs.id"), nullable=False))
+    at: datetime = _utc()
+    from_state: str | None = Field(default=None, sa_column=Column(String(16)))
+    to_state: str = Field(sa_column=Column(String(16), nullable=False))
+    source: str = Field(sa_column=Column(String(16), nullable=False))
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    telegram_payment_charge_id: str = Field(
+        sa_column=Column(String(256), nullable=False, unique=True)
+    )
+    provider_payment_charge_id: str | None = Field(default=None, sa_column=Column(String(256)))
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id"), nullable=False, index=True)
+    )
+    amount: int = Field(sa_column=Column(Integer, nullable=False))
+    currency: str = Field(sa_column=Column(String(8), nullable=False))
+    payload: str = Field(sa_column=Column(String(128), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _utc()
+    refunded_at: datetime | None = _utc(nullable=True)
+
+
+class TelegramUpdate(SQLModel, table=True):
+    """The inbox: an update is recorded here before Telegram gets its 200."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _utc(index=True)
+    processed_at: datetime | None = _utc(nullable=True, index=True)
+
+
+class FsmState(SQLModel, table=True):
+    """aiogram FSM state and data, keyed by the storage key, so forms survive restarts."""
+
+    __tablename__ = "fsm_state"
+
+    key: str = Field(sa_column=Column(String(256), primary_key=True))
+    state: str | None = Field(default=None, sa_column=Column(String(256)))
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()
+
+
+metadata = SQLModel.metadata
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # set by SQLModel at runtime
+
+
+users = _table(User)
+ledger_entries = _table(LedgerEntry)
+jobs = _table(Job)
+job_events = _table(JobEvent)
+payments = _table(Payment)
+telegram_updates = _table(TelegramUpdate)
+fsm_states = _table(FsmState)

@@ -1,0 +1,65 @@
+"""Users: created on first contact; balances change only through the ledger."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trt.domain import TgUserId
+from trt.errors import UserNotFound
+from trt.store.base import UserRecord
+from trt.store.dialect import insert_or_ignore
+from trt.store.engine import Database
+from trt.store.tables import users
+
+
+class SqlUsers:
+    """The UserRepo port over SQL."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ensure(
+        self,
+        user_id: TgUserId,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        language: str | None = None,
+    ) -> tuple[UserRecord, bool]:
+        async with self._db.transaction() as conn:
+            existing = await _find(conn, user_id)
+            if existing is not None:
+                return existing, False
+            now = datetime.now(UTC)
+            values = {
+                "id": user_id, "username": username, "first_name": first_name,
+                "language": language, "balance": 0, "held": 0, "is_banned": False,
+                "blocked_bot": False, "created_at": now, "updated_at": now,
+            }  # fmt: skip
+            # A concurrent first contact may insert the same user; the loser just reads it.
+            inserted = await conn.execute(insert_or_ignore(conn, users, values, key="id"))
+            record = await _find(conn, user_id)
+            assert record is not None
+            return record, inserted.rowcount == 1
+
+    async def get(self, user_id: TgUserId) -> UserRecord:
+        async with self._db.transaction() as conn:
+            record = await _find(conn, user_id)
+        if record is None:
+            raise UserNotFound(user_id)
+        return record
+
+
+async def _find(conn: AsyncConnection, user_id: int) -> UserRecord | None:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).one_or_none()
+    return None if row is None else to_user(row)
+
+
+def to_user(row: Row[Any]) -> UserRecord:
+    values = row._asdict()
+    values["id"] = TgUserId(values["id"])
+    return UserRecord(**values)
