@@ -19,7 +19,8 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     ├── RegistryError
     │   ├── ModelNotFound(model_id, suggestions)
     │   ├── RegistryInvalid(problems)
-    │   └── InvalidParameters(errors)
+    │   ├── InvalidParameters(errors)
+    │   └── PriceUnknown(model_id, reason)
     └── KieError                    (subclasses in trt.kie.errors)
 
 Messages never contain secrets: callers pass hosts, ids and variable names,
@@ -180,6 +181,18 @@ class InvalidParameters(RegistryError, ValueError):
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors = list(errors)
         super().__init__("invalid parameters:\n" + "\n".join(f"  {e}" for e in self.errors))
+
+
+class PriceUnknown(RegistryError):
+    """The model has no known price (it is hidden); quoting it is refused, never guessed."""
+
+    exit_code = 2
+    user_key = "error.price_unknown"
+
+    def __init__(self, model_id: str, reason: str) -> None:
+        super().__init__(f"model {model_id} has no known price: {reason}")
+        self.model_id = model_id
+        self.reason = reason
 
 
 class KieError(TrtError):
