@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import settings
@@ -17,6 +19,8 @@ from trt.errors import InsufficientBalance, LedgerConflict
 from trt.store.engine import Database, create_database
 from trt.store.sql import SqlStore
 from trt.store.tables import metadata
+
+T = TypeVar("T")
 
 USERS = st.sampled_from([TgUserId(1), TgUserId(2)])
 JOBS = st.sampled_from([JobId(f"J{n}") for n in range(6)])
@@ -45,7 +49,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.db: Database = create_database(url)
         self.store = SqlStore(self.db)
 
-    def run(self, coroutine):  # type: ignore[no-untyped-def]
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coroutine)
 
     @initialize()
