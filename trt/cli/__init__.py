@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console
+from trt.cli import console, db, jobs, kie, users
 from trt.errors import TrtError
 
 
@@ -29,6 +29,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals hold the bot token and the KIE key
     help="trt: sell KIE.ai generations in Telegram — bot, server and operator tools.",
 )
+app.add_typer(db.app, name="db")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(kie.app, name="kie")
+app.add_typer(users.app, name="users")
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,58 @@
+"""A migrated SQLite file in the test's folder, seeded through the store, for CLI tests."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from tests.conftest import CliInvoke
+from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.settings import DEFAULT_DATABASE_URL
+from trt.store.base import JobChanges, NewJob
+from trt.store.sql import open_store
+
+ALICE = TgUserId(111)
+BOB = TgUserId(222)
+
+
+def scrub(text: str) -> str:
+    """Replace job ids and wall-clock times, which differ on every run."""
+    text = re.sub(r"\b[0-9A-HJKMNP-TV-Z]{26}\b", "<JOB>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?(\+00:00)?", "<TIME>", text)
+    return text
+
+
+async def _seed() -> dict[str, JobId]:
+    async with open_store(DEFAULT_DATABASE_URL) as store:
+        await store.users.ensure(ALICE, username="alice", language="ru")
+        await store.users.ensure(BOB, username="bob", language="en")
+        await store.ledger.credit(ALICE, 100, kind=LedgerKind.TOPUP, key="topup:ch1", reason="")
+        done = await store.jobs.create(
+            NewJob(ALICE, "google/nano-banana", "market", {"prompt": "a cat"}, 12),
+            source=EventSource.USER,
+        )
+        await store.ledger.hold(ALICE, done.id, 12)
+        for state in (JobState.HELD, JobState.SUBMITTING):
+            await store.jobs.transition(done.id, state, source=EventSource.USER)
+        await store.jobs.transition(
+            done.id, JobState.SUBMITTED, source=EventSource.USER,
+            changes=JobChanges(kie_task_id="task-abc"),
+        )  # fmt: skip
+        await store.jobs.transition(
+            done.id, JobState.SUCCEEDED, source=EventSource.CALLBACK,
+            changes=JobChanges(result_urls=["https://files.example/cat.png"]),
+        )  # fmt: skip
+        await store.ledger.charge(done.id)
+        waiting = await store.jobs.create(
+            NewJob(BOB, "veo3_fast", "veo", {"prompt": "a dog"}, 60), source=EventSource.USER
+        )
+        return {"done": done.id, "waiting": waiting.id}
+
+
+@pytest.fixture
+def seeded(trt: CliInvoke) -> dict[str, JobId]:
+    result = trt("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    return asyncio.run(_seed())

@@ -1,0 +1,50 @@
+"""What every command group shares: option parsers and running a call inside a Runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from trt.settings import load_settings
+
+if TYPE_CHECKING:
+    from trt.runtime import Runtime
+
+T = TypeVar("T")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output (stable fields).")]
+
+_AGO = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, *, now: datetime | None = None) -> datetime:
+    """`2h`, `30m`, `1d`, `1w` ago, or an ISO date/time (UTC unless it says otherwise)."""
+    now = now or datetime.now(UTC)
+    match = _AGO.match(text.strip().lower())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is neither a duration like 2h, 30m, 1d nor an ISO date like 2026-01-31"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def with_runtime(call: Callable[[Runtime], Awaitable[T]], *, check_schema: bool = True) -> T:
+    """Load settings, open the runtime, run `call` in it, close everything."""
+
+    async def run() -> T:
+        from trt.runtime import open_runtime
+
+        async with open_runtime(load_settings(), check_schema=check_schema) as rt:
+            return await call(rt)
+
+    return asyncio.run(run())

@@ -1,0 +1,90 @@
+"""`trt jobs`: find jobs and read their story."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from trt.cli import console
+from trt.cli.common import JsonFlag, parse_since, with_runtime
+from trt.cli.render import plain, signed, stars, when
+from trt.core import support
+from trt.domain import JobId, JobState, TgUserId
+from trt.store.base import JobFilter
+
+app = typer.Typer(no_args_is_help=True, help="Generation jobs: list, inspect.")
+
+
+@app.command("list")
+def list_jobs(
+    user: Annotated[int | None, typer.Option(help="Only this Telegram user id.")] = None,
+    state: Annotated[JobState | None, typer.Option(help="Only jobs in this state.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model id.")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(parser=parse_since, help="Created since: 2h, 30m, 1d or an ISO date."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
+    before: Annotated[str | None, typer.Option(help="Page: jobs older than this id.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List jobs, newest first."""
+    query = JobFilter(
+        user_id=TgUserId(user) if user is not None else None,
+        states=(state,) if state else (), model_id=model, since=since, limit=limit,
+        before_id=JobId(before) if before else None,
+    )  # fmt: skip
+    jobs = with_runtime(lambda rt: support.list_jobs(rt, query))
+    next_before = jobs[-1].id if len(jobs) == limit else None
+    if as_json:
+        console.json_out({"jobs": [plain(j) for j in jobs], "next_before": next_before})
+        return
+    if not jobs:
+        console.info("no jobs match")
+        return
+    rows = [
+        (j.id, j.user_id, j.model_id, j.state, stars(j.price_stars), when(j.created_at),
+         j.kie_task_id)
+        for j in jobs
+    ]  # fmt: skip
+    console.table(["id", "user", "model", "state", "price", "created (UTC)", "KIE task"], rows)
+    if next_before:
+        console.info(f"more: trt jobs list --before {next_before} …")
+
+
+@app.command()
+def show(
+    job: Annotated[str, typer.Argument(help="A job id or a KIE task id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a job with its event timeline and ledger rows."""
+    details = with_runtime(lambda rt: support.job_details(rt, job))
+    if as_json:
+        console.json_out({
+            "job": plain(details.job),
+            "events": [plain(e) for e in details.events],
+            "ledger": [plain(e) for e in details.ledger],
+        })  # fmt: skip
+        return
+    j = details.job
+    console.fields([
+        ("id", j.id), ("user", j.user_id), ("model", j.model_id), ("family", j.api_family),
+        ("state", j.state), ("price", stars(j.price_stars)), ("KIE credits", j.kie_credits),
+        ("KIE task", j.kie_task_id), ("params", json.dumps(j.params, ensure_ascii=False)),
+        ("results", "\n".join(j.result_urls) or None), ("error", j.error),
+        ("created", when(j.created_at)), ("deadline", when(j.deadline_at)),
+    ])  # fmt: skip
+    console.table(
+        ["time (UTC)", "from", "to", "source", "detail"],
+        [(when(e.at), e.from_state, e.to_state, e.source, e.detail) for e in details.events],
+        title="events",
+    )
+    console.table(
+        ["time (UTC)", "kind", "amount", "balance", "held", "key"],
+        [(when(e.created_at), e.kind, stars(e.amount), signed(e.balance_delta),
+          signed(e.held_delta), e.key) for e in details.ledger],
+        title="ledger",
+    )  # fmt: skip

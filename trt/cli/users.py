@@ -1,0 +1,74 @@
+"""`trt users`: accounts, balances and goodwill grants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trt.cli import console
+from trt.cli.common import JsonFlag, with_runtime
+from trt.cli.render import plain, signed, stars, when
+from trt.core import support
+from trt.domain import TgUserId
+
+app = typer.Typer(no_args_is_help=True, help="Users: balances, history, grants.")
+
+UserArg = Annotated[int, typer.Argument(help="The user's Telegram id.", show_default=False)]
+
+
+@app.command()
+def show(user_id: UserArg, as_json: JsonFlag = False) -> None:
+    """Show a user's balance, held Stars, last ledger rows and recent jobs."""
+    d = with_runtime(lambda rt: support.user_details(rt, TgUserId(user_id)))
+    if as_json:
+        console.json_out({
+            "user": plain(d.user),
+            "ledger": [plain(e) for e in d.ledger],
+            "jobs": [plain(j) for j in d.jobs],
+        })  # fmt: skip
+        return
+    u = d.user
+    console.fields([
+        ("id", u.id), ("username", u.username), ("language", u.language),
+        ("balance", stars(u.balance)), ("held", stars(u.held)), ("banned", u.is_banned),
+        ("blocked the bot", u.blocked_bot), ("since", when(u.created_at)),
+    ])  # fmt: skip
+    console.table(
+        ["time (UTC)", "kind", "amount", "balance", "held", "key", "reason"],
+        [(when(e.created_at), e.kind, stars(e.amount), signed(e.balance_delta),
+          signed(e.held_delta), e.key, e.reason) for e in d.ledger],
+        title="last ledger rows",
+    )  # fmt: skip
+    console.table(
+        ["id", "model", "state", "price", "created (UTC)"],
+        [(j.id, j.model_id, j.state, stars(j.price_stars), when(j.created_at)) for j in d.jobs],
+        title="recent jobs",
+    )
+
+
+@app.command()
+def credit(
+    user_id: UserArg,
+    amount: Annotated[
+        int, typer.Argument(min=1, help="Stars to grant (> 0).", show_default=False)
+    ],
+    reason: Annotated[str, typer.Option(help="Why; kept in the ledger.", show_default=False)],
+    key: Annotated[
+        str | None, typer.Option(help="Operation id: repeating it grants nothing more.")
+    ] = None,
+) -> None:
+    """Grant Stars to a user (recorded in the ledger as a grant)."""
+    result = with_runtime(
+        lambda rt: support.grant(rt, TgUserId(user_id), amount, reason=reason, op_id=key)
+    )
+    if result.applied:
+        console.success(
+            f"granted {stars(amount)} to user {user_id}; balance now {stars(result.balance)}"
+        )
+    else:
+        first = result.entry
+        console.warn(
+            f"key {first.key} was used on {when(first.created_at)} "
+            f"({stars(first.amount)} to user {first.user_id}): nothing moved"
+        )
