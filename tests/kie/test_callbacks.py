@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from trt.kie.callbacks import (
 from trt.kie.errors import KieCallbackRejected
 from trt.kie.states import TaskState
 
-MARKET_OK = {
+MARKET_OK: dict[str, Any] = {
     "code": 200,
     "data": {
         "completeTime": 1755599644000,
