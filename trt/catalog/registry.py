@@ -1,0 +1,87 @@
+"""The runtime registry: the built `registry.json`, looked up by model id."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import trt
+from trt.catalog.build import BUILT_FILE, parse_built
+from trt.catalog.spec import Category, ModelSpec
+from trt.errors import ModelNotFound, RegistryInvalid
+
+ENV_VAR = "TRT_REGISTRY_DIR"
+
+
+def default_registry_dir() -> Path:
+    """The repository's `registry/` folder, found relative to the package."""
+    return Path(trt.__file__).resolve().parents[1] / "registry"
+
+
+def resolve_registry_dir(
+    explicit: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """`explicit`, else $TRT_REGISTRY_DIR, else the repository's `registry/`."""
+    if explicit is not None:
+        return explicit
+    value = (os.environ if environ is None else environ).get(ENV_VAR)
+    return Path(value) if value else default_registry_dir()
+
+
+class Registry:
+    """Model specs by id; read-only."""
+
+    def __init__(self, specs: Iterable[ModelSpec]) -> None:
+        self._specs: dict[str, ModelSpec] = {s.id: s for s in sorted(specs, key=lambda s: s.id)}
+
+    @classmethod
+    def load(cls, registry_dir: Path) -> Registry:
+        """The registry built in `registry_dir`. Raises: RegistryInvalid if missing or damaged."""
+        path = registry_dir / BUILT_FILE
+        if not path.is_file():
+            raise RegistryInvalid([f"{path}: -: missing; run `trt registry build`"])
+        return cls(parse_built(path.read_bytes(), str(path)))
+
+    def get(self, model_id: str) -> ModelSpec:
+        """The spec of `model_id`. Raises: ModelNotFound with the closest ids."""
+        spec = self._specs.get(model_id)
+        if spec is None:
+            raise ModelNotFound(model_id, self.suggest(model_id))
+        return spec
+
+    def suggest(self, model_id: str, limit: int = 3) -> list[str]:
+        """The ids closest to a mistyped one (difflib), or ids containing it."""
+        ids = list(self._specs)
+        close = difflib.get_close_matches(model_id, ids, n=limit, cutoff=0.5)
+        if close:
+            return close
+        needle = model_id.lower()
+        return [i for i in ids if needle and needle in i][:limit]
+
+    def visible(self) -> list[ModelSpec]:
+        """Models shown to users, sorted by id."""
+        return [s for s in self._specs.values() if s.visible]
+
+    def by_category(self, *, include_hidden: bool = False) -> dict[Category, list[ModelSpec]]:
+        """Models grouped by category, categories in declaration order."""
+        groups: dict[Category, list[ModelSpec]] = {}
+        for category in Category:
+            members = [
+                s
+                for s in self._specs.values()
+                if s.category is category and (include_hidden or s.visible)
+            ]
+            if members:
+                groups[category] = members
+        return groups
+
+    def __iter__(self) -> Iterator[ModelSpec]:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self._specs
