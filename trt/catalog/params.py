@@ -65,7 +65,9 @@ def describe_allowed(inp: InputSpec) -> str:
         return "allowed: true or false"
     if inp.type is InputType.TEXT:
         low = f"{inp.min_length}–" if inp.min_length else "up to "
-        return f"allowed: text, {low}{inp.max_length} characters" if inp.max_length else "text"
+        if not inp.max_length:
+            return "allowed: any text"
+        return f"allowed: text, {low}{inp.max_length} characters"
     count = f"up to {inp.max_items} " if inp.max_items else ""
     noun = "URL" if not inp.is_list else "URLs"
     return f"allowed: {count}{inp.type.value} {noun}"

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console, db, jobs, kie, users
+from trt.cli import console, db, jobs, kie, registry, users
 from trt.errors import TrtError
 
 
@@ -32,6 +32,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(kie.app, name="kie")
+app.add_typer(registry.app, name="registry")
 app.add_typer(users.app, name="users")
 
 
