@@ -48,6 +48,11 @@ class RetryPolicy:
         return rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
+async def backoff_sleep(delay: float) -> None:
+    """The default pause between attempts; tests pass their own `sleep` instead."""
+    await asyncio.sleep(delay)
+
+
 def should_retry(kind: CallKind, error: KieError) -> bool:
     """The retry rule.
 
@@ -76,7 +81,7 @@ class KieClient:
         api_key: str,
         upload_base_url: str | None = None,
         retry: RetryPolicy | None = None,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep | None = None,
         rng: random.Random | None = None,
         upload_path: str = wire.DEFAULT_UPLOAD_PATH,
     ) -> None:
@@ -84,7 +89,7 @@ class KieClient:
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._upload_base = (upload_base_url or str(http.base_url)).rstrip("/")
         self._retry = retry or RetryPolicy()
-        self._sleep = sleep
+        self._sleep = sleep or backoff_sleep
         self._rng = rng or random.Random()
         self._upload_path = upload_path
 

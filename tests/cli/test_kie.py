@@ -1,0 +1,140 @@
+"""`trt kie credits` and `trt kie emulate`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import CliInvoke
+from trt.kie.emulator import Emulator, Fault, run_emulator
+
+KEY = "sk-live-very-secret"
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """An emulator on 127.0.0.1 in its own thread and loop, since the CLI runs asyncio.run."""
+    ready = threading.Event()
+    box: dict[str, object] = {}
+    loop = asyncio.new_event_loop()
+
+    async def serve() -> None:
+        async with run_emulator(api_key=KEY) as emu:
+            stop = asyncio.Event()
+            box.update(emu=emu, stop=stop)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
+    thread.start()
+    assert ready.wait(10)
+    emu = box["emu"]
+    assert isinstance(emu, Emulator)
+    yield emu
+    stop = box["stop"]
+    assert isinstance(stop, asyncio.Event)
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(10)
+    loop.close()
+
+
+def real_env(emu: Emulator) -> dict[str, str]:
+    return {"KIE_API_KEY": KEY, "KIE_BASE_URL": emu.base_url, "KIE_UPLOAD_BASE_URL": emu.base_url}
+
+
+class TestCredits:
+    def test_in_process_emulator(self, trt: CliInvoke):
+        """--emulator asks a throwaway emulator and needs no key."""
+        result = trt("kie", "credits", "--emulator")
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "credits  10000\nsource   emulator\n"
+
+    def test_json(self, trt: CliInvoke):
+        """--json prints one JSON document."""
+        result = trt("kie", "credits", "--emulator", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"credits": 10000, "source": "emulator"}
+
+    def test_emulator_mode_setting(self, trt: CliInvoke):
+        """KIE_MODE=emulator also uses the emulator."""
+        result = trt("kie", "credits", env={"KIE_MODE": "emulator"})
+        assert result.exit_code == 0, result.output
+        assert "emulator" in result.stdout
+
+    def test_missing_key_is_a_config_error(self, trt: CliInvoke):
+        """Without KIE_API_KEY the command names the variable and exits 78."""
+        result = trt("kie", "credits")
+        assert result.exit_code == 78
+        assert "KIE_API_KEY is required" in result.stderr
+
+    def test_real_mode_asks_the_configured_url(self, trt: CliInvoke, emulator: Emulator):
+        """In real mode the key and KIE_BASE_URL are used."""
+        emulator.credits -= 58
+        result = trt("kie", "credits", "--json", env=real_env(emulator))
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"credits": 9942, "source": emulator.base_url}
+        assert ("GET", "/api/v1/chat/credit") in emulator.requests
+
+    def test_out_of_credits_is_one_line_and_exit_12(self, trt: CliInvoke, emulator: Emulator):
+        """A 402 prints its meaning on one line and exits with the class's code."""
+        emulator.inject("credits", Fault(code=402, message="Credits insufficient"))
+        result = trt("kie", "credits", env=real_env(emulator))
+        assert result.exit_code == 12
+        assert result.stderr == (
+            "error: the KIE account is out of credits (KIE 402: Credits insufficient)\n"
+        )
+
+    def test_wrong_key_is_never_printed(self, trt: CliInvoke, emulator: Emulator):
+        """A rejected key exits 11 and the key appears nowhere in the output."""
+        result = trt("kie", "credits", env={**real_env(emulator), "KIE_API_KEY": "sk-wrong-zzz"})
+        assert result.exit_code == 11
+        assert "KIE rejected the API key" in result.stderr
+        assert "sk-wrong-zzz" not in result.output
+
+    def test_unreachable_kie_is_a_network_error(
+        self, trt: CliInvoke, monkeypatch: pytest.MonkeyPatch
+    ):
+        """A closed port gives the network error's exit code after the read retries."""
+        pauses: list[float] = []
+
+        async def no_wait(delay: float) -> None:
+            pauses.append(delay)
+
+        monkeypatch.setattr("trt.kie.client.backoff_sleep", no_wait)
+        env = {"KIE_API_KEY": KEY, "KIE_BASE_URL": "http://127.0.0.1:9"}
+        result = trt("kie", "credits", env=env)
+        assert result.exit_code == 21
+        assert len(pauses) == 3
+        assert "KIE is unreachable: could not connect" in result.stderr
+
+
+class TestEmulate:
+    def test_runs_until_interrupted(self):
+        """`trt kie emulate --port 0` prints its URL, serves KIE calls and stops on Ctrl-C."""
+        env = {**os.environ, "KIE_WEBHOOK_HMAC_KEY": "k"}
+        code = "from trt.cli import main; main()"
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, "kie", "emulate", "--port", "0", "--rate-limit", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith("KIE emulator listening on http://127.0.0.1:")
+            url = line.split()[4]
+            answer = httpx.get(f"{url}/api/v1/chat/credit", headers={"Authorization": "Bearer x"})
+            assert answer.json() == {"code": 200, "msg": "success", "data": 10000}
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr
+        assert "emulator stopped" in stderr

@@ -1,0 +1,117 @@
+"""`trt kie`: the KIE.ai account, and a local KIE emulator to develop and demo against."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from trt.cli import console
+from trt.settings import KieMode, Purpose, Settings, load_settings
+
+if TYPE_CHECKING:
+    from trt.kie.emulator import EmulatorOptions
+
+app = typer.Typer(no_args_is_help=True, help="KIE.ai: account credits and a local emulator.")
+
+
+@app.command("credits")
+def show_credits(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    emulator: Annotated[
+        bool, typer.Option("--emulator", help="Ask a throwaway in-process emulator instead.")
+    ] = False,
+) -> None:
+    """Show the KIE account's remaining credits (KIE_MODE=emulator asks the emulator)."""
+    settings = load_settings()
+    use_emulator = emulator or settings.kie_mode is KieMode.EMULATOR
+    if not use_emulator:
+        settings.require(Purpose.KIE)
+    amount, source = asyncio.run(_ask_credits(settings, use_emulator=use_emulator))
+    if as_json:
+        console.json_out({"credits": _number(amount), "source": source})
+    else:
+        console.fields([("credits", _number(amount)), ("source", source)])
+
+
+async def _ask_credits(settings: Settings, *, use_emulator: bool) -> tuple[Decimal, str]:
+    from trt.kie.client import KieClient
+    from trt.kie.emulator import run_emulator
+
+    if use_emulator:
+        async with run_emulator() as emu:
+            client = KieClient.connect(
+                api_key="emulator", base_url=emu.base_url, upload_base_url=emu.base_url
+            )
+            try:
+                return await client.credits(), "emulator"
+            finally:
+                await client.aclose()
+    key = settings.kie_api_key  # present: settings.require(Purpose.KIE) checked it
+    client = KieClient.connect(
+        api_key=key.get_secret_value() if key else "",
+        base_url=settings.kie_base_url,
+        upload_base_url=settings.kie_upload_base_url,
+    )
+    try:
+        return await client.credits(), settings.kie_base_url
+    finally:
+        await client.aclose()
+
+
+def _number(amount: Decimal) -> int | float:
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+@app.command()
+def emulate(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    duration: Annotated[
+        float, typer.Option(min=0, help="Seconds from creation until a task finishes.")
+    ] = 3.0,
+    callback_delay: Annotated[
+        float, typer.Option(min=0, help="Seconds between a task finishing and its callback.")
+    ] = 0.0,
+    fail_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of tasks that end in failure.")
+    ] = 0.0,
+    rate_limit: Annotated[
+        int, typer.Option(min=0, help="Task creations allowed per 10 s; 0 turns it off.")
+    ] = 20,
+    credits: Annotated[int, typer.Option(min=0, help="Starting account credits.")] = 10_000,
+    api_key: Annotated[
+        str | None, typer.Option(help="Accept only this Bearer key (default: any key).")
+    ] = None,
+) -> None:
+    """Run a KIE emulator until Ctrl-C; callbacks are signed when KIE_WEBHOOK_HMAC_KEY is set."""
+    from trt.kie.emulation import Schedule
+    from trt.kie.emulator import EmulatorOptions
+
+    hmac_key = load_settings().kie_webhook_hmac_key
+    options = EmulatorOptions(
+        api_key=api_key,
+        hmac_key=hmac_key.get_secret_value() if hmac_key else None,
+        schedule=Schedule(duration * 0.15, duration * 0.3, duration),
+        fail_rate=fail_rate,
+        callback_delay=callback_delay,
+        rate_limit=rate_limit or None,
+        credits=Decimal(credits),
+    )
+    try:
+        asyncio.run(_serve(host, port, options))
+    except KeyboardInterrupt:
+        console.info("emulator stopped")
+
+
+async def _serve(host: str, port: int, options: EmulatorOptions) -> None:
+    from trt.kie.emulator import run_emulator
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with run_emulator(host=host, port=port, options=options) as emu:
+        console.line(f"KIE emulator listening on {emu.base_url} (Ctrl-C to stop)")
+        await stop.wait()
