@@ -360,6 +360,24 @@ class TestCallbacks:
         callback = parse_callback(receiver.received[0].body)
         assert (callback.code, callback.state, callback.fail_code) == (501, TaskState.FAIL, "422")
 
+    async def test_veo_failure_callback_with_a_non_numeric_code(self, receiver: CallbackReceiver):
+        """A Veo task planned to fail posts its code; a non-numeric code becomes 500."""
+        veo = CreateTask(Family.VEO, "veo3_fast", {"prompt": "c"}, receiver.url)
+        async with emulated() as (emu, client):
+            emu.plan(TaskPlan(outcome="fail", fail_code="400", fail_message="flagged"))
+            emu.plan(TaskPlan(outcome="fail", fail_code="weird"))
+            first = await client.create_task(veo)
+            await client.create_task(veo)
+            await emu.advance(10)
+            record = await client.get_task(Family.VEO, first)
+        codes = sorted(parse_callback(r.body).code or 0 for r in receiver.received)
+        assert codes == [400, 500]
+        assert (record.state, record.fail_code, record.fail_message) == (
+            TaskState.FAIL,
+            "400",
+            "flagged",
+        )
+
     async def test_delayed_callback(self, receiver: CallbackReceiver):
         """callback_delay holds the callback back after the task is done."""
         async with emulated(callback_delay=30) as (emu, client):

@@ -142,6 +142,14 @@ class TestSunoRecord:
         assert record.state is TaskState.SUCCESS
         assert record.result_urls == ("https://example.cn/1.mp3", "https://example.cn/2.mp3")
 
+    def test_created_at_falls_back_to_the_first_track(self):
+        """Without a record createTime, the first track's date string is used."""
+        data = {
+            **SUNO_SUCCESS,
+            "response": {"sunoData": [{"audioUrl": "u", "createTime": "2025-01-01 00:00:00"}]},
+        }
+        assert parse_record(Family.SUNO, data).created_at == datetime(2025, 1, 1, tzinfo=UTC)
+
     def test_callback_exception_with_tracks_is_a_success(self):
         """CALLBACK_EXCEPTION with finished tracks counts as a success: the music exists."""
         record = parse_record(Family.SUNO, {**SUNO_SUCCESS, "status": "CALLBACK_EXCEPTION"})

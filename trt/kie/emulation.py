@@ -148,6 +148,10 @@ def media_kind(family: Family, model: str, params: dict[str, Any]) -> str:
     return "jpg" if fmt in ("jpg", "jpeg") else "png"
 
 
+def _code(text: str) -> int:
+    return int(text) if text.isdigit() else 500
+
+
 def _ms(epoch: float | None) -> int | None:
     return None if epoch is None else int(epoch * 1000)
 
@@ -213,7 +217,7 @@ def _veo_record(view: View) -> dict[str, Any]:
         "completeTime": _date(view.completed_wall),
         "response": response,
         "successFlag": flag,
-        "errorCode": int(task.plan.fail_code) if failed else None,
+        "errorCode": _code(task.plan.fail_code) if failed else None,
         "errorMessage": task.plan.fail_message if failed else "",
         "createTime": _date(task.created_wall),
         "fallbackFlag": False,
@@ -267,7 +271,7 @@ def _suno_record(view: View) -> dict[str, Any]:
         "status": _SUNO_STATUS[view.state],
         "type": "chirp-v4",
         "operationType": "generate",
-        "errorCode": int(task.plan.fail_code) if failed else None,
+        "errorCode": _code(task.plan.fail_code) if failed else None,
         "errorMessage": task.plan.fail_message if failed else None,
     }
 
@@ -290,7 +294,7 @@ def callback_bodies(view: View, remained: Decimal) -> list[dict[str, Any]]:
         if not view.ok:
             return [
                 {
-                    "code": int(task.plan.fail_code),
+                    "code": _code(task.plan.fail_code),
                     "msg": task.plan.fail_message,
                     "data": {"taskId": task.task_id, "fallbackFlag": False},
                 }
@@ -311,7 +315,7 @@ def _suno_callbacks(view: View) -> list[dict[str, Any]]:
     if not view.ok:
         return [
             {
-                "code": int(task.plan.fail_code),
+                "code": _code(task.plan.fail_code),
                 "msg": task.plan.fail_message,
                 "data": {"callbackType": "error", "task_id": task.task_id, "data": None},
             }

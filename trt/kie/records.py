@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from trt.kie.base import Family, TaskRecord
@@ -92,10 +93,17 @@ def suno_record(data: Mapping[str, Any]) -> TaskRecord:
         result_urls=urls if state is TaskState.SUCCESS else (),
         fail_code=text_or_none(data.get("errorCode")),
         fail_message=text_or_none(data.get("errorMessage")),
-        created_at=parse_time(data.get("createTime")),
+        created_at=parse_time(data.get("createTime")) or _first_track_time(tracks),
         completed_at=parse_time(data.get("completeTime")),
         raw=dict(data),
     )
+
+
+def _first_track_time(tracks: object) -> datetime | None:
+    # Suno's record has no createTime of its own in the docs; its tracks do.
+    if isinstance(tracks, list) and tracks and isinstance(tracks[0], Mapping):
+        return parse_time(tracks[0].get("createTime"))
+    return None
 
 
 def suno_audio_urls(tracks: object) -> tuple[str, ...]:
