@@ -156,8 +156,11 @@ async def _insert_entry(conn: AsyncConnection, m: Movement, now: datetime) -> in
         "reason": m.reason,
         "created_at": now,
     }
-    statement = insert_or_ignore(conn, ledger, values, key="key").returning(ledger.c.id)
-    entry_id: int | None = (await conn.execute(statement)).scalar_one_or_none()
+    inserted = await conn.execute(insert_or_ignore(conn, ledger, values, key="key"))
+    # rowcount, not RETURNING: on SQLite a RETURNING row costs aiosqlite another thread hop.
+    if inserted.rowcount == 0:
+        return None
+    entry_id: int = inserted.inserted_primary_key[0]
     return entry_id
 
 
