@@ -160,7 +160,9 @@ async def _insert_entry(conn: AsyncConnection, m: Movement, now: datetime) -> in
     # rowcount, not RETURNING: on SQLite a RETURNING row costs aiosqlite another thread hop.
     if inserted.rowcount == 0:
         return None
-    entry_id: int = inserted.inserted_primary_key[0]
+    primary_key = inserted.inserted_primary_key
+    assert primary_key is not None
+    entry_id: int = primary_key[0]
     return entry_id
 
 
