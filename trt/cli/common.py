@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from trt.settings import load_settings
-
 if TYPE_CHECKING:
     from trt.runtime import Runtime
 
@@ -42,7 +40,9 @@ def with_runtime(call: Callable[[Runtime], Awaitable[T]], *, check_schema: bool 
     """Load settings, open the runtime, run `call` in it, close everything."""
 
     async def run() -> T:
+        # Imported here: pydantic-settings and the store cost more than `trt --help` may.
         from trt.runtime import open_runtime
+        from trt.settings import load_settings
 
         async with open_runtime(load_settings(), check_schema=check_schema) as rt:
             return await call(rt)

@@ -7,7 +7,6 @@ import asyncio
 import typer
 
 from trt.cli import console
-from trt.settings import load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Database schema: migrate and inspect.")
 
@@ -20,6 +19,7 @@ def upgrade() -> None:
 
 
 async def _upgrade() -> tuple[str, str | None]:
+    from trt.settings import load_settings
     from trt.store import schema
     from trt.store.engine import create_database
 
@@ -43,6 +43,7 @@ def current() -> None:
 
 
 async def _current() -> tuple[str, str | None, str]:
+    from trt.settings import load_settings
     from trt.store import schema
     from trt.store.engine import create_database
 

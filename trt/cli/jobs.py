@@ -11,7 +11,6 @@ import typer
 from trt.cli import console
 from trt.cli.common import JsonFlag, parse_since, with_runtime
 from trt.cli.render import plain, signed, stars, when
-from trt.core import support
 from trt.domain import JobId, JobState, TgUserId
 from trt.store.base import JobFilter
 
@@ -32,6 +31,8 @@ def list_jobs(
     as_json: JsonFlag = False,
 ) -> None:
     """List jobs, newest first."""
+    from trt.core import support
+
     query = JobFilter(
         user_id=TgUserId(user) if user is not None else None,
         states=(state,) if state else (), model_id=model, since=since, limit=limit,
@@ -61,6 +62,8 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a job with its event timeline and ledger rows."""
+    from trt.core import support
+
     details = with_runtime(lambda rt: support.job_details(rt, job))
     if as_json:
         console.json_out({

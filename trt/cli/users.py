@@ -9,7 +9,6 @@ import typer
 from trt.cli import console
 from trt.cli.common import JsonFlag, with_runtime
 from trt.cli.render import plain, signed, stars, when
-from trt.core import support
 from trt.domain import TgUserId
 
 app = typer.Typer(no_args_is_help=True, help="Users: balances, history, grants.")
@@ -20,6 +19,8 @@ UserArg = Annotated[int, typer.Argument(help="The user's Telegram id.", show_def
 @app.command()
 def show(user_id: UserArg, as_json: JsonFlag = False) -> None:
     """Show a user's balance, held Stars, last ledger rows and recent jobs."""
+    from trt.core import support
+
     d = with_runtime(lambda rt: support.user_details(rt, TgUserId(user_id)))
     if as_json:
         console.json_out({
@@ -59,6 +60,8 @@ def credit(
     ] = None,
 ) -> None:
     """Grant Stars to a user (recorded in the ledger as a grant)."""
+    from trt.core import support
+
     result = with_runtime(
         lambda rt: support.grant(rt, TgUserId(user_id), amount, reason=reason, op_id=key)
     )

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trt.errors import ConfigError
+from trt.settings import (
+    DEFAULT_DATABASE_URL,
+    BotMode,
+    KieMode,
+    Purpose,
+    Settings,
+    describe_database,
+    load_settings,
+    normalise_database_url,
+)
+
+
+class TestLoading:
+    def test_empty_environment_gives_defaults(self) -> None:
+        """With nothing set, settings load with the documented defaults."""
+        s = load_settings()
+        assert s.database_url == DEFAULT_DATABASE_URL
+        assert (s.bot_mode, s.kie_mode, s.port) == (BotMode.POLLING, KieMode.REAL, 8080)
+        assert s.kie_callback_path == "callbacks/kie"
+
+    def test_malformed_values_are_all_listed_by_variable(self, monkeypatch) -> None:
+        """Every malformed variable is named in one error, without its value."""
+        monkeypatch.setenv("BOT_MODE", "carrier-pigeon")
+        monkeypatch.setenv("PORT", "eighty")
+        monkeypatch.setenv("ADMIN_IDS", "1,two")
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+        text = str(caught.value)
+        for name in ("BOT_MODE", "PORT", "ADMIN_IDS"):
+            assert name in text
+        assert "carrier-pigeon" not in text
+
+    def test_dotenv_is_read_and_unrelated_keys_ignored(self, tmp_path: Path) -> None:
+        """A .env in the working folder is read; keys trt does not know are ignored."""
+        (tmp_path / ".env").write_text("KIE_API_KEY=from-dotenv\nSOMETHING_ELSE=1\n")
+        s = load_settings()
+        assert s.kie_api_key is not None
+        assert s.kie_api_key.get_secret_value() == "from-dotenv"
+
+    def test_admin_ids_merge_with_admin_id(self, monkeypatch) -> None:
+        """ADMIN_ID and the comma-separated ADMIN_IDS together name the admins."""
+        monkeypatch.setenv("ADMIN_ID", "7")
+        monkeypatch.setenv("ADMIN_IDS", "8, 9")
+        assert load_settings().all_admin_ids == {7, 8, 9}
+
+    def test_dry_run_means_emulator(self, monkeypatch) -> None:
+        """DRY_RUN=1 switches KIE to the emulator."""
+        monkeypatch.setenv("DRY_RUN", "1")
+        assert load_settings().kie_mode is KieMode.EMULATOR
+
+    def test_empty_values_count_as_unset(self, monkeypatch) -> None:
+        """An empty variable (common in .env templates) falls back to the default."""
+        monkeypatch.setenv("PORT", "")
+        monkeypatch.setenv("WEBHOOK_BASE_URL", "")
+        s = load_settings()
+        assert (s.port, s.webhook_base_url) == (8080, None)
+
+
+class TestRequirements:
+    def test_database_commands_need_nothing(self) -> None:
+        """Database-only commands run with an empty environment."""
+        assert load_settings().problems_for(Purpose.DATABASE) == []
+
+    def test_serve_in_webhook_mode_lists_every_missing_variable(self, monkeypatch) -> None:
+        """`trt serve` in webhook mode names each missing variable at once."""
+        monkeypatch.setenv("BOT_MODE", "webhook")
+        with pytest.raises(ConfigError) as caught:
+            load_settings().require(Purpose.SERVE)
+        missing = [p.split()[0] for p in caught.value.problems]
+        assert missing == [
+            "KIE_API_KEY", "TELEGRAM_BOT_TOKEN", "ADMIN_ID", "WEBHOOK_BASE_URL",
+            "WEBHOOK_SECRET_PATH", "WEBHOOK_SECRET_TOKEN",
+        ]  # fmt: skip
+
+    def test_emulator_mode_needs_no_kie_key(self) -> None:
+        """With the KIE emulator chosen, no KIE key is required."""
+        s = Settings(_env_file=None, kie_mode=KieMode.EMULATOR)
+        assert s.problems_for(Purpose.KIE) == []
+
+
+class TestSecrets:
+    def test_secrets_never_appear_in_repr_or_dump(self) -> None:
+        """Tokens and keys are masked in repr and in a JSON dump."""
+        s = Settings(
+            _env_file=None,
+            telegram_bot_token="123:SECRET-TOKEN",
+            kie_api_key="kie-secret",
+            database_url="postgresql://u:db-password@h/db",
+        )
+        for text in (repr(s), s.model_dump_json()):
+            assert "SECRET-TOKEN" not in text
+            assert "kie-secret" not in text
+        assert set(s.secret_values()) >= {"123:SECRET-TOKEN", "kie-secret", "db-password"}
+
+    def test_database_description_has_no_password(self) -> None:
+        """Messages name the database host and name, never its password."""
+        url = normalise_database_url("postgres://u:pw@db.example:6543/trt")
+        assert describe_database(url) == "db.example:6543/trt"
+
+
+class TestDatabaseUrl:
+    @pytest.mark.parametrize(
+        ("given", "expected"),
+        [
+            ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+            ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+            ("postgres://u@h/db?sslmode=require", "postgresql+asyncpg://u@h/db?ssl=require"),
+            ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+            (DEFAULT_DATABASE_URL, DEFAULT_DATABASE_URL),
+        ],
+    )
+    def test_hosting_platform_urls_are_accepted(self, given: str, expected: str) -> None:
+        """Plain postgres:// and sqlite:// URLs are rewritten for the async drivers."""
+        assert normalise_database_url(given) == expected
+
+    def test_unsupported_database_is_refused(self) -> None:
+        """A URL for another database is a configuration error naming DATABASE_URL."""
+        with pytest.raises(ConfigError, match="DATABASE_URL"):
+            load_settings(database_url="mysql://h/db")
