@@ -129,10 +129,11 @@ class TestParseResponseErrors:
         with pytest.raises(KieValidationError, match="uploadPath"):
             parse_response(200, json.dumps(body).encode())
 
-    def test_retry_after_is_carried(self):
-        """The Retry-After value given by the caller lands on KieRateLimited."""
+    @pytest.mark.parametrize(("status", "body"), [(429, b""), (200, envelope(429, "slow down"))])
+    def test_retry_after_is_carried(self, status, body):
+        """The Retry-After value given by the caller lands on KieRateLimited in both transports."""
         with pytest.raises(KieRateLimited) as info:
-            parse_response(429, b"", retry_after=3.0)
+            parse_response(status, body, retry_after=3.0)
         assert info.value.retry_after == 3.0
 
     @pytest.mark.parametrize(

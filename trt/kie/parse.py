@@ -76,7 +76,8 @@ def parse_response(status: int, body: bytes, *, retry_after: float | None = None
             raise KieBadResponse(status, text, "no code and no data")
         return envelope["data"]
     if code != 200 or envelope.get("success") is False:
-        raise error_for(status, code if code != 200 else 500, detail, text)
+        effective = code if code != 200 else 500
+        raise error_for(status, effective, detail, text, retry_after=retry_after)
     return envelope.get("data")
 
 
