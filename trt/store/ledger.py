@@ -35,23 +35,10 @@ class Movement:
     reason: str | None = None
 
 
-class _Rejected(Exception):
-    """Rolls back a movement whose guard failed; carries the error to raise afterwards."""
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
 async def apply(db: Database, movement: Movement) -> LedgerResult:
     """Run one movement atomically. Raises: InsufficientBalance, UserNotFound."""
-    try:
-        async with db.transaction() as conn:
-            result = await _apply_in(conn, movement)
-    except _Rejected as rejected:
-        raise rejected.error from None
-    if result is None:
-        return await _existing(db, movement.key)
-    return result
+    async with db.transaction() as conn:
+        return await apply_in(conn, movement) or await existing_in(conn, movement.key)
 
 
 # What a job's settlement moves, which earlier entry it needs, and which one excludes it.
@@ -69,28 +56,26 @@ async def settle(
 
     Raises: LedgerConflict when the job has no such hold/charge or was settled the other way.
     """
+    async with db.transaction() as conn:
+        result = await settle_in(conn, job_id, kind, reason=reason)
+        return result or await existing_in(conn, f"{kind}:{job_id}")
+
+
+async def settle_in(
+    conn: AsyncConnection, job_id: JobId, kind: LedgerKind, *, reason: str | None = None
+) -> LedgerResult | None:
+    """`settle` inside the caller's transaction; None when it was done before."""
     needs, excluded_by = _SETTLEMENTS[kind]
-    try:
-        async with db.transaction() as conn:
-            source = await _entry_by_key(conn, f"{needs}:{job_id}")
-            if source is None:
-                raise _Rejected(LedgerConflict(f"job {job_id} has no {needs} to {kind}"))
-            movement = _settlement(kind, source, reason)
-            result = await _apply_in(conn, movement)
-            # Checked after _apply_in's UPDATE has locked the user's row, so a racing
-            # opposite settlement of the same job has committed and is visible here.
-            if result is not None and excluded_by is not None:
-                await _refuse_if_exists(conn, f"{excluded_by}:{job_id}")
-    except _Rejected as rejected:
-        raise rejected.error from None
-    if result is None:
-        return await _existing(db, f"{kind}:{job_id}")
+    source = await _entry_by_key(conn, f"{needs}:{job_id}")
+    if source is None:
+        raise LedgerConflict(f"job {job_id} has no {needs} to {kind}")
+    result = await apply_in(conn, _settlement(kind, source, reason))
+    # Checked after apply_in's UPDATE has locked the user's row, so a racing opposite
+    # settlement of the same job has committed and is visible here.
+    excluded = f"{excluded_by}:{job_id}" if excluded_by else None
+    if result is not None and excluded and await _entry_by_key(conn, excluded) is not None:
+        raise LedgerConflict(f"job {job_id} was settled the other way ({excluded_by})")
     return result
-
-
-async def _refuse_if_exists(conn: AsyncConnection, key: str) -> None:
-    if await _entry_by_key(conn, key) is not None:
-        raise _Rejected(LedgerConflict(f"{key} exists: the job was settled the other way"))
 
 
 def _settlement(kind: LedgerKind, source: LedgerEntryRecord, reason: str | None) -> Movement:
@@ -111,13 +96,17 @@ async def _entry_by_key(conn: AsyncConnection, key: str) -> LedgerEntryRecord | 
     return None if row is None else to_record(row)
 
 
-async def _apply_in(conn: AsyncConnection, m: Movement) -> LedgerResult | None:
-    """None when the key exists already (the caller reads the first result)."""
+async def apply_in(conn: AsyncConnection, m: Movement) -> LedgerResult | None:
+    """One movement inside the caller's transaction; None when its key was used before.
+
+    Raises: InsufficientBalance, UserNotFound, LedgerConflict (the caller's transaction
+    must then roll back, which undoes the ledger row).
+    """
     now = datetime.now(UTC)
     try:
         entry_id = await _insert_entry(conn, m, now)
     except IntegrityError:  # the key conflict is ignored, so this is the user foreign key
-        raise _Rejected(UserNotFound(m.user_id)) from None
+        raise UserNotFound(m.user_id) from None
     if entry_id is None:
         return None
     balances = (
@@ -135,7 +124,7 @@ async def _apply_in(conn: AsyncConnection, m: Movement) -> LedgerResult | None:
         )
     ).one_or_none()
     if balances is None:
-        raise _Rejected(await _why_rejected(conn, m))
+        raise await _why_rejected(conn, m)
     entry = LedgerEntryRecord(
         id=entry_id, user_id=m.user_id, kind=m.kind, amount=m.amount,
         balance_delta=m.balance_delta, held_delta=m.held_delta, job_id=m.job_id,
@@ -177,15 +166,15 @@ async def _why_rejected(conn: AsyncConnection, m: Movement) -> Exception:
     return LedgerConflict(f"{m.key}: user {m.user_id} holds {row.held} ⭐, less than {m.amount}")
 
 
-async def _existing(db: Database, key: str) -> LedgerResult:
-    async with db.transaction() as conn:
-        entry = await _entry_by_key(conn, key)
-        assert entry is not None, "a conflicting key is never deleted"
-        balances = (
-            await conn.execute(
-                select(users.c.balance, users.c.held).where(users.c.id == entry.user_id)
-            )
-        ).one()
+async def existing_in(conn: AsyncConnection, key: str) -> LedgerResult:
+    """The first movement made under `key`, with the user's current balances."""
+    entry = await _entry_by_key(conn, key)
+    assert entry is not None, "a used key is never deleted"
+    balances = (
+        await conn.execute(
+            select(users.c.balance, users.c.held).where(users.c.id == entry.user_id)
+        )
+    ).one()
     return LedgerResult(entry=entry, applied=False, balance=balances[0], held=balances[1])
 
 
