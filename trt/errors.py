@@ -14,6 +14,7 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   │   ├── JobNotFound
     │   │   └── UserNotFound
     │   ├── InsufficientBalance(user_id, needed, available)
+    │   ├── TooManyActiveJobs(user_id, limit)
     │   ├── LedgerConflict          e.g. charging a job that was released
     │   └── InvalidTransition(job_id, current, target)
     ├── RegistryError
@@ -129,6 +130,18 @@ class InsufficientBalance(StoreError):
         self.user_id = user_id
         self.needed = needed
         self.available = available
+
+
+class TooManyActiveJobs(StoreError):
+    """The user already has the allowed number of generations in progress."""
+
+    exit_code = 4
+    user_key = "error.too_many_active_jobs"
+
+    def __init__(self, user_id: int, limit: int) -> None:
+        super().__init__(f"user {user_id} already has {limit} generations in progress")
+        self.user_id = user_id
+        self.limit = limit
 
 
 class LedgerConflict(StoreError):

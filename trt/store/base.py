@@ -59,6 +59,7 @@ class NewJob:
     chat_id: int | None = None
     deadline_at: datetime | None = None
     state: JobState = JobState.QUOTED
+    request_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class JobRecord:
     price_stars: int
     kie_credits: float | None
     kie_task_id: str | None
+    request_key: str | None
     chat_id: int | None
     status_message_id: int | None
     result_urls: tuple[str, ...]

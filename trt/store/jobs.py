@@ -38,11 +38,11 @@ class SqlJobs:
                 detail=None,
                 at=now,
             )
-            return await _get(conn, job_id)
+            return await get_in(conn, job_id)
 
     async def get(self, job_id: str) -> JobRecord:
         async with self._db.transaction() as conn:
-            return await _get(conn, job_id)
+            return await get_in(conn, job_id)
 
     async def transition(
         self,
@@ -86,6 +86,18 @@ class SqlJobs:
         return {state: counts.get(state, 0) for state in JobState}
 
 
+async def create_in(conn: AsyncConnection, job: NewJob, source: EventSource) -> JobRecord:
+    now = datetime.now(UTC)
+    job_id = new_job_id()
+    values = {**asdict(job), "id": job_id, "state": job.state.value}
+    values |= {"created_at": now, "updated_at": now, "delivery_attempts": 0}
+    await conn.execute(insert(jobs).values(**values))
+    await _add_event(
+        conn, job_id, from_state=None, to_state=job.state, source=source, detail=None, at=now
+    )
+    return await get_in(conn, job_id)
+
+
 async def transition_in(
     conn: AsyncConnection,
     job_id: JobId,
@@ -94,10 +106,14 @@ async def transition_in(
     source: EventSource,
     detail: str | None = None,
     changes: JobChanges | None = None,
+    allow_same: bool = False,
 ) -> JobRecord:
-    """The guarded UPDATE; usable inside a larger transaction. Raises: InvalidTransition."""
+    """The guarded UPDATE; usable inside a larger transaction. Raises: InvalidTransition.
+
+    `allow_same` records an event without a state change (e.g. a refund of a delivered job).
+    """
     now = datetime.now(UTC)
-    allowed = [s.value for s in sources_of(target)]
+    allowed = [s.value for s in sources_of(target)] + ([target.value] if allow_same else [])
     # Lock the row (Postgres; SQLite transactions are already exclusive) so the state we
     # read is the one we replace, and the event's from-state is exact under races.
     previous = (
@@ -116,7 +132,7 @@ async def transition_in(
         conn, job_id, from_state=JobState(previous), to_state=target, source=source,
         detail=detail, at=now,
     )  # fmt: skip
-    return await _get(conn, job_id)
+    return await get_in(conn, job_id)
 
 
 def _change_values(changes: JobChanges | None) -> dict[str, Any]:
@@ -128,7 +144,8 @@ def _change_values(changes: JobChanges | None) -> dict[str, Any]:
     return values | changes.extra
 
 
-async def _get(conn: AsyncConnection, key: str) -> JobRecord:
+async def get_in(conn: AsyncConnection, key: str) -> JobRecord:
+    """By job id or KIE task id. Raises: JobNotFound."""
     row = (
         await conn.execute(select(jobs).where(or_(jobs.c.id == key, jobs.c.kie_task_id == key)))
     ).first()

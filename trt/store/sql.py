@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from trt.store.engine import Database, create_database
 from trt.store.jobs import SqlJobs
 from trt.store.ledger import SqlLedger
+from trt.store.pipeline import SqlPipeline
 from trt.store.schema import require_current_schema
 from trt.store.users import SqlUsers
 
@@ -18,6 +19,7 @@ class SqlStore:
         self.users = SqlUsers(db)
         self.ledger = SqlLedger(db)
         self.jobs = SqlJobs(db)
+        self.pipeline = SqlPipeline(db)
 
 
 @contextlib.asynccontextmanager

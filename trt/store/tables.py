@@ -89,6 +89,8 @@ class Job(SQLModel, table=True):
     price_stars: int = Field(sa_column=Column(Integer, nullable=False))
     kie_credits: float | None = Field(default=None, sa_column=Column(Float))
     kie_task_id: str | None = Field(default=None, sa_column=Column(String(128), unique=True))
+    # The client's idempotency key for "Generate": a second press finds the first job.
+    request_key: str | None = Field(default=None, sa_column=Column(String(128), unique=True))
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     status_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     result_urls: list[str] | None = Field(default=None, sa_column=Column(JSON))

@@ -1,0 +1,162 @@
+"""The generation pipeline's atomic steps: a job's state and its money move together.
+
+Each function is one transaction, so a crash leaves either both changes or neither, and a
+duplicate callback, a racing poll or a second instance finds the guard already moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trt.domain import EventSource, JobId, JobState, LedgerKind
+from trt.errors import TooManyActiveJobs, UserNotFound
+from trt.store.base import JobChanges, JobRecord, NewJob
+from trt.store.engine import Database
+from trt.store.jobs import create_in, get_in, to_job, transition_in
+from trt.store.ledger import apply_in, hold_movement, settle_in
+from trt.store.tables import jobs, ledger_entries, users
+
+ACTIVE_STATES = (JobState.HELD, JobState.SUBMITTING, JobState.SUBMITTED, JobState.RUNNING)
+
+
+class SqlPipeline:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def open_job(self, job: NewJob, *, max_active: int) -> tuple[JobRecord, bool]:
+        """Create the job and hold its price; a repeated request key returns the first job.
+
+        Raises: InsufficientBalance, TooManyActiveJobs, UserNotFound.
+        """
+        async with self._db.transaction() as conn:
+            if job.request_key is not None:
+                existing = await _by_request_key(conn, job.request_key)
+                if existing is not None:
+                    return existing, False
+            await _lock_user(conn, job.user_id)
+            active = await _count_active(conn, job.user_id)
+            if active >= max_active:
+                raise TooManyActiveJobs(job.user_id, max_active)
+            created = await create_in(conn, replace(job, state=JobState.QUOTED), EventSource.USER)
+            await apply_in(conn, hold_movement(job.user_id, created.id, job.price_stars))
+            held = await transition_in(conn, created.id, JobState.HELD, source=EventSource.USER)
+            return held, True
+
+    async def succeed(
+        self,
+        job_id: JobId,
+        *,
+        result_urls: Sequence[str],
+        kie_credits: float | None,
+        source: EventSource,
+        next_check_at: datetime,
+    ) -> JobRecord:
+        """The hold becomes a charge and the results are stored. Raises: InvalidTransition."""
+        changes = JobChanges(
+            result_urls=result_urls, kie_credits=kie_credits, next_check_at=next_check_at
+        )
+        async with self._db.transaction() as conn:
+            job = await transition_in(
+                conn, job_id, JobState.SUCCEEDED, source=source, changes=changes
+            )
+            await settle_in(conn, job_id, LedgerKind.CHARGE)
+            return job
+
+    async def fail(self, job_id: JobId, *, reason: str, source: EventSource) -> JobRecord:
+        """Failed, the hold released, and released recorded, at once. Raises: InvalidTransition."""
+        async with self._db.transaction() as conn:
+            await transition_in(
+                conn, job_id, JobState.FAILED, source=source, detail=reason,
+                changes=JobChanges(error=reason),
+            )  # fmt: skip
+            job = await get_in(conn, job_id)
+            if await _has_hold(conn, job):
+                await settle_in(conn, job_id, LedgerKind.RELEASE, reason=reason)
+            return await transition_in(
+                conn, job_id, JobState.RELEASED, source=source,
+                changes=JobChanges(extra={"next_check_at": None}),
+            )  # fmt: skip
+
+    async def refund(self, job_id: JobId, *, reason: str, source: EventSource) -> bool:
+        """Return a charged job's Stars; False when it was refunded before.
+
+        Raises: LedgerConflict when the job was never charged.
+        """
+        async with self._db.transaction() as conn:
+            job = await get_in(conn, job_id)
+            result = await settle_in(conn, job_id, LedgerKind.REFUND, reason=reason)
+            if result is None:
+                return False
+            await transition_in(
+                conn, job_id, job.state, source=source,
+                detail=f"refunded {result.entry.amount} ⭐: {reason}", allow_same=True,
+            )  # fmt: skip
+            return True
+
+    async def claim_due(
+        self, states: Sequence[JobState], *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in `states` whose check is due, leased until `lease_until` so one worker
+        handles each (SKIP LOCKED on Postgres; SQLite transactions are exclusive)."""
+        due = (
+            select(jobs.c.id)
+            .where(jobs.c.state.in_([s.value for s in states]), jobs.c.next_check_at <= now)
+            .order_by(jobs.c.next_check_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.transaction() as conn:
+            ids = list((await conn.execute(due)).scalars())
+            if not ids:
+                return []
+            claimed = await conn.execute(
+                update(jobs).where(jobs.c.id.in_(ids)).values(next_check_at=lease_until)
+                .returning(*jobs.c)
+            )  # fmt: skip
+            return sorted((to_job(row) for row in claimed), key=lambda j: j.id)
+
+    async def schedule(
+        self, job_id: JobId, *, next_check_at: datetime | None, delivery_attempt: bool = False
+    ) -> None:
+        """Set when the job is next looked at (and count a failed delivery)."""
+        values: dict[str, Any] = {"next_check_at": next_check_at, "updated_at": datetime.now(UTC)}
+        if delivery_attempt:
+            values["delivery_attempts"] = jobs.c.delivery_attempts + 1
+        async with self._db.transaction() as conn:
+            await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+    async def count_active(self) -> int:
+        query = select(func.count()).where(jobs.c.state.in_([s.value for s in ACTIVE_STATES]))
+        async with self._db.transaction() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+
+async def _by_request_key(conn: AsyncConnection, key: str) -> JobRecord | None:
+    row = (await conn.execute(select(jobs).where(jobs.c.request_key == key))).one_or_none()
+    return None if row is None else to_job(row)
+
+
+async def _lock_user(conn: AsyncConnection, user_id: int) -> None:
+    """Serialise one user's job openings so the active-job limit cannot be raced past."""
+    query = select(users.c.id).where(users.c.id == user_id).with_for_update()
+    if (await conn.execute(query)).one_or_none() is None:
+        raise UserNotFound(user_id)
+
+
+async def _count_active(conn: AsyncConnection, user_id: int) -> int:
+    query = select(func.count()).where(
+        jobs.c.user_id == user_id, jobs.c.state.in_([s.value for s in ACTIVE_STATES])
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def _has_hold(conn: AsyncConnection, job: JobRecord) -> bool:
+    """A job that failed before its hold (quoted) has nothing to release."""
+    query = select(ledger_entries.c.id).where(ledger_entries.c.key == f"hold:{job.id}")
+    return (await conn.execute(query)).one_or_none() is not None
