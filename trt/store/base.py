@@ -60,6 +60,7 @@ class NewJob:
     deadline_at: datetime | None = None
     state: JobState = JobState.QUOTED
     request_key: str | None = None
+    next_check_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

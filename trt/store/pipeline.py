@@ -121,6 +121,19 @@ class SqlPipeline:
             )  # fmt: skip
             return sorted((to_job(row) for row in claimed), key=lambda j: j.id)
 
+    async def due(
+        self, states: Sequence[JobState], *, now: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in `states` whose check is due, without claiming them (for a dry run)."""
+        query = (
+            select(jobs)
+            .where(jobs.c.state.in_([s.value for s in states]), jobs.c.next_check_at <= now)
+            .order_by(jobs.c.next_check_at)
+            .limit(limit)
+        )
+        async with self._db.transaction() as conn:
+            return [to_job(row) for row in await conn.execute(query)]
+
     async def schedule(
         self, job_id: JobId, *, next_check_at: datetime | None, delivery_attempt: bool = False
     ) -> None:

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.core.conftest import CHAT, USER, Rig
+from trt.core.failures import FailureReason, reason_of
+from trt.core.generation import PLACEHOLDER_CALLBACK_URL, MediaFile
+from trt.core.ports import DeliveryFailed
+from trt.domain import EventSource, JobState, KieTaskId
+from trt.errors import InsufficientBalance, InvalidParameters, ModelNotFound
+from trt.kie.base import Family
+from trt.kie.errors import KieInsufficientCredits, KieTimeout, KieValidationError
+from trt.kie.states import TaskState
+
+MODEL = "google/nano-banana"
+
+
+async def started(rig: Rig, **raw: str):
+    quote = rig.gen.quote(MODEL, {"prompt": "a cat", **raw})
+    return quote, await rig.gen.start(USER, quote, chat_id=CHAT)
+
+
+class TestQuoteAndStart:
+    def test_quote_prices_from_the_registry(self, rig: Rig) -> None:
+        """Nano Banana's 4 credits become ceil(4 × 0.005 × 1.5 / 0.013) = 3 Stars."""
+        quote = rig.gen.quote(MODEL, {"prompt": "a cat"})
+        assert (quote.credits, quote.stars) == (Decimal(4), 3)
+        assert quote.params["aspect_ratio"] == "1:1"
+
+    def test_bad_parameters_name_the_field(self, rig: Rig) -> None:
+        """A value outside the enum is refused naming the field and what is allowed."""
+        with pytest.raises(InvalidParameters, match="aspect_ratio"):
+            rig.gen.quote(MODEL, {"prompt": "x", "aspect_ratio": "7:7"})
+
+    def test_unknown_model_suggests(self, rig: Rig) -> None:
+        """An unknown model id is refused with close ids suggested."""
+        with pytest.raises(ModelNotFound, match="google/nano-banana"):
+            rig.gen.quote("google/nano-banan", {"prompt": "x"})
+
+    async def test_start_holds_and_submits_with_callback(self, rig: Rig) -> None:
+        """Starting holds the price and sends the task to the Market endpoint with a callback."""
+        quote, job = await started(rig)
+        assert job.state is JobState.SUBMITTED
+        assert job.kie_task_id is not None
+        [request] = rig.kie.submitted
+        assert (request.family, request.model) == (Family.MARKET, MODEL)
+        assert request.callback_url == "https://bot.example/callbacks/kie/tok"
+        assert request.input["prompt"] == "a cat"
+        user = await rig.store.users.get(USER)
+        assert (user.balance, user.held) == (100 - quote.stars, quote.stars)
+
+    async def test_insufficient_balance_submits_nothing(self, rig: Rig) -> None:
+        """A user who cannot pay gets a clear refusal and KIE is never called."""
+        quote = rig.gen.quote("veo-3.1/quality", {"prompt": "a film"})
+        assert quote.stars > 100
+        with pytest.raises(InsufficientBalance):
+            await rig.gen.start(USER, quote, chat_id=CHAT)
+        assert rig.kie.submitted == []
+
+    async def test_media_is_uploaded_and_replaced_by_urls(self, rig: Rig) -> None:
+        """Image inputs are uploaded to KIE first and the task receives their URLs."""
+        quote = rig.gen.quote("google/nano-banana-edit", {"prompt": "hat", "image_urls": ["x"]})
+        png = MediaFile("cat.png", b"\x89PNG fake", "image/png")
+        await rig.gen.start(USER, quote, chat_id=CHAT, media={"image_urls": [png, png]})
+        assert len(rig.kie.uploads) == 2
+        [request] = rig.kie.submitted
+        assert request.input["image_urls"] == [u.url for u in rig.kie.uploads]
+
+    async def test_suno_without_public_url_gets_a_placeholder_callback(self, rig: Rig) -> None:
+        """Suno requires a callback URL; with none configured a harmless placeholder is sent."""
+        rig.gen.callback_url = None
+        spec_id = next(s.id for s in rig.gen.registry.visible() if s.family.value == "suno")
+        quote = rig.gen.quote(spec_id, {"prompt": "a song"})
+        await rig.gen.start(USER, quote, chat_id=CHAT)
+        assert rig.kie.submitted[0].callback_url == PLACEHOLDER_CALLBACK_URL
+
+
+class TestCreationFailures:
+    async def test_402_releases_tells_user_and_alerts_admins(self, rig: Rig) -> None:
+        """KIE out of credits: the job fails, Stars return, the user and admins hear of it."""
+        rig.kie.fail_next("create_task", KieInsufficientCredits(200, 402, "no credits"))
+        _, job = await started(rig)
+        assert job.state is JobState.RELEASED
+        assert reason_of(job.error) is FailureReason.PROVIDER_OUT_OF_CREDITS
+        assert (await rig.store.users.get(USER)).balance == 100
+        assert [j.id for j in rig.messenger.failures] == [job.id]
+        assert "out of credits" in rig.messenger.alerts[0]
+
+    async def test_validation_refusal_is_a_rejection(self, rig: Rig) -> None:
+        """A 422 at creation fails the job as rejected and releases the hold."""
+        rig.kie.fail_next("create_task", KieValidationError(200, 422, "flagged"))
+        _, job = await started(rig)
+        assert reason_of(job.error) is FailureReason.REJECTED
+        assert rig.messenger.alerts == []
+
+    async def test_uncertain_creation_is_left_for_the_reconciler(self, rig: Rig) -> None:
+        """A timeout after the request was sent keeps the job submitting (held), not failed."""
+        rig.kie.fail_next("create_task", KieTimeout(sent=True))
+        _, job = await started(rig)
+        assert job.state is JobState.SUBMITTING
+        assert (await rig.store.users.get(USER)).held == 3
+
+
+class TestSettlement:
+    async def test_success_charges_and_delivers_once(self, rig: Rig) -> None:
+        """A callback settles the job, charges the quoted price and delivers once."""
+        quote, job = await started(rig)
+        task = KieTaskId(job.kie_task_id or "")
+        for _ in range(5):
+            await rig.gen.on_callback(task)
+        final = await rig.store.jobs.get(job.id)
+        assert final.state is JobState.DELIVERED
+        assert final.result_file_id == f"file-{job.id}"
+        assert len(rig.messenger.delivered) == 1
+        user = await rig.store.users.get(USER)
+        assert (user.balance, user.held) == (100 - quote.stars, 0)
+        assert len(rig.kie.queries) == 1  # the later duplicates found it settled
+
+    async def test_kie_failure_releases(self, rig: Rig) -> None:
+        """A failed task releases the hold and tells the user."""
+        rig.kie.script(TaskState.FAIL)
+        _, job = await started(rig)
+        final = await rig.gen.on_callback(KieTaskId(job.kie_task_id or ""))
+        assert final is not None
+        assert final.state is JobState.RELEASED
+        assert (await rig.store.users.get(USER)).balance == 100
+
+    async def test_unknown_task_changes_nothing(self, rig: Rig) -> None:
+        """A callback for a task trt never made is ignored."""
+        assert await rig.gen.on_callback(KieTaskId("stranger")) is None
+        assert rig.kie.queries == []
+
+    async def test_running_until_deadline_then_failed(self, rig: Rig) -> None:
+        """A task still generating past the model's deadline is failed and released."""
+        rig.kie.script(TaskState.GENERATING)
+        _, job = await started(rig)
+        running = await rig.gen.refresh(job, source=EventSource.POLL)
+        assert running.state is JobState.RUNNING
+        rig.clock.advance(seconds=601)
+        final = await rig.gen.refresh(running, source=EventSource.POLL)
+        assert (final.state, reason_of(final.error)) == (
+            JobState.RELEASED,
+            FailureReason.TIMED_OUT,
+        )
+
+    async def test_failed_delivery_is_retried_later(self, rig: Rig) -> None:
+        """A passing delivery failure leaves the job succeeded with a later retry time."""
+        rig.messenger.refuse.append(DeliveryFailed("telegram down"))
+        _, job = await started(rig)
+        job = await rig.gen.on_callback(KieTaskId(job.kie_task_id or "")) or job
+        assert job.state is JobState.SUCCEEDED
+        again = await rig.store.jobs.get(job.id)
+        assert again.delivery_attempts == 1
+        assert again.next_check_at == rig.clock.now + timedelta(seconds=30)
+
+    async def test_blocked_user_ends_undeliverable(self, rig: Rig) -> None:
+        """A user who blocked the bot: the job ends delivered-as-undeliverable, no retries."""
+        rig.messenger.refuse.append(DeliveryFailed("blocked", final=True))
+        _, job = await started(rig)
+        final = await rig.gen.on_callback(KieTaskId(job.kie_task_id or ""))
+        assert final is not None
+        assert final.state is JobState.DELIVERED
+        events = await rig.store.jobs.events(job.id)
+        assert events[-1].detail == "undeliverable: blocked"

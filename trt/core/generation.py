@@ -1,0 +1,298 @@
+"""The generation pipeline: quote → hold → upload → submit → settle → deliver.
+
+Used the same way by the bot, the server's callback endpoint, the reconciler and the CLI.
+Every state change goes through the store's guarded steps, so repeating any of these
+calls (a duplicate callback, a poll racing it, a second instance) changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from trt.catalog.params import parse_params
+from trt.catalog.pricing import Pricing, credits_for
+from trt.catalog.registry import Registry
+from trt.catalog.spec import ModelSpec
+from trt.core import schedule
+from trt.core.failures import FailureReason, describe, reason_for
+from trt.core.metrics import Metrics
+from trt.core.ports import DeliveryFailed, Messenger
+from trt.domain import EventSource, JobId, JobState, KieTaskId, TgUserId
+from trt.errors import InvalidTransition, JobNotFound, KieError
+from trt.kie.base import CreateTask, Family, KieApi, TaskRecord
+from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
+from trt.kie.states import TaskState
+from trt.store.base import JobChanges, JobRecord, NewJob
+
+if TYPE_CHECKING:
+    from trt.store.sql import SqlStore
+
+logger = logging.getLogger(__name__)
+
+# KIE's Suno endpoint refuses a request without callBackUrl; with no public URL we give
+# one that resolves nowhere (RFC 2606 `.invalid`) and settle by polling instead.
+PLACEHOLDER_CALLBACK_URL = "https://localhost.invalid/trt-no-callback"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A validated request and its price; the price shown is the price held and charged."""
+
+    spec: ModelSpec
+    params: dict[str, Any]
+    credits: Decimal
+    stars: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    name: str
+    content: bytes
+    mime: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Generation:
+    def __init__(
+        self,
+        *,
+        store: SqlStore,
+        kie: KieApi,
+        registry: Registry,
+        pricing: Pricing,
+        messenger: Messenger,
+        metrics: Metrics,
+        callback_url: str | None,
+        max_active_jobs: int,
+        kie_reads: schedule.RateLimiter,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.kie = kie
+        self.registry = registry
+        self.pricing = pricing
+        self.messenger = messenger
+        self.metrics = metrics
+        self.callback_url = callback_url
+        self.max_active_jobs = max_active_jobs
+        self._kie_reads = kie_reads
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def quote(self, model_id: str, raw: Mapping[str, Any]) -> Quote:
+        """Raises: ModelNotFound, InvalidParameters, PriceUnknown."""
+        spec = self.registry.get(model_id)
+        params = parse_params(spec, raw)
+        credits = credits_for(spec, params)
+        return Quote(spec=spec, params=params, credits=credits, stars=self.pricing.stars(credits))
+
+    async def start(
+        self,
+        user_id: TgUserId,
+        quote: Quote,
+        *,
+        chat_id: int | None = None,
+        request_key: str | None = None,
+        media: Mapping[str, Sequence[MediaFile]] | None = None,
+    ) -> JobRecord:
+        """Hold the price and submit the task. Raises: InsufficientBalance, TooManyActiveJobs.
+
+        A KIE refusal does not raise: the job fails, the hold is released, the user is told.
+        """
+        now = self._clock()
+        new = NewJob(
+            user_id=user_id, model_id=quote.spec.id, api_family=quote.spec.family.value,
+            params=quote.params, price_stars=quote.stars, kie_credits=float(quote.credits),
+            chat_id=chat_id, request_key=request_key,
+            deadline_at=now + timedelta(seconds=quote.spec.deadline_seconds),
+            next_check_at=now + schedule.ORPHAN_GRACE,
+        )  # fmt: skip
+        job, created = await self.store.pipeline.open_job(new, max_active=self.max_active_jobs)
+        if not created:
+            return job
+        self.metrics.inc("trt_ledger_moves_total", kind="hold")
+        try:
+            params = await self._upload(quote, media or {})
+        except KieError as exc:
+            return await self.fail(job.id, FailureReason.UPLOAD_FAILED, str(exc), EventSource.USER)
+        return await self._submit(job, quote.spec, params)
+
+    async def _upload(
+        self, quote: Quote, media: Mapping[str, Sequence[MediaFile]]
+    ) -> dict[str, Any]:
+        params = dict(quote.params)
+        for name, files in media.items():
+            urls = [await self.kie.upload_file(f.name, f.content, f.mime) for f in files]
+            self.metrics.inc("trt_kie_calls_total", len(urls), call="upload", result="ok")
+            spec_input = quote.spec.input(name)
+            params[name] = urls if spec_input is not None and spec_input.is_list else urls[0]
+        return params
+
+    async def _submit(self, job: JobRecord, spec: ModelSpec, params: dict[str, Any]) -> JobRecord:
+        orphaned_at = self._clock() + schedule.ORPHAN_GRACE
+        job = await self.store.jobs.transition(
+            job.id, JobState.SUBMITTING, source=EventSource.USER,
+            changes=JobChanges(next_check_at=orphaned_at, extra={"params": params}),
+        )  # fmt: skip
+        api_input = {k: v for k, v in params.items() if v is not None}
+        request = CreateTask(
+            family=Family(spec.family.value), model=spec.api_model, input=api_input,
+            callback_url=self._callback_for(spec),
+        )  # fmt: skip
+        try:
+            task_id = await self.kie.create_task(request)
+        except KieError as exc:
+            return await self._creation_failed(job, exc)
+        self.metrics.inc("trt_kie_calls_total", call="create", result="ok")
+        first_look = schedule.next_poll(timedelta(0), callbacks=self.callback_url is not None)
+        return await self.store.jobs.transition(
+            job.id, JobState.SUBMITTED, source=EventSource.USER, detail=f"KIE task {task_id}",
+            changes=JobChanges(kie_task_id=task_id, next_check_at=self._clock() + first_look),
+        )  # fmt: skip
+
+    def _callback_for(self, spec: ModelSpec) -> str | None:
+        if self.callback_url is None and spec.family.value == Family.SUNO:
+            return PLACEHOLDER_CALLBACK_URL
+        return self.callback_url
+
+    async def _creation_failed(self, job: JobRecord, exc: KieError) -> JobRecord:
+        self.metrics.inc("trt_kie_calls_total", call="create", result=type(exc).__name__)
+        if not nothing_created(exc):
+            # KIE may have made the task; without its id we cannot follow it, so the job
+            # stays `submitting` and the reconciler fails and releases it after the grace.
+            logger.warning("createTask for job %s ended uncertainly: %s", job.id, exc)
+            return job
+        if isinstance(exc, KieInsufficientCredits):
+            await self.messenger.alert_admins(
+                f"KIE account is out of credits: job {job.id} failed, its Stars were released"
+            )
+        return await self.fail(job.id, reason_for(exc), str(exc), EventSource.USER)
+
+    async def fail(
+        self, job_id: JobId, reason: FailureReason, detail: str, source: EventSource
+    ) -> JobRecord:
+        """Fail the job, release its hold and tell the user. Raises: InvalidTransition."""
+        job = await self.store.pipeline.fail(
+            job_id, reason=describe(reason, detail), source=source
+        )
+        self.metrics.inc("trt_ledger_moves_total", kind="release")
+        if job.chat_id is not None:
+            await self.messenger.tell_failure(job)
+        return job
+
+    async def on_callback(self, task_id: KieTaskId) -> JobRecord | None:
+        """A callback arrived: settle from the record fetched from KIE (the authority).
+
+        Returns None for a task trt does not know.
+        """
+        try:
+            job = await self.store.jobs.get(task_id)
+        except JobNotFound:
+            logger.info("callback for unknown KIE task %s ignored", task_id)
+            return None
+        if job.state not in (JobState.SUBMITTED, JobState.RUNNING):
+            return job  # settled already: a duplicate or late callback
+        return await self.refresh(job, source=EventSource.CALLBACK)
+
+    async def refresh(self, job: JobRecord, *, source: EventSource) -> JobRecord:
+        """Ask KIE about the job once and act on the answer."""
+        assert job.kie_task_id is not None
+        await self._kie_reads.wait()
+        try:
+            record = await self.kie.get_task(Family(job.api_family), KieTaskId(job.kie_task_id))
+        except KieError as exc:
+            self.metrics.inc("trt_kie_calls_total", call="record", result=type(exc).__name__)
+            if not isinstance(exc, KieNotFound):
+                logger.warning("status of job %s unavailable: %s", job.id, exc)
+            return await self._not_final(job, source)
+        self.metrics.inc("trt_kie_calls_total", call="record", result="ok")
+        return await self.settle(job, record, source=source)
+
+    async def settle(
+        self, job: JobRecord, record: TaskRecord, *, source: EventSource
+    ) -> JobRecord:
+        if record.state is TaskState.SUCCESS and record.result_urls:
+            return await self._succeeded(job, record, source)
+        if record.state.is_final:
+            detail = record.fail_message or record.fail_code or "no result"
+            return await self._fail_quietly(job, FailureReason.GENERATION_FAILED, detail, source)
+        return await self._not_final(job, source)
+
+    async def _succeeded(
+        self, job: JobRecord, record: TaskRecord, source: EventSource
+    ) -> JobRecord:
+        credits = record.credits_consumed
+        try:
+            job = await self.store.pipeline.succeed(
+                job.id, result_urls=record.result_urls,
+                kie_credits=float(credits) if credits is not None else job.kie_credits,
+                source=source, next_check_at=self._clock() + schedule.LEASE,
+            )  # fmt: skip
+        except InvalidTransition:
+            return await self.store.jobs.get(job.id)  # another caller settled it first
+        self.metrics.inc("trt_ledger_moves_total", kind="charge")
+        return await self.deliver(job)
+
+    async def _fail_quietly(
+        self, job: JobRecord, reason: FailureReason, detail: str, source: EventSource
+    ) -> JobRecord:
+        try:
+            return await self.fail(job.id, reason, detail, source)
+        except InvalidTransition:
+            return await self.store.jobs.get(job.id)
+
+    async def _not_final(self, job: JobRecord, source: EventSource) -> JobRecord:
+        now = self._clock()
+        if job.deadline_at is not None and now >= job.deadline_at:
+            return await self._fail_quietly(job, FailureReason.TIMED_OUT, "past deadline", source)
+        if job.state is JobState.SUBMITTED:
+            try:
+                job = await self.store.jobs.transition(job.id, JobState.RUNNING, source=source)
+            except InvalidTransition:
+                return await self.store.jobs.get(job.id)
+        wait = schedule.next_poll(now - job.created_at, callbacks=self.callback_url is not None)
+        await self.store.pipeline.schedule(job.id, next_check_at=now + wait)
+        return job
+
+    async def deliver(self, job: JobRecord) -> JobRecord:
+        """Send a succeeded job's result; on a passing failure try again later."""
+        file_id = None
+        if job.chat_id is not None:
+            try:
+                file_id = await self.messenger.deliver(job)
+            except DeliveryFailed as exc:
+                return await self._delivery_failed(job, exc)
+        self.metrics.inc("trt_deliveries_total", result="ok")
+        return await self._mark_delivered(job, file_id, detail=None)
+
+    async def _delivery_failed(self, job: JobRecord, exc: DeliveryFailed) -> JobRecord:
+        self.metrics.inc("trt_deliveries_total", result="final" if exc.final else "retry")
+        if exc.final:  # e.g. the user blocked the bot: nothing more can be done
+            return await self._mark_delivered(job, None, detail=f"undeliverable: {exc}")
+        logger.warning("delivery of job %s failed, will retry: %s", job.id, exc)
+        wait = schedule.next_delivery(job.delivery_attempts)
+        await self.store.pipeline.schedule(
+            job.id, next_check_at=self._clock() + wait, delivery_attempt=True
+        )
+        return job
+
+    async def _mark_delivered(
+        self, job: JobRecord, file_id: str | None, detail: str | None
+    ) -> JobRecord:
+        try:
+            return await self.store.jobs.transition(
+                job.id, JobState.DELIVERED, source=EventSource.SYSTEM, detail=detail,
+                changes=JobChanges(extra={"result_file_id": file_id, "next_check_at": None}),
+            )  # fmt: skip
+        except InvalidTransition:
+            return await self.store.jobs.get(job.id)

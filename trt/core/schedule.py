@@ -1,0 +1,63 @@
+"""When the pipeline looks at a job again, and how fast it may ask KIE.
+
+With callbacks configured the callback is the trigger, so polling only catches callbacks
+that are late or lost: a first look after two minutes, then every two minutes (a 10-minute
+job whose callback never comes costs 5 queries). Without callbacks (local polling mode)
+polling follows KIE's guidance: often at first, then every 10 s, then every 30 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+# A job still `held` or `submitting` this long after its last step was orphaned by a crash.
+ORPHAN_GRACE = timedelta(minutes=2)
+# How long a claimed job is hidden from other workers while one handles it.
+LEASE = timedelta(minutes=1)
+
+_LATE_CALLBACK_EVERY = timedelta(minutes=2)
+
+
+def next_poll(age: timedelta, *, callbacks: bool) -> timedelta:
+    """The wait before the next status query of a job created `age` ago."""
+    if callbacks:
+        return _LATE_CALLBACK_EVERY
+    if age < timedelta(seconds=30):
+        return timedelta(seconds=5)
+    if age < timedelta(minutes=2):
+        return timedelta(seconds=10)
+    return timedelta(seconds=30)
+
+
+def next_delivery(attempts: int) -> timedelta:
+    """Back-off between delivery attempts: 30 s doubling, at most an hour."""
+    return min(timedelta(seconds=30 * 2**attempts), timedelta(hours=1))
+
+
+class RateLimiter:
+    """At most `per_second` calls per second across every caller (KIE allows 10 queries/s
+    per key); callers queue instead of being refused."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next_free = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            delay = self._next_free - now
+            self._next_free = max(now, self._next_free) + self._interval
+            if delay > 0:
+                await self._sleep(delay)
