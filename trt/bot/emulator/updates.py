@@ -84,6 +84,7 @@ class UpdateHub:
         self.allowed_updates: list[str] = []
         self._next_id = 1
         self._poll_generation = 0
+        self.polls_waiting = 0  # getUpdates requests being answered right now
         self._session: ClientSession | None = None
 
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -122,22 +123,29 @@ class UpdateHub:
         self._confirm(offset)
         self._poll_generation += 1
         mine = self._poll_generation
-        self.notifier.notify()  # an older long poll ends with 409
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(wait, 0)
-        while True:
-            if self._poll_generation != mine:
-                raise ApiError(
-                    409,
-                    "Conflict: terminated by other getUpdates request; make sure that only "
-                    "one bot instance is running",
-                )
-            if self.webhook is not None:
-                raise _webhook_conflict()
-            remaining = deadline - loop.time()
-            if self.pending or remaining <= 0:
-                return list(itertools.islice(self.pending, max(1, min(limit, 100))))
-            await self.notifier.changed(remaining)
+        self.polls_waiting += 1
+        self.notifier.notify()  # an older long poll ends with 409
+        try:
+            while True:
+                self._check_poll(mine)
+                remaining = deadline - loop.time()
+                if self.pending or remaining <= 0:
+                    return list(itertools.islice(self.pending, max(1, min(limit, 100))))
+                await self.notifier.changed(remaining)
+        finally:
+            self.polls_waiting -= 1
+
+    def _check_poll(self, mine: int) -> None:
+        if self._poll_generation != mine:
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only "
+                "one bot instance is running",
+            )
+        if self.webhook is not None:
+            raise _webhook_conflict()
 
     # --- webhook -----------------------------------------------------------------------
 
