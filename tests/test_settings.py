@@ -76,7 +76,7 @@ class TestRequirements:
         missing = [p.split()[0] for p in caught.value.problems]
         assert missing == [
             "KIE_API_KEY", "TELEGRAM_BOT_TOKEN", "ADMIN_ID", "WEBHOOK_BASE_URL",
-            "WEBHOOK_SECRET_PATH", "WEBHOOK_SECRET_TOKEN",
+            "WEBHOOK_SECRET_PATH", "WEBHOOK_SECRET_TOKEN", "KIE_CALLBACK_TOKEN",
         ]  # fmt: skip
 
     def test_emulator_mode_needs_no_kie_key(self) -> None:

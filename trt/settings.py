@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     usd_per_credit: float = Field(default=0.005, gt=0)
     usd_per_star: float = Field(default=0.013, gt=0)
     price_markup: float = Field(default=1.5, gt=0)
+    max_active_jobs: int = Field(default=3, ge=1)
+    kie_queries_per_second: float = Field(default=10, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -108,6 +110,14 @@ class Settings(BaseSettings):
         return frozenset(ids)
 
     @property
+    def public_callback_url(self) -> str | None:
+        """Where KIE posts completions, when a public base URL and a token are configured."""
+        if not self.webhook_base_url or self.kie_callback_token is None:
+            return None
+        token = self.kie_callback_token.get_secret_value()
+        return f"{self.webhook_base_url}/{self.kie_callback_path.strip('/')}/{token}"
+
+    @property
     def storage_kind(self) -> str:
         return "postgres" if self.database_url.startswith("postgresql") else "sqlite"
 
@@ -126,6 +136,7 @@ class Settings(BaseSettings):
                     ("WEBHOOK_BASE_URL", self.webhook_base_url),
                     ("WEBHOOK_SECRET_PATH", self.webhook_secret_path),
                     ("WEBHOOK_SECRET_TOKEN", self.webhook_secret_token),
+                    ("KIE_CALLBACK_TOKEN", self.kie_callback_token),
                 ]
         return [f"{name} is required for {purpose}" for name, v in required if not _present(v)]
 

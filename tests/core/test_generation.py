@@ -7,8 +7,9 @@ import pytest
 
 from tests.core.conftest import CHAT, USER, Rig
 from trt.core.failures import FailureReason, reason_of
-from trt.core.generation import PLACEHOLDER_CALLBACK_URL, MediaFile
+from trt.core.generation import MediaFile
 from trt.core.ports import DeliveryFailed
+from trt.core.submit import PLACEHOLDER_CALLBACK_URL
 from trt.domain import EventSource, JobState, KieTaskId
 from trt.errors import InsufficientBalance, InvalidParameters, ModelNotFound
 from trt.kie.base import Family

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console, db, jobs, kie, registry, submit, users
+from trt.cli import console, db, jobs, kie, registry, serve, submit, users
 from trt.errors import TrtError
 
 
@@ -34,6 +34,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(kie.app, name="kie")
 app.add_typer(registry.app, name="registry")
 app.add_typer(users.app, name="users")
+app.command("serve")(serve.serve)
 app.command("submit")(submit.submit)
 
 

@@ -22,6 +22,7 @@ from trt.core import schedule
 from trt.core.failures import FailureReason, describe, reason_for
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, Messenger
+from trt.core.submit import PLACEHOLDER_CALLBACK_URL
 from trt.domain import EventSource, JobId, JobState, KieTaskId, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import CreateTask, Family, KieApi, TaskRecord
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from trt.store.sql import SqlStore
 
 logger = logging.getLogger(__name__)
-
-# KIE's Suno endpoint refuses a request without callBackUrl; with no public URL we give
-# one that resolves nowhere (RFC 2606 `.invalid`) and settle by polling instead.
-PLACEHOLDER_CALLBACK_URL = "https://localhost.invalid/trt-no-callback"
 
 
 @dataclass(frozen=True, slots=True)

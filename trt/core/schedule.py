@@ -3,7 +3,7 @@
 With callbacks configured the callback is the trigger, so polling only catches callbacks
 that are late or lost: a first look after two minutes, then every two minutes (a 10-minute
 job whose callback never comes costs 5 queries). Without callbacks (local polling mode)
-polling follows KIE's guidance: often at first, then every 10 s, then every 30 s.
+polling follows KIE's guidance: every 3 s for 30 s, every 8 s to two minutes, then 20 s.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def next_poll(age: timedelta, *, callbacks: bool) -> timedelta:
     if callbacks:
         return _LATE_CALLBACK_EVERY
     if age < timedelta(seconds=30):
-        return timedelta(seconds=5)
+        return timedelta(seconds=3)
     if age < timedelta(minutes=2):
-        return timedelta(seconds=10)
-    return timedelta(seconds=30)
+        return timedelta(seconds=8)
+    return timedelta(seconds=20)
 
 
 def next_delivery(attempts: int) -> timedelta:

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from trt.store.engine import Database, create_database
+from trt.store.inbox import SqlInbox
 from trt.store.jobs import SqlJobs
 from trt.store.ledger import SqlLedger
 from trt.store.pipeline import SqlPipeline
@@ -20,6 +21,7 @@ class SqlStore:
         self.ledger = SqlLedger(db)
         self.jobs = SqlJobs(db)
         self.pipeline = SqlPipeline(db)
+        self.inbox = SqlInbox(db)
 
 
 @contextlib.asynccontextmanager

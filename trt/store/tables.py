@@ -143,6 +143,7 @@ class TelegramUpdate(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = _utc(index=True)
+    claimed_until: datetime | None = _utc(nullable=True)
     processed_at: datetime | None = _utc(nullable=True, index=True)
 
 

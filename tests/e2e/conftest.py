@@ -1,0 +1,105 @@
+"""End to end over loopback: `trt serve` (in-process, on a real port), the Telegram
+emulator and the KIE emulator, with a migrated SQLite file shared with the test."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trt.bot.emulator.core import TelegramEmulator
+from trt.bot.emulator.runner import run_telegram_emulator
+from trt.domain import JobState, LedgerKind, TgUserId
+from trt.kie.emulation import Schedule
+from trt.kie.emulator import Emulator, run_emulator
+from trt.runtime import Services, open_services
+from trt.serve import serve
+from trt.settings import Settings
+from trt.store import schema
+from trt.store.engine import create_database
+
+ADMIN = 900
+USER = TgUserId(1001)
+SECRETS: dict[str, Any] = {
+    "webhook_secret_path": "hook-path-SECRET-1",
+    "webhook_secret_token": "hook-token-SECRET-2",
+    "kie_callback_token": "callback-SECRET-3",
+    "kie_api_key": "kie-key-SECRET-4",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    tg: TelegramEmulator
+    kie: Emulator
+    services: Services  # the test's own view: same database, same KIE emulator
+    base_url: str
+
+
+async def migrate(url: str) -> None:
+    db = create_database(url)
+    await schema.upgrade(db)
+    await db.dispose()
+
+
+def make_settings(tmp_path: Path, tg: TelegramEmulator, kie: Emulator, port: int) -> Settings:
+    return Settings(
+        _env_file=None,
+        telegram_bot_token=tg.token, telegram_api_base_url=tg.base_url,
+        admin_id=ADMIN, bot_mode="webhook", webhook_base_url=f"http://127.0.0.1:{port}",
+        kie_mode="emulator", kie_base_url=kie.base_url, kie_upload_base_url=kie.base_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}", port=port, **SECRETS,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    port = free_port()
+    async with (
+        run_telegram_emulator() as tg,
+        run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2)) as kie,
+    ):
+        tg.user(USER, language_code="en")
+        settings = make_settings(tmp_path, tg, kie, port)
+        await migrate(settings.database_url)
+        stop, ready = asyncio.Event(), asyncio.Event()
+        server = asyncio.create_task(serve(settings, host="127.0.0.1", stop=stop, ready=ready))
+        await asyncio.wait({server, asyncio.create_task(ready.wait())},
+                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+        if server.done():
+            server.result()  # start-up failed: raise its error here
+        async with open_services(settings) as services:
+            await services.store.users.ensure(USER, language="en")
+            await services.store.ledger.credit(
+                USER, 100, kind=LedgerKind.TOPUP, key="topup:seed", reason="test"
+            )
+            yield Stack(settings, tg, kie, services, f"http://127.0.0.1:{port}")
+        stop.set()
+        await server
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
+    """Wait until `check()` is true: for effects in another task or process that signal
+    nothing the test can await. Re-checks every 20 ms; fails after `within` seconds."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 - the effect has no event to await
+            await asyncio.sleep(0.02)
+
+
+async def job_state(stack: Stack, job_id: str, state: JobState, *, within: float = 10.0) -> None:
+    async def reached() -> bool:
+        return (await stack.services.store.jobs.get(job_id)).state is state
+
+    await eventually(reached, within=within)

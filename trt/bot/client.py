@@ -1,0 +1,17 @@
+"""The aiogram Bot, pointed at Telegram or at TELEGRAM_API_BASE_URL (a self-hosted Bot API
+server or the emulator)."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+__all__ = ["Bot", "make_bot"]
+
+
+def make_bot(token: str, *, api_base_url: str) -> Bot:
+    """A bot sending HTML-formatted messages; close it with `await bot.session.close()`."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base_url))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))

@@ -1,0 +1,95 @@
+"""Telegram updates in: the inbox first, then the dispatcher, once per update_id.
+
+Webhook and polling both go through `receive`; the leader also re-processes updates a crash
+left unprocessed, and prunes old ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.types import Update
+
+from trt.core.metrics import Metrics
+from trt.store.inbox import SqlInbox
+
+logger = logging.getLogger(__name__)
+
+CLAIM = timedelta(minutes=1)
+STRANDED_AFTER = timedelta(seconds=30)
+KEEP = timedelta(days=7)
+
+
+class UpdateProcessor:
+    def __init__(self, bot: Bot, dp: Dispatcher, inbox: SqlInbox, metrics: Metrics) -> None:
+        self.bot = bot
+        self.dp = dp
+        self.inbox = inbox
+        self.metrics = metrics
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Record the update and start processing it; False for a repeated update_id."""
+        new = await self.inbox.record(update_id, payload)
+        self.metrics.inc("trt_updates_total", outcome="new" if new else "duplicate")
+        if new:
+            self.spawn(update_id)
+        return new
+
+    def spawn(self, update_id: int) -> None:
+        task = asyncio.create_task(self.process(update_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def process(self, update_id: int) -> None:
+        payload = await self.inbox.claim(update_id, lease=CLAIM)
+        if payload is None:
+            return  # processed already, or another worker holds it
+        try:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+            await self.dp.feed_update(self.bot, update)
+        except Exception:  # a handler bug must not wedge the inbox: log it and move on
+            logger.exception("update %s failed in the bot", update_id)
+        await self.inbox.done(update_id)
+
+    async def recover(self) -> None:
+        """Process updates a crash left unprocessed (leader only)."""
+        for update_id in await self.inbox.stranded(older_than=STRANDED_AFTER):
+            self.spawn(update_id)
+
+    async def prune(self) -> None:
+        removed = await self.inbox.prune(older_than=KEEP)
+        if removed:
+            logger.info("pruned %d processed updates", removed)
+
+    async def drain(self, seconds: float) -> None:
+        """Wait (at most `seconds`) for updates being processed."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=seconds)
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-poll getUpdates until `stop` (the leader alone does this: no 409s)."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        allowed = self.dp.resolve_used_update_types()
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=allowed
+                )
+            except (TelegramNetworkError, TelegramAPIError) as exc:
+                logger.warning("getUpdates failed: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=5)
+                continue
+            for update in updates:
+                await self.receive(
+                    update.update_id, update.model_dump(mode="json", exclude_none=True)
+                )
+                offset = update.update_id + 1

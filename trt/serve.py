@@ -1,0 +1,134 @@
+"""`trt serve`: one process hosting the HTTP server, the bot, and (on the leader) the
+reconciler and Telegram polling; stops cleanly on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from trt.bot.dispatcher import build_dispatcher
+from trt.bot.updates import UpdateProcessor
+from trt.bot.webhook import register_webhook
+from trt.core.reconciler import Reconciler
+from trt.runtime import Services, open_services
+from trt.server import WEBHOOK_PREFIX, TrtServer
+from trt.settings import BotMode, Settings
+from trt.store.leader import leader_lock
+
+logger = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+MAINTENANCE_EVERY = 30.0
+
+
+async def serve(
+    settings: Settings,
+    *,
+    host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT, or until `stop` is set when the caller passes one."""
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    local = f"http://127.0.0.1:{settings.port}"
+    async with open_services(settings, local_base_url=local) as services:
+        await _run(services, host=host, stop=stop, ready=ready)
+    logger.info("stopped")
+
+
+async def _run(
+    services: Services, *, host: str, stop: asyncio.Event, ready: asyncio.Event | None
+) -> None:
+    settings = services.settings
+    dp = build_dispatcher(services) if services.bot else None
+    updates = (
+        UpdateProcessor(services.bot, dp, services.store.inbox, services.metrics)
+        if (services.bot and dp)
+        else None
+    )
+    server = TrtServer(services, updates)
+    runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
+    await runner.setup()
+    await web.TCPSite(runner, host, settings.port).start()
+    _log_start(services)
+    if updates and dp and settings.bot_mode is BotMode.WEBHOOK and services.bot:
+        await register_webhook(
+            services.bot, dp, url=f"{settings.webhook_base_url}/{WEBHOOK_PREFIX}/"
+            f"{_value(settings.webhook_secret_path)}",
+            secret_token=_value(settings.webhook_secret_token),
+        )  # fmt: skip
+    leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
+    reconciler = Reconciler(
+        services.generation, leader_lock(services.store.db), on_leadership=leader.switch
+    )
+    reconciling = asyncio.create_task(reconciler.run(stop))
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    logger.info("stopping: no new requests, finishing what is in flight")
+    await runner.shutdown()  # stops accepting; waits for in-flight requests
+    await leader.switch(False)
+    if updates:
+        await updates.drain(DRAIN_SECONDS)
+    if server.tasks:
+        await asyncio.wait(set(server.tasks), timeout=DRAIN_SECONDS)
+    await reconciling  # releases the leader lock
+    await runner.cleanup()
+
+
+class _LeaderWork:
+    """What only the leader does besides reconciling: poll Telegram, recover the inbox."""
+
+    def __init__(self, updates: UpdateProcessor | None, *, polling: bool) -> None:
+        self.updates = updates
+        self.polling = polling
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def switch(self, leader: bool) -> None:
+        if leader and not self._tasks and self.updates:
+            self._stop = asyncio.Event()
+            self._tasks.append(asyncio.create_task(self._maintain(self.updates)))
+            if self.polling:
+                self._tasks.append(asyncio.create_task(self.updates.poll(self._stop)))
+        elif not leader and self._tasks:
+            self._stop.set()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+
+    async def _maintain(self, updates: UpdateProcessor) -> None:
+        while not self._stop.is_set():
+            try:
+                await updates.recover()
+                await updates.prune()
+            except Exception:  # keep the leader's housekeeping alive through a bad moment
+                logger.exception("inbox maintenance failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=MAINTENANCE_EVERY)
+
+
+def _log_start(services: Services) -> None:
+    s = services.settings
+    logger.info(
+        "trt serving on port %d: storage %s, KIE %s, bot %s",
+        s.port,
+        s.storage_kind,
+        "emulator" if services.kie_emulated else "real",
+        s.bot_mode.value if services.bot else "off",
+    )
+    if services.generation.callback_url is None:
+        logger.info("no public callback URL: KIE tasks are settled by polling")
+
+
+def _value(secret: object) -> str:
+    return secret.get_secret_value() if secret is not None else ""  # type: ignore[attr-defined]

@@ -1,0 +1,150 @@
+"""The HTTP side of `trt serve`: health, readiness, metrics, the Telegram webhook and the KIE
+callback endpoint. Handlers answer fast and hand the work to background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from aiohttp import web
+
+from trt import __version__
+from trt.bot.updates import UpdateProcessor
+from trt.domain import JobState, KieTaskId
+from trt.errors import TrtError
+from trt.kie.callbacks import verify_and_parse
+from trt.kie.errors import KieCallbackRejected
+from trt.runtime import Services
+from trt.store import schema
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PREFIX = "webhook"
+MAX_UPDATE_BYTES = 1024 * 1024  # Telegram updates are far smaller
+MAX_CALLBACK_BYTES = 256 * 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def same(given: str, expected: str | None) -> bool:
+    """Constant-time comparison; nothing matches an unset secret."""
+    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+class TrtServer:
+    def __init__(self, services: Services, updates: UpdateProcessor | None) -> None:
+        self.services = services
+        self.updates = updates
+        self.started = time.monotonic()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        settings = services.settings
+        self.webhook_path = _secret(settings.webhook_secret_path)
+        self.webhook_token = _secret(settings.webhook_secret_token)
+        self.hmac_key = _secret(settings.kie_webhook_hmac_key)
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        callback_path = self.services.settings.kie_callback_path.strip("/")
+        app.add_routes([
+            web.get("/health", self.health),
+            web.get("/ready", self.ready),
+            web.get("/metrics", self.metrics),
+            web.post(f"/{WEBHOOK_PREFIX}/{{secret}}", self.telegram_webhook),
+            web.post(f"/{callback_path}/{{token}}", self.kie_callback),
+        ])  # fmt: skip
+        return app
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run work after the response; kept referenced so shutdown can wait for it."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background work failed: %r", task.exception())
+
+    async def health(self, _: web.Request) -> web.Response:
+        s = self.services.settings
+        return web.json_response({
+            "status": "ok", "uptime": round(time.monotonic() - self.started, 3),
+            "version": __version__, "storage": s.storage_kind,
+            "kie_mode": "emulator" if self.services.kie_emulated else "real",
+            "bot_mode": s.bot_mode.value,
+        })  # fmt: skip
+
+    async def ready(self, _: web.Request) -> web.Response:
+        try:
+            await schema.require_current_schema(self.services.store.db)
+        except TrtError as exc:
+            return web.json_response({"ready": False, "reason": exc.message}, status=503)
+        return web.json_response({"ready": True})
+
+    async def metrics(self, _: web.Request) -> web.Response:
+        counts = await self.services.store.jobs.count_by_state()
+        by_state: dict[tuple[tuple[str, str], ...], float] = {
+            (("state", s.value),): float(counts[s]) for s in JobState
+        }
+        gauges = {"trt_jobs": by_state}
+        body = self.services.metrics.render(gauges)
+        return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+    async def telegram_webhook(self, request: web.Request) -> web.Response:
+        if not same(request.match_info["secret"], self.webhook_path):
+            raise web.HTTPNotFound
+        if not same(request.headers.get(SECRET_HEADER, ""), self.webhook_token):
+            raise web.HTTPUnauthorized(text="wrong secret token")
+        payload = await _json_body(request, MAX_UPDATE_BYTES)
+        update_id = payload.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+            raise web.HTTPBadRequest(text="update_id must be a non-negative integer")
+        if self.updates is None:
+            raise web.HTTPServiceUnavailable(text="no bot configured")
+        await self.updates.receive(update_id, payload)
+        return web.json_response({"ok": True})
+
+    async def kie_callback(self, request: web.Request) -> web.Response:
+        metrics = self.services.metrics
+        if not same(request.match_info["token"], self.services.callback_token):
+            metrics.inc("trt_callbacks_total", outcome="bad_token")
+            raise web.HTTPUnauthorized(text="wrong callback token")
+        body = await _read_limited(request, MAX_CALLBACK_BYTES)
+        try:
+            callback = verify_and_parse(body, request.headers, key=self.hmac_key)
+        except KieCallbackRejected as exc:
+            metrics.inc("trt_callbacks_total", outcome="rejected")
+            status = web.HTTPUnauthorized if "signature" in exc.message else web.HTTPBadRequest
+            raise status(text=exc.message) from None
+        metrics.inc("trt_callbacks_total", outcome="accepted")
+        # recordInfo decides, not the body: settle after answering (KIE waits 15 s at most).
+        self.spawn(self.services.generation.on_callback(KieTaskId(callback.task_id)))
+        return web.json_response({"ok": True})
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    return body
+
+
+async def _json_body(request: web.Request, limit: int) -> dict[str, Any]:
+    body = await _read_limited(request, limit)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise web.HTTPBadRequest(text="body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise web.HTTPBadRequest(text="body is not a JSON object")
+    return payload
