@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from trt.runtime import Runtime
+    from trt.runtime import Runtime, Services
 
 T = TypeVar("T")
 
@@ -46,5 +46,18 @@ def with_runtime(call: Callable[[Runtime], Awaitable[T]], *, check_schema: bool 
 
         async with open_runtime(load_settings(), check_schema=check_schema) as rt:
             return await call(rt)
+
+    return asyncio.run(run())
+
+
+def with_services(call: Callable[[Services], Awaitable[T]]) -> T:
+    """Like `with_runtime`, with the whole pipeline (registry, KIE client, bot if configured)."""
+
+    async def run() -> T:
+        from trt.runtime import open_services
+        from trt.settings import load_settings
+
+        async with open_services(load_settings()) as services:
+            return await call(services)
 
     return asyncio.run(run())

@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag, parse_since, with_runtime
+from trt.cli.common import JsonFlag, parse_since, with_runtime, with_services
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import JobId, JobState, TgUserId
 from trt.store.base import JobFilter
 
-app = typer.Typer(no_args_is_help=True, help="Generation jobs: list, inspect.")
+app = typer.Typer(no_args_is_help=True, help="Generation jobs: list, inspect, repair.")
 
 
 @app.command("list")
@@ -91,3 +91,59 @@ def show(
           signed(e.held_delta), e.key) for e in details.ledger],
         title="ledger",
     )  # fmt: skip
+
+
+JobArg = Annotated[str, typer.Argument(help="A job id or a KIE task id.", show_default=False)]
+ReasonOption = Annotated[str, typer.Option(help="Why; kept in the job's timeline.")]
+
+
+@app.command("retry-delivery")
+def retry_delivery(job: JobArg) -> None:
+    """Send a succeeded job's result to its chat again now."""
+    from trt.core import operations
+
+    done = with_services(lambda s: operations.retry_delivery(s, job))
+    if done.state is JobState.DELIVERED:
+        console.success(f"job {done.id} delivered")
+    else:
+        console.warn(f"job {done.id} is still {done.state}; delivery will be retried")
+
+
+@app.command()
+def refund(job: JobArg, reason: ReasonOption) -> None:
+    """Give back a charged job's Stars (once; repeating it changes nothing)."""
+    from trt.core import operations
+
+    record, refunded = with_services(lambda s: operations.refund_job(s, job, reason=reason))
+    if refunded:
+        console.success(f"refunded {stars(record.price_stars)} for job {record.id}")
+    else:
+        console.warn(f"job {record.id} was refunded before: nothing moved")
+
+
+@app.command()
+def fail(job: JobArg, reason: ReasonOption) -> None:
+    """Fail a stuck job and release its held Stars to the user."""
+    from trt.core import operations
+
+    record = with_services(lambda s: operations.fail_job(s, job, reason=reason))
+    console.success(f"job {record.id} is {record.state}; {stars(record.price_stars)} released")
+
+
+@app.command()
+def reconcile(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what is due.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run one reconciler pass now and print what it did."""
+    from trt.core import operations
+
+    report = with_services(lambda s: operations.reconcile(s, dry_run=dry_run))
+    sections = {"polled": report.polled, "orphans_failed": report.orphans_failed,
+                "deliveries": report.deliveries}  # fmt: skip
+    if as_json:
+        console.json_out({"dry_run": dry_run, **sections})
+        return
+    verb = "due" if dry_run else "done"
+    for name, ids in sections.items():
+        console.line(f"{name.replace('_', ' ')} ({verb}): {len(ids)}  {' '.join(ids)}".rstrip())
