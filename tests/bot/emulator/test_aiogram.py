@@ -175,6 +175,27 @@ class TestFiles:
         assert len(sent) == 3 and len({m.media_group_id for m in sent}) == 1
         assert len(tg.chat(USER).bot_messages()) == 3
 
+    async def test_edit_media_replaces_the_file(self, tg: TelegramEmulator, bot: Bot):
+        """editMessageMedia swaps the stored file and caption of a media message."""
+        tg.user(USER)
+        sent = await bot.send_photo(USER, BufferedInputFile(png(10, 10), "a.png"), caption="old")
+        media = InputMediaPhoto(media=BufferedInputFile(png(20, 20), "b.png"), caption="new")
+        await bot.edit_message_media(media, chat_id=USER, message_id=sent.message_id)
+        message = tg.chat(USER).get(sent.message_id)
+        assert message.file is not None and message.file.data == png(20, 20)
+        assert (message.caption, message.edits) == ("new", 1)
+
+    async def test_voice_and_audio_by_upload(self, tg: TelegramEmulator, bot: Bot):
+        """sendVoice and sendAudio store uploads with their stated duration."""
+        tg.user(USER)
+        voice = await bot.send_voice(USER, BufferedInputFile(b"ogg", "v.ogg"), duration=4)
+        audio = await bot.send_audio(USER, BufferedInputFile(b"mp3", "s.mp3"), duration=9)
+        assert voice.voice is not None and voice.voice.duration == 4
+        assert audio.audio is not None and (audio.audio.duration, audio.audio.file_name) == (
+            9,
+            "s.mp3",
+        )
+
 
 class TestPayments:
     async def test_send_invoice_in_stars(self, tg: TelegramEmulator, bot: Bot):

@@ -166,10 +166,11 @@ class UpdateHub:
     async def run_webhook(self) -> None:
         """Deliver queued updates to the webhook, one at a time, in order, forever."""
         while True:
-            await self.notifier.until(lambda: self.webhook and self.pending, within=3600)
-            hook, update = self.webhook, self.pending[0]
-            if hook is None:
+            hook = self.webhook
+            if hook is None or not self.pending:
+                await self.notifier.changed(None)
                 continue
+            update = self.pending[0]
             await self._deliver(hook, update)
             if self.pending and self.pending[0] is update:
                 self.pending.popleft()
