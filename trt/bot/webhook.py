@@ -5,8 +5,15 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+
+from trt.errors import TrtError
 
 logger = logging.getLogger(__name__)
+
+
+class TelegramCheckFailed(TrtError):
+    """Telegram did not confirm the bot as configured."""
 
 
 async def register_webhook(bot: Bot, dp: Dispatcher, *, url: str, secret_token: str) -> None:
@@ -26,3 +33,19 @@ async def register_webhook(bot: Bot, dp: Dispatcher, *, url: str, secret_token: 
     if info.last_error_message:
         logger.warning("Telegram's last webhook delivery error: %s", info.last_error_message)
     logger.info("webhook registered; %d updates pending", info.pending_update_count)
+
+
+async def describe_bot(bot: Bot, *, expected_webhook: str | None) -> str:
+    """getMe and getWebhookInfo in one line (without the webhook URL: it holds a secret).
+
+    Raises: TelegramCheckFailed when the token is refused or the webhook is not the expected.
+    """
+    try:
+        me = await bot.get_me()
+        info = await bot.get_webhook_info()
+    except TelegramAPIError as exc:  # refused token, network failure, server error
+        raise TelegramCheckFailed(f"Telegram: {exc.message}") from None
+    if expected_webhook is not None and info.url != expected_webhook:
+        raise TelegramCheckFailed(f"@{me.username}: the webhook is not set to this deployment")
+    error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
+    return f"@{me.username}; {info.pending_update_count} updates pending{error}"

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console, db, jobs, kie, registry, serve, submit, users
+from trt.cli import console, db, jobs, kie, registry, serve, submit, users, verify
 from trt.errors import TrtError
 
 
@@ -36,6 +36,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
 app.command("submit")(submit.submit)
+app.command("verify")(verify.verify)
 
 
 def _print_version(value: bool) -> None:

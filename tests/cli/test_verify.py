@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliInvoke
+from trt.bot.emulator.core import TelegramEmulator
+from trt.bot.emulator.runner import run_telegram_emulator
+
+TOKEN = "123456789:verify-TEST-token"
+
+
+@pytest.fixture
+def configured(trt: CliInvoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything `trt serve` needs in polling mode with the KIE emulator, migrated."""
+    for name, value in {
+        "TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_ID": "1", "KIE_MODE": "emulator",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    assert trt("db", "upgrade").exit_code == 0
+
+
+def outcomes(result_stdout: str) -> dict[str, str]:
+    return {c["name"]: c["outcome"] for c in json.loads(result_stdout)["checks"]}
+
+
+class TestVerify:
+    def test_ready_deployment_passes(self, trt: CliInvoke, configured) -> None:
+        """With settings, registry and schema in order every offline check passes."""
+        result = trt("verify", "--json")
+        assert result.exit_code == 0, result.output
+        assert set(outcomes(result.stdout).values()) == {"PASS"}
+
+    def test_missing_settings_and_schema_fail(self, trt: CliInvoke) -> None:
+        """An empty environment fails settings and database and names the fix."""
+        result = trt("verify")
+        assert result.exit_code == 1
+        assert "TELEGRAM_BOT_TOKEN" in result.output
+        assert "trt db upgrade" in result.output
+
+    def test_stale_registry_fails(
+        self, trt: CliInvoke, configured, repo_root: Path, tmp_path: Path, monkeypatch
+    ) -> None:
+        """A source edited after the last build makes the registry check fail."""
+        copy = tmp_path / "registry"
+        shutil.copytree(repo_root / "registry", copy)
+        source = next((copy / "models").rglob("*.toml"))
+        source.write_text(source.read_text().replace("deadline_seconds = ", "deadline_seconds = 1"))
+        monkeypatch.setenv("TRT_REGISTRY_DIR", str(copy))
+        result = trt("verify", "--json")
+        assert result.exit_code == 1
+        assert outcomes(result.stdout)["registry"] == "FAIL"
+
+    def test_json_never_contains_secrets(self, trt: CliInvoke, configured) -> None:
+        """The verify report names variables, never their values."""
+        result = trt("verify", "--json")
+        assert TOKEN not in result.output
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramEmulator]:
+    """A Telegram emulator on its own loop in a thread (the CLI runs its own asyncio.run)."""
+    started, stop = threading.Event(), threading.Event()
+    box: list[TelegramEmulator] = []
+
+    async def main() -> None:
+        async with run_telegram_emulator(token=TOKEN) as tg:
+            box.append(tg)
+            started.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.01)
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    assert started.wait(5)
+    yield box[0]
+    stop.set()
+    thread.join(5)
+
+
+class TestVerifyOnline:
+    def test_online_asks_kie_and_telegram(
+        self, trt: CliInvoke, configured, telegram: TelegramEmulator, monkeypatch
+    ) -> None:
+        """--online reports the KIE balance and the bot's name from getMe."""
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", telegram.base_url)
+        result = trt("verify", "--online", "--json")
+        assert result.exit_code == 0, result.output
+        checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+        assert "credits left" in checks["KIE account"]["reason"]
+        assert checks["Telegram"]["reason"].startswith("@trt_test_bot")
