@@ -17,7 +17,12 @@ from trt import __version__
 from trt.bot.updates import UpdateProcessor
 from trt.domain import JobState, KieTaskId
 from trt.errors import TrtError
-from trt.kie.callbacks import verify_and_parse
+from trt.kie.callbacks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    parse_callback,
+    verify_signature,
+)
 from trt.kie.errors import KieCallbackRejected
 from trt.runtime import Services
 from trt.store import schema
@@ -115,11 +120,20 @@ class TrtServer:
             raise web.HTTPUnauthorized(text="wrong callback token")
         body = await _read_limited(request, MAX_CALLBACK_BYTES)
         try:
-            callback = verify_and_parse(body, request.headers, key=self.hmac_key)
+            callback = parse_callback(body)
         except KieCallbackRejected as exc:
-            metrics.inc("trt_callbacks_total", outcome="rejected")
-            status = web.HTTPUnauthorized if "signature" in exc.message else web.HTTPBadRequest
-            raise status(text=exc.message) from None
+            metrics.inc("trt_callbacks_total", outcome="malformed")
+            raise web.HTTPBadRequest(text=exc.message) from None
+        if self.hmac_key is not None:
+            try:
+                verify_signature(
+                    task_id=callback.task_id, key=self.hmac_key,
+                    timestamp=request.headers.get(TIMESTAMP_HEADER),
+                    signature=request.headers.get(SIGNATURE_HEADER),
+                )  # fmt: skip
+            except KieCallbackRejected as exc:
+                metrics.inc("trt_callbacks_total", outcome="bad_signature")
+                raise web.HTTPUnauthorized(text=exc.message) from None
         metrics.inc("trt_callbacks_total", outcome="accepted")
         # recordInfo decides, not the body: settle after answering (KIE waits 15 s at most).
         self.spawn(self.services.generation.on_callback(KieTaskId(callback.task_id)))

@@ -54,8 +54,11 @@ async def migrate(url: str) -> None:
     await db.dispose()
 
 
-def make_settings(tmp_path: Path, tg: TelegramEmulator, kie: Emulator, port: int) -> Settings:
+def make_settings(
+    tmp_path: Path, tg: TelegramEmulator, kie: Emulator, port: int, hmac_key: str | None
+) -> Settings:
     return Settings(
+        kie_webhook_hmac_key=hmac_key,
         _env_file=None,
         telegram_bot_token=tg.token, telegram_api_base_url=tg.base_url,
         admin_id=ADMIN, bot_mode="webhook", webhook_base_url=f"http://127.0.0.1:{port}",
@@ -65,14 +68,20 @@ def make_settings(tmp_path: Path, tg: TelegramEmulator, kie: Emulator, port: int
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+def hmac_key() -> str | None:
+    """Override in a test class to run the stack with signed KIE callbacks."""
+    return None
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, hmac_key: str | None) -> AsyncIterator[Stack]:
     port = free_port()
     async with (
         run_telegram_emulator() as tg,
-        run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2)) as kie,
+        run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2), hmac_key=hmac_key) as kie,
     ):
         tg.user(USER, language_code="en")
-        settings = make_settings(tmp_path, tg, kie, port)
+        settings = make_settings(tmp_path, tg, kie, port, hmac_key)
         await migrate(settings.database_url)
         stop, ready = asyncio.Event(), asyncio.Event()
         server = asyncio.create_task(serve(settings, host="127.0.0.1", stop=stop, ready=ready))
@@ -103,3 +112,15 @@ async def job_state(stack: Stack, job_id: str, state: JobState, *, within: float
         return (await stack.services.store.jobs.get(job_id)).state is state
 
     await eventually(reached, within=within)
+
+
+async def server_metric(stack: Stack, series: str) -> float:
+    """One sample from the running server's /metrics, e.g. 'trt_updates_total{outcome="new"}'."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(stack.base_url + "/metrics") as r:
+        text = await r.text()
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
