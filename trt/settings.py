@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     price_markup: float = Field(default=1.5, gt=0)
     max_active_jobs: int = Field(default=3, ge=1)
     kie_queries_per_second: float = Field(default=10, gt=0)
+    # The bot's free tier and alerts; every amount is in Stars.
+    welcome_bonus: int = Field(default=0, ge=0)
+    free_daily_generations: int = Field(default=1, ge=0)
+    low_kie_credits_alert: float = Field(default=1000, ge=0)
+    failure_burst: int = Field(default=5, ge=1)
+    failure_burst_minutes: float = Field(default=10, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed
 from trt.core.schedule import RateLimiter
-from trt.domain import LedgerKind, TgUserId
+from trt.domain import JobState, LedgerKind, TgUserId
 from trt.kie.fake import FakeKie
 from trt.store.base import JobRecord
 from trt.store.engine import create_database
@@ -33,6 +33,7 @@ class RecordingMessenger:
     delivered: list[JobRecord] = field(default_factory=list)
     failures: list[JobRecord] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
+    progressed: list[JobState] = field(default_factory=list)
     refuse: list[DeliveryFailed] = field(default_factory=list)
 
     async def deliver(self, job: JobRecord) -> str | None:
@@ -43,6 +44,9 @@ class RecordingMessenger:
 
     async def tell_failure(self, job: JobRecord) -> None:
         self.failures.append(job)
+
+    async def progress(self, job: JobRecord) -> None:
+        self.progressed.append(job.state)
 
     async def alert_admins(self, text: str) -> None:
         self.alerts.append(text)

@@ -1,14 +1,38 @@
-"""The aiogram Dispatcher with every router; services reach handlers as a keyword argument."""
+"""The aiogram Dispatcher with every router; services reach handlers as a keyword argument.
+
+Forms live in the database (`SqlStorage`), so a restart or a second instance continues them.
+Routers are made fresh per dispatcher: aiogram attaches a router to one parent only.
+"""
 
 from __future__ import annotations
 
 from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
 
-from trt.bot.routers import start
+from trt.bot import errors
+from trt.bot.catalog import Catalog
+from trt.bot.middlewares import UserMiddleware
+from trt.bot.routers import admin, catalog, fallback, generate, history, results, start, wizard
+from trt.bot.storage import SqlStorage
 from trt.runtime import Services
 
 
-def build_dispatcher(services: Services) -> Dispatcher:
-    dp = Dispatcher(services=services)
-    dp.include_routers(start.make_router())
+def build_dispatcher(services: Services, *, storage: BaseStorage | None = None) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage or SqlStorage(services.store.db),
+        services=services,
+        catalog=Catalog(services.registry, services.generation.pricing),
+    )
+    dp.update.outer_middleware(UserMiddleware())
+    dp.include_routers(
+        errors.make_router(),
+        admin.make_router(services.settings.all_admin_ids),
+        start.make_router(),
+        history.make_router(),
+        catalog.make_router(),
+        wizard.make_router(),
+        generate.make_router(),
+        results.make_router(),
+        fallback.make_router(),  # last: whatever nobody took gets a hint, never silence
+    )
     return dp

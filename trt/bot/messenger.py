@@ -13,18 +13,25 @@ from typing import Any
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
+from trt.bot import keyboards
+from trt.bot.alerts import FailureBurst
+from trt.bot.form import prompt_input
+from trt.bot.labels import key_params
+from trt.bot.progress import ACTIONS, Throttle, status_text
 from trt.bot.sender import Sender
-from trt.bot.texts import failure_reason, language_of, text
+from trt.bot.texts import CAPTION_LIMIT, Texts, clip, failure_reason, language_of, text
 from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
+from trt.domain import JobState
 from trt.errors import ModelNotFound
 from trt.store.base import JobRecord
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_LIMIT = 50 * 1024 * 1024
+Caption = tuple[str, InlineKeyboardMarkup]
 SENDERS = {"image": "send_photo", "video": "send_video", "audio": "send_audio"}
 
 
@@ -38,6 +45,7 @@ class TelegramMessenger:
         languages: Callable[[int], Awaitable[str | None]],
         emulator: bool,
         sender: Sender | None = None,
+        burst: FailureBurst | None = None,
     ) -> None:
         self.bot = bot
         self.registry = registry
@@ -45,31 +53,38 @@ class TelegramMessenger:
         self._languages = languages
         self.emulator = emulator
         self.sender = sender or Sender()
+        self.burst = burst or FailureBurst()
+        self.throttle = Throttle()
 
     async def deliver(self, job: JobRecord) -> str | None:
         assert job.chat_id is not None
         lang = language_of(await self._languages(job.user_id))
         caption = self._caption(job, lang)
         kind = self._output(job)
+        markup = keyboards.result(Texts(lang), job.id, prompt=self._has_prompt(job))
         try:
-            return await self._deliver(job.chat_id, kind, job.result_urls, caption, lang)
+            return await self._deliver(job.chat_id, kind, job.result_urls, (caption, markup), lang)
         except TelegramForbiddenError as exc:
             raise DeliveryFailed(f"user blocked the bot: {exc.message}", final=True) from None
         except (TelegramNetworkError, TelegramBadRequest, aiohttp.ClientError) as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
     async def _deliver(
-        self, chat_id: int, kind: str, urls: tuple[str, ...], caption: str, lang: str
+        self, chat_id: int, kind: str, urls: tuple[str, ...], caption: Caption, lang: str
     ) -> str | None:
         file_id = None
         for url in urls:
             file_id = await self._one(chat_id, kind, url, caption, lang) or file_id
         return file_id
 
-    async def _one(self, chat_id: int, kind: str, url: str, caption: str, lang: str) -> str | None:
+    async def _one(
+        self, chat_id: int, kind: str, url: str, caption: Caption, lang: str
+    ) -> str | None:
         method = SENDERS.get(kind)
         if method is None:
-            await self._send_text(chat_id, f"{caption}\n{text(lang, 'link', url=url)}")
+            await self._send_text(
+                chat_id, f"{caption[0]}\n{text(lang, 'result.link', url=url)}", caption[1]
+            )
             return None
         try:
             return _file_id(await self._send(chat_id, method, url, caption))
@@ -77,21 +92,27 @@ class TelegramMessenger:
             logger.info("sending %s by URL failed (%s); uploading it", kind, exc.message)
         content = await self._download(url)
         if content is None:
-            await self._send_text(chat_id, f"{caption}\n{text(lang, 'link', url=url)}")
+            await self._send_text(
+                chat_id, f"{caption[0]}\n{text(lang, 'result.link', url=url)}", caption[1]
+            )
             return None
         upload = BufferedInputFile(content, filename=url.rsplit("/", 1)[-1] or "result")
         return _file_id(await self._send(chat_id, method, upload, caption))
 
-    async def _send(self, chat_id: int, method: str, media: Any, caption: str) -> Message:
+    async def _send(self, chat_id: int, method: str, media: Any, caption: Caption) -> Message:
         field = {"send_photo": "photo", "send_video": "video", "send_audio": "audio"}[method]
         call = getattr(self.bot, method)
+        body, markup = caption
         message: Message = await self.sender.call(
-            chat_id, lambda: call(chat_id=chat_id, caption=caption, **{field: media})
+            chat_id,
+            lambda: call(chat_id=chat_id, caption=body, reply_markup=markup, **{field: media}),
         )
         return message
 
-    async def _send_text(self, chat_id: int, body: str) -> None:
-        await self.sender.call(chat_id, lambda: self.bot.send_message(chat_id, body))
+    async def _send_text(self, chat_id: int, body: str, markup: Any = None) -> None:
+        await self.sender.call(
+            chat_id, lambda: self.bot.send_message(chat_id, body, reply_markup=markup)
+        )
 
     async def _download(self, url: str) -> bytes | None:
         timeout = aiohttp.ClientTimeout(total=120)
@@ -104,11 +125,30 @@ class TelegramMessenger:
     async def tell_failure(self, job: JobRecord) -> None:
         assert job.chat_id is not None
         lang = language_of(await self._languages(job.user_id))
-        body = text(lang, "failed", reason=failure_reason(lang, job.error), price=job.price_stars)
+        reason = failure_reason(lang, job.error)
+        body = text(lang, "result.failed", reason=reason, price=job.price_stars)
         try:
-            await self._send_text(job.chat_id, body)
+            await self._send_text(job.chat_id, body, keyboards.failure(Texts(lang), job.id))
         except (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError) as exc:
             logger.warning("could not tell user %s about job %s: %s", job.user_id, job.id, exc)
+        burst = self.burst.record(job)
+        if burst is not None:
+            await self.alert_admins(burst)
+
+    async def progress(self, job: JobRecord) -> None:
+        if job.chat_id is None or job.status_message_id is None or not self.throttle.due(job):
+            return
+        chat_id, message_id = job.chat_id, job.status_message_id
+        t = Texts(language_of(await self._languages(job.user_id)))
+        body = status_text(t, job, self._title(job, t.lang))
+        try:
+            await self.sender.call(chat_id, lambda: self.bot.edit_message_text(
+                body, chat_id=chat_id, message_id=message_id))  # fmt: skip
+            if job.state in (JobState.SUBMITTED, JobState.RUNNING):
+                action = ACTIONS.get(self._output(job), "typing")
+                await self.bot.send_chat_action(chat_id, action)
+        except (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError) as exc:
+            logger.info("status of job %s not shown: %s", job.id, exc)
 
     async def alert_admins(self, message: str) -> None:
         for admin in sorted(self.admin_ids):
@@ -123,13 +163,25 @@ class TelegramMessenger:
         except ModelNotFound:
             return "document"
 
-    def _caption(self, job: JobRecord, lang: str) -> str:
+    def _title(self, job: JobRecord, lang: str) -> str:
         try:
-            title = getattr(self.registry.get(job.model_id).title, lang)
+            return str(getattr(self.registry.get(job.model_id).title, lang))
         except ModelNotFound:
-            title = job.model_id
-        caption = text(lang, "caption", title=title, price=job.price_stars)
-        return f"{caption}\n{text(lang, 'emulator')}" if self.emulator else caption
+            return job.model_id
+
+    def _has_prompt(self, job: JobRecord) -> bool:
+        return job.model_id in self.registry and bool(
+            prompt_input(self.registry.get(job.model_id))
+        )
+
+    def _caption(self, job: JobRecord, lang: str) -> str:
+        params = ""
+        if job.model_id in self.registry:
+            params = key_params(self.registry.get(job.model_id), job.params, Texts(lang))
+        caption = text(lang, "result.caption", title=self._title(job, lang), params=params,
+                       price=job.price_stars)  # fmt: skip
+        caption = f"{caption}\n{text(lang, 'result.emulator')}" if self.emulator else caption
+        return clip(caption, CAPTION_LIMIT)
 
 
 def _file_id(message: Message) -> str | None:

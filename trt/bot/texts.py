@@ -1,45 +1,39 @@
-"""User-facing texts in Russian and English, chosen from the user's Telegram language."""
+"""User-facing texts from the locale files (locales/ru.toml, locales/en.toml).
+
+Every value put into a text is HTML-escaped, so a user's "<3" or "&" never breaks
+parse_mode=HTML ("can't parse entities"); long texts are split under Telegram's limits.
+"""
 
 from __future__ import annotations
 
+import tomllib
+from functools import cache
 from html import escape
+from pathlib import Path
+from typing import Any
 
 from trt.core.failures import FailureReason, reason_of
 
+LANGUAGES = ("ru", "en")
 RUSSIAN_LIKE = frozenset({"ru", "uk", "be", "kk"})
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+LOCALES = Path(__file__).with_name("locales")
 
-TEXTS: dict[str, dict[str, str]] = {
-    "ru": {
-        "caption": "{title} · {price} ⭐",
-        "emulator": "⚠️ эмулятор KIE: это тестовый результат",
-        "link": "Результат готов: {url}",
-        "failed": "Не получилось: {reason}. {price} ⭐ возвращены на баланс.",
-        "reason.generation_failed": "генерация не удалась",
-        "reason.rejected": "запрос отклонён модерацией или проверкой параметров",
-        "reason.provider_out_of_credits": "сервис временно недоступен",
-        "reason.provider_unavailable": "сервис временно недоступен",
-        "reason.timed_out": "генерация заняла слишком много времени",
-        "reason.not_submitted": "задачу не удалось отправить",
-        "reason.upload_failed": "не удалось загрузить файл",
-        "reason.support": "задача отменена поддержкой",
-        "start": "Привет! Ваш баланс: {balance} ⭐",
-    },
-    "en": {
-        "caption": "{title} · {price} ⭐",
-        "emulator": "⚠️ KIE emulator: this is a test result",
-        "link": "Your result is ready: {url}",
-        "failed": "That did not work: {reason}. {price} ⭐ are back on your balance.",
-        "reason.generation_failed": "the generation failed",
-        "reason.rejected": "the request was rejected by moderation or a parameter check",
-        "reason.provider_out_of_credits": "the service is temporarily unavailable",
-        "reason.provider_unavailable": "the service is temporarily unavailable",
-        "reason.timed_out": "the generation took too long",
-        "reason.not_submitted": "the task could not be sent",
-        "reason.upload_failed": "a file could not be uploaded",
-        "reason.support": "support cancelled the task",
-        "start": "Hello! Your balance: {balance} ⭐",
-    },
-}
+
+@cache
+def table(lang: str) -> dict[str, str]:
+    """One language's texts as flat `section.key` → template."""
+    with (LOCALES / f"{lang}.toml").open("rb") as f:
+        return dict(_flatten(tomllib.load(f)))
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        pairs += _flatten(value, f"{name}.") if isinstance(value, dict) else [(name, value)]
+    return pairs
 
 
 def language_of(code: str | None) -> str:
@@ -47,12 +41,51 @@ def language_of(code: str | None) -> str:
     return "ru" if code and code.split("-")[0].lower() in RUSSIAN_LIKE else "en"
 
 
-def text(lang: str, key: str, **values: object) -> str:
+def text(lang: str, key: str, /, **values: object) -> str:
     """A text with its values HTML-escaped, safe for parse_mode=HTML."""
-    template = TEXTS.get(lang, TEXTS["en"])[key]
-    return template.format(**{k: escape(str(v)) for k, v in values.items()})
+    template = table(lang if lang in LANGUAGES else "en")[key]
+    return template.format(**{k: escape(str(v), quote=False) for k, v in values.items()})
+
+
+def markup(lang: str, key: str, /, **values: object) -> str:
+    """Like `text`, but the values are trusted markup built from other texts."""
+    template = table(lang if lang in LANGUAGES else "en")[key]
+    return template.format(**values)
+
+
+class Texts:
+    """`text` bound to one language; handlers receive it as `t`."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else "en"
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return text(self.lang, key, **values)
+
+    def markup(self, key: str, /, **values: object) -> str:
+        return markup(self.lang, key, **values)
 
 
 def failure_reason(lang: str, error: str | None) -> str:
     reason = reason_of(error) or FailureReason.GENERATION_FAILED
     return text(lang, f"reason.{reason.value}")
+
+
+def clip(value: str, limit: int) -> str:
+    """`value` cut to `limit` characters with an ellipsis (before escaping)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def split_text(body: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Chunks under `limit`, cut at line breaks (our tags never span lines)."""
+    chunks: list[str] = []
+    current = ""
+    for line in body.split("\n"):
+        for piece in [line[i : i + limit] for i in range(0, len(line), limit)] or [""]:
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) > limit:
+                chunks.append(current)
+                candidate = piece
+            current = candidate
+    chunks.append(current)
+    return [c for c in chunks if c]

@@ -185,6 +185,7 @@ class ModelSpec(_Frozen):
     pricing: PricingRule | None = None
     deadline_seconds: Annotated[int, Field(gt=0)]
     visible: bool = True
+    free: bool = False
     hidden_reason: str | None = None
     doc_url: str | None = None
     notes: str | None = None

@@ -152,10 +152,12 @@ class Generation:
             return await self._creation_failed(job, exc)
         self.metrics.inc("trt_kie_calls_total", call="create", result="ok")
         first_look = schedule.next_poll(timedelta(0), callbacks=self.callback_url is not None)
-        return await self.store.jobs.transition(
+        job = await self.store.jobs.transition(
             job.id, JobState.SUBMITTED, source=EventSource.USER, detail=f"KIE task {task_id}",
             changes=JobChanges(kie_task_id=task_id, next_check_at=self._clock() + first_look),
         )  # fmt: skip
+        await self.messenger.progress(job)
+        return job
 
     def _callback_for(self, spec: ModelSpec) -> str | None:
         if self.callback_url is None and spec.family.value == Family.SUNO:
@@ -184,6 +186,7 @@ class Generation:
         )
         self.metrics.inc("trt_ledger_moves_total", kind="release")
         if job.chat_id is not None:
+            await self.messenger.progress(job)
             await self.messenger.tell_failure(job)
         return job
 
@@ -238,6 +241,7 @@ class Generation:
         except InvalidTransition:
             return await self.store.jobs.get(job.id)  # another caller settled it first
         self.metrics.inc("trt_ledger_moves_total", kind="charge")
+        await self.messenger.progress(job)
         return await self.deliver(job)
 
     async def _fail_quietly(
@@ -257,6 +261,7 @@ class Generation:
                 job = await self.store.jobs.transition(job.id, JobState.RUNNING, source=source)
             except InvalidTransition:
                 return await self.store.jobs.get(job.id)
+            await self.messenger.progress(job)
         wait = schedule.next_poll(now - job.created_at, callbacks=self.callback_url is not None)
         await self.store.pipeline.schedule(job.id, next_check_at=now + wait)
         return job

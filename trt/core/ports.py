@@ -28,6 +28,10 @@ class Messenger(Protocol):
         """Tell the user the job failed, why, and that the Stars are back."""
         ...
 
+    async def progress(self, job: JobRecord) -> None:
+        """Show the job's new state in its status message (throttled; never raises)."""
+        ...
+
     async def alert_admins(self, text: str) -> None:
         """Send an operational alert to every admin chat."""
         ...
@@ -41,6 +45,9 @@ class NullMessenger:
         raise DeliveryFailed("no Telegram bot configured in this process")
 
     async def tell_failure(self, job: JobRecord) -> None:
+        return None
+
+    async def progress(self, job: JobRecord) -> None:
         return None
 
     async def alert_admins(self, text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
@@ -48,6 +48,34 @@ class SqlUsers:
 
     async def get(self, user_id: TgUserId) -> UserRecord:
         async with self._db.transaction() as conn:
+            record = await _find(conn, user_id)
+        if record is None:
+            raise UserNotFound(user_id)
+        return record
+
+    async def set_language(self, user_id: TgUserId, language: str) -> UserRecord:
+        """Raises: UserNotFound."""
+        return await self._set(user_id, language=language)
+
+    async def set_banned(self, user_id: TgUserId, banned: bool) -> UserRecord:
+        """Raises: UserNotFound."""
+        return await self._set(user_id, is_banned=banned)
+
+    async def set_blocked_bot(self, user_id: TgUserId, blocked: bool) -> UserRecord:
+        """Whether the user blocked the bot (Telegram answers 403). Raises: UserNotFound."""
+        return await self._set(user_id, blocked_bot=blocked)
+
+    async def count(self) -> int:
+        async with self._db.transaction() as conn:
+            return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
+
+    async def _set(self, user_id: TgUserId, **values: object) -> UserRecord:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(updated_at=datetime.now(UTC), **values)
+            )
             record = await _find(conn, user_id)
         if record is None:
             raise UserNotFound(user_id)

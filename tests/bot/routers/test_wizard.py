@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import struct
+
+from tests.bot.conftest import USER, DriverFactory, fund
+from tests.bot.driver import Driver, screen
+from trt.domain import JobState
+from trt.kie.states import TaskState
+from trt.store.sql import SqlStore
+
+
+def png() -> bytes:
+    return b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + struct.pack(">II", 64, 64) + b"\0" * 8
+
+
+async def open_model(d: Driver, section: str, model: str) -> None:
+    await d.send("/menu")
+    await d.click(section)
+    while not any(b.text.startswith(model) for b in d.last().buttons()):
+        await d.click("▶️")
+    await d.click(model)
+    await d.click("✨ Start")
+
+
+class TestTextModel:
+    async def test_prompt_settings_confirm_generate_and_result(self, en: Driver, snapshot):
+        """Prompt → confirmation → settings → Generate → one status message edited → the
+        photo with caption and buttons; the free model costs nothing."""
+        await open_model(en, "🖼 Images", "Nano Banana ·")
+        screens = [screen(en.last())]
+        screens.append(screen(await en.send("a cat <b>&</b> a dog")))
+        screens.append(screen(await en.click("⚙️ Change settings")))
+        screens.append(screen(await en.click("Aspect ratio")))
+        screens.append(screen(await en.click("16:9")))
+        screens.append(screen(await en.click("✅ Done")))
+        await en.click("🚀 Generate")
+        [job] = await en.jobs()
+        assert job.params["aspect_ratio"] == "16:9" and job.state is JobState.SUBMITTED
+        await en.settle(job)
+        result = en.last()
+        status = en.tg.chat(USER).get(result.message_id - 1)
+        assert [*screens, screen(status), screen(result)] == snapshot
+        user = await en.services.store.users.get(USER)
+        assert (user.balance, user.held) == (100, 0)  # free: a bonus equal to the price
+
+    async def test_photo_where_text_is_expected_gets_a_hint(self, en: Driver):
+        """A photo sent for the prompt is answered with what is asked."""
+        await open_model(en, "🖼 Images", "Nano Banana ·")
+        reply = await en.send_file("photo", png())
+        assert (reply.text or "").startswith("Please send text here.")
+
+    async def test_number_out_of_range_gets_the_range(self, en: Driver):
+        """An out-of-range number is refused with the allowed range."""
+        await open_model(en, "🎬 Video", "Seedance 2.0 ·")
+        await en.send("a wave")
+        await en.click("⚙️ Change settings")
+        await en.click("Duration, s")
+        reply = await en.send("99")
+        assert reply.text == "That is not a number in range. Allowed: 4 to 15."
+        await en.send("7")
+        await en.click("✅ Done")
+        assert "Duration, s: 7" in (en.last().text or "")
+
+
+class TestMediaModel:
+    async def test_images_then_prompt_then_upload_on_generate(self, en: Driver, kie):
+        """Image inputs come first and accept a photo or a document; "Done" moves on;
+        Generate downloads them from Telegram and uploads them to KIE."""
+        await open_model(en, "✏️ Image editing", "Nano Banana Edit")
+        asked = en.last().text or ""
+        assert "Send images" in asked
+        await en.send("a hat")  # text where an image is asked
+        assert (en.last().text or "").startswith("Please send images")
+        await en.send_file("photo", png())
+        await en.send_file("document", png(), file_name="b.png", mime_type="image/png")
+        assert "Added 2 of 10" in (en.last().text or "")
+        await en.click("✅ Done")
+        await en.send("put a hat on it")
+        await en.click("🚀 Generate")
+        assert len(kie.uploads) == 2
+        [job] = await en.jobs()
+        assert job.params["image_urls"] == [u.url for u in kie.uploads]
+
+    async def test_wrong_file_type_and_size_are_refused(self, en: Driver):
+        """A PDF for an image input names the accepted types."""
+        await open_model(en, "✏️ Image editing", "Nano Banana Edit")
+        reply = await en.send_file(
+            "document", b"%PDF-1.4", file_name="a.pdf", mime_type="application/pdf"
+        )
+        assert (reply.text or "").startswith("Please send images")
+
+
+class TestGenerate:
+    async def test_double_click_makes_one_job(self, en: Driver):
+        """Pressing Generate twice creates one job and one hold."""
+        await open_model(en, "🖼 Images", "Nano Banana ·")
+        confirm = await en.send("a cat")
+        generate = confirm.buttons()[0].callback_data
+        await en.click("🚀 Generate", confirm)
+        await en.tg.click(USER, confirm.message_id, generate, forge=True)
+        await en.pump()
+        [job] = await en.jobs()
+        user = await en.services.store.users.get(USER)
+        assert (user.balance, user.held) == (100, job.price_stars)  # one free bonus, one hold
+
+    async def test_insufficient_balance_shows_shortfall_and_top_up(
+        self, make_driver: DriverFactory, store: SqlStore
+    ):
+        """A paid model over the balance shows the shortfall and a Top up button."""
+        await fund(store, USER, 1)
+        d = make_driver()
+        await open_model(d, "🎬 Video", "Seedance 2.0 ·")
+        reply = await d.send("a wave")
+        assert "Not enough Stars" in (reply.text or "") and "missing" in (reply.text or "")
+        assert reply.buttons()[0].text == "⭐ Top up"
+
+    async def test_failure_tells_the_user_and_returns_stars(
+        self, make_driver: DriverFactory, store: SqlStore, kie
+    ):
+        """A failed task: plain words, Stars returned, "Try again"."""
+        await fund(store, USER, 100)
+        en = make_driver(free_daily_generations=0)
+        kie.script(TaskState.FAIL)
+        await open_model(en, "🖼 Images", "Nano Banana ·")
+        await en.send("a wave")
+        await en.click("🚀 Generate")
+        [job] = await en.jobs()
+        await en.settle(job)
+        assert (en.last().text or "").startswith("That did not work")
+        assert en.last().buttons()[0].text == "🔁 Try again"
+        assert (await en.services.store.users.get(USER)).balance == 100
+
+
+class TestRestart:
+    async def test_form_continues_after_a_restart(self, en: Driver, make_driver: DriverFactory):
+        """A new dispatcher (a restart, or another instance) continues the half-filled form."""
+        await open_model(en, "✏️ Image editing", "Nano Banana Edit")
+        await en.send_file("photo", png())
+        await en.click("✅ Done")
+        restarted = make_driver()
+        restarted.offset = en.offset
+        reply = await restarted.send("put a hat on it")
+        assert "Price:" in (reply.text or "") and "Images: 1 file(s)" in (reply.text or "")

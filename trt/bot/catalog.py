@@ -1,0 +1,57 @@
+"""The bot's view of the registry: short model refs for buttons, and Star price ranges."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from trt.catalog.examples import price_points, sample_params
+from trt.catalog.pricing import Pricing, credits_for
+from trt.catalog.registry import Registry
+from trt.catalog.spec import Category, ModelSpec
+from trt.errors import RegistryError
+
+PAGE_SIZE = 8
+
+
+def ref(model_id: str) -> str:
+    """A 10-character id for callback data (64 bytes at most); stable across restarts."""
+    return hashlib.blake2b(model_id.encode(), digest_size=5).hexdigest()
+
+
+class Catalog:
+    def __init__(self, registry: Registry, pricing: Pricing) -> None:
+        self.registry = registry
+        self.pricing = pricing
+        self._ranges: dict[str, tuple[int, int]] = {}
+
+    @cached_property
+    def _by_ref(self) -> dict[str, ModelSpec]:
+        return {ref(s.id): s for s in self.registry.visible()}
+
+    def by_ref(self, model_ref: str) -> ModelSpec | None:
+        """A visible model by its ref; None for a stale or forged one."""
+        return self._by_ref.get(model_ref)
+
+    def categories(self) -> dict[Category, list[ModelSpec]]:
+        """Only categories with visible models, each sorted by starting price."""
+        return {
+            c: sorted(specs, key=lambda s: (self.price_range(s)[0], s.id))
+            for c, specs in self.registry.by_category().items()
+        }
+
+    def price_range(self, spec: ModelSpec) -> tuple[int, int]:
+        """The lowest and highest Star price over the priced inputs' values."""
+        if spec.id not in self._ranges:
+            stars = [self.pricing.stars(p.credits) for p in price_points(spec)] or [0]
+            self._ranges[spec.id] = (min(stars), max(stars))
+        return self._ranges[spec.id]
+
+    def price_with(self, spec: ModelSpec, raw: Mapping[str, Any]) -> int | None:
+        """The price once `raw` is given (missing inputs as samples); None if not priceable."""
+        try:
+            return self.pricing.stars(credits_for(spec, sample_params(spec, raw)))
+        except RegistryError:
+            return None

@@ -1,0 +1,29 @@
+"""The command lists Telegram shows: per language for everyone, and for each admin's chat."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from trt.bot.texts import LANGUAGES, text
+
+USER_COMMANDS = ("start", "menu", "models", "balance", "history", "language", "help", "cancel")
+ADMIN_COMMANDS = ("admin", "user", "grant")
+
+
+def commands(lang: str, names: tuple[str, ...]) -> list[BotCommand]:
+    return [BotCommand(command=n, description=text(lang, f"commands.{n}")) for n in names]
+
+
+async def publish_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
+    """setMyCommands per language (English as the default), and admin lists by chat scope."""
+    await bot.set_my_commands(commands("en", USER_COMMANDS), scope=BotCommandScopeDefault())
+    for lang in LANGUAGES:
+        await bot.set_my_commands(
+            commands(lang, USER_COMMANDS), scope=BotCommandScopeDefault(), language_code=lang
+        )
+    for admin in sorted(admin_ids):
+        await bot.set_my_commands(
+            commands("ru", USER_COMMANDS + ADMIN_COMMANDS),
+            scope=BotCommandScopeChat(chat_id=admin),
+        )

@@ -1,0 +1,64 @@
+"""The one place errors become chat messages: a TrtError gets its locale text and the
+menu; a user who blocked the bot is marked; anything else is logged and answered kindly."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Message
+
+from trt.bot import keyboards
+from trt.bot.texts import Texts
+from trt.errors import InvalidParameters, TooManyActiveJobs, TrtError
+from trt.runtime import Services
+from trt.store.base import UserRecord
+
+logger = logging.getLogger(__name__)
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.errors.register(blocked, ExceptionTypeFilter(TelegramForbiddenError))
+    router.errors.register(known, ExceptionTypeFilter(TrtError))
+    router.errors.register(unexpected)
+    return router
+
+
+def user_text(t: Texts, exc: TrtError) -> str:
+    if isinstance(exc, InvalidParameters):
+        return t(exc.user_key, details="\n".join(exc.errors))
+    if isinstance(exc, TooManyActiveJobs):
+        return t(exc.user_key, limit=exc.limit)
+    return t(exc.user_key)
+
+
+async def blocked(event: ErrorEvent, services: Services, user: UserRecord | None = None) -> None:
+    """The user blocked the bot: remember it, so nothing more is tried."""
+    if user is not None:
+        await services.store.users.set_blocked_bot(user.id, True)
+
+
+async def known(event: ErrorEvent, t: Texts | None = None) -> None:
+    assert isinstance(event.exception, TrtError)
+    logger.info("update %s: %s", event.update.update_id, event.exception)
+    await _answer(event, t or Texts("en"), user_text(t or Texts("en"), event.exception))
+
+
+async def unexpected(event: ErrorEvent, t: Texts | None = None) -> None:
+    logger.error("update %s failed: %r", event.update.update_id, event.exception,
+                 exc_info=event.exception)  # fmt: skip
+    t = t or Texts("en")
+    await _answer(event, t, t("error.generic"))
+
+
+async def _answer(event: ErrorEvent, t: Texts, body: str) -> None:
+    update = event.update
+    query = update.callback_query
+    message = update.message or (query.message if query else None)
+    if query is not None:
+        await query.answer()
+    if isinstance(message, Message):
+        await message.answer(body, reply_markup=keyboards.home(t))

@@ -1,0 +1,59 @@
+"""The free tier: a welcome bonus once per user, and daily free generations on models the
+registry marks `free`. Both are BONUS credits in the ledger under idempotency keys.
+
+A free generation credits exactly the job's price (`bonus:free:<user>:<day>:<n>`) right
+before the hold, so the ledger invariant holds and the n-th free one of a day can be
+credited once only, even when "Generate" is pressed twice at the same moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from trt.catalog.spec import ModelSpec
+from trt.domain import LedgerKind, TgUserId
+from trt.runtime import Services
+from trt.store.allowance import free_key_prefix, free_used
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def welcome(services: Services, user_id: TgUserId) -> int:
+    """Credit the welcome bonus if this user never had it; the amount credited now."""
+    amount = services.settings.welcome_bonus
+    if amount <= 0:
+        return 0
+    result = await services.store.ledger.credit(
+        user_id, amount, kind=LedgerKind.BONUS, key=f"bonus:welcome:{user_id}",
+        reason="welcome bonus",
+    )  # fmt: skip
+    return amount if result.applied else 0
+
+
+def has_free_models(services: Services) -> bool:
+    return any(s.free for s in services.registry.visible())
+
+
+async def free_left(services: Services, user_id: TgUserId) -> int:
+    """Free generations the user has left today (0 when the free tier is off)."""
+    limit = services.settings.free_daily_generations
+    if limit <= 0 or not has_free_models(services):
+        return 0
+    return max(0, limit - await free_used(services.store.db, user_id, today()))
+
+
+async def claim(services: Services, user_id: TgUserId, spec: ModelSpec, price: int) -> bool:
+    """Credit one free generation's price if the model is free and one is left today."""
+    if not spec.free or price <= 0:
+        return False
+    day = today()
+    used = await free_used(services.store.db, user_id, day)
+    if used >= services.settings.free_daily_generations:
+        return False
+    result = await services.store.ledger.credit(
+        user_id, price, kind=LedgerKind.BONUS, key=f"{free_key_prefix(user_id, day)}{used + 1}",
+        reason=f"free generation: {spec.id}",
+    )  # fmt: skip
+    return result.applied

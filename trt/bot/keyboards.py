@@ -1,0 +1,178 @@
+"""Inline keyboards for every screen; texts come from the locale files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from trt.bot.callbacks import (
+    CardCb,
+    CategoryCb,
+    GenAct,
+    GenCb,
+    HistoryOpenCb,
+    HistoryPageCb,
+    LangCb,
+    NavCb,
+    ResultAct,
+    ResultCb,
+    Screen,
+    StepAct,
+    StepCb,
+    UseCb,
+)
+from trt.bot.texts import Texts
+from trt.catalog.spec import Category
+
+Markup = InlineKeyboardMarkup
+
+
+def _button(text: str, data: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())  # type: ignore[attr-defined]
+
+
+def _markup(rows: Sequence[Sequence[InlineKeyboardButton]]) -> Markup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows if r])
+
+
+def main_menu(t: Texts, categories: Sequence[Category]) -> Markup:
+    builder = InlineKeyboardBuilder()
+    for category in categories:
+        builder.add(_button(t(f"category.{category.value}"), CategoryCb(category=category)))
+    builder.adjust(2)
+    builder.row(_button(t("button.balance"), NavCb(to=Screen.BALANCE)),
+                _button(t("button.history"), HistoryPageCb(page=1)))  # fmt: skip
+    builder.row(_button(t("button.language"), NavCb(to=Screen.LANGUAGE)),
+                _button(t("button.help"), NavCb(to=Screen.HELP)))  # fmt: skip
+    return builder.as_markup()
+
+
+def home(t: Texts) -> Markup:
+    return _markup([[_button(t("button.menu"), NavCb(to=Screen.HOME))]])
+
+
+def model_list(
+    t: Texts, items: Sequence[tuple[str, str]], category: Category, page: int, pages: int
+) -> Markup:
+    """`items`: (button text, model ref)."""
+    rows = [[_button(text, CardCb(model=model, page=page))] for text, model in items]
+    nav = []
+    if page > 0:
+        nav.append(_button(t("button.prev"), CategoryCb(category=category, page=page - 1)))
+    if page + 1 < pages:
+        nav.append(_button(t("button.next"), CategoryCb(category=category, page=page + 1)))
+    return _markup([*rows, nav, [_button(t("button.back"), NavCb(to=Screen.HOME))]])
+
+
+def model_card(t: Texts, model: str, category: Category, page: int) -> Markup:
+    return _markup([
+        [_button(t("button.start"), UseCb(model=model))],
+        [_button(t("button.back"), CategoryCb(category=category, page=page))],
+    ])  # fmt: skip
+
+
+def choices(
+    form: str, name: str, options: Sequence[str], marked: int | None
+) -> list[list[InlineKeyboardButton]]:
+    """One button per option (two per row when short); the current one marked."""
+    buttons = [
+        _button(
+            f"• {o}" if i == marked else o, StepCb(form=form, act=StepAct.PICK, name=name, i=i)
+        )
+        for i, o in enumerate(options)
+    ]
+    width = 1 if any(len(o) > 14 for o in options) else 2
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def step_nav(
+    t: Texts, form: str, *, optional: bool, name: str, done: bool = False
+) -> list[list[InlineKeyboardButton]]:
+    rows = []
+    if done:
+        rows.append([_button(t("button.done"), StepCb(form=form, act=StepAct.DONE, name=name))])
+    if optional:
+        rows.append(
+            [_button(t("button.default"), StepCb(form=form, act=StepAct.DEFAULT, name=name))]
+        )
+    rows.append([
+        _button(t("button.back"), StepCb(form=form, act=StepAct.BACK)),
+        _button(t("button.reset"), StepCb(form=form, act=StepAct.RESET)),
+        _button(t("button.cancel"), StepCb(form=form, act=StepAct.CANCEL)),
+    ])  # fmt: skip
+    return rows
+
+
+def step(rows: list[list[InlineKeyboardButton]]) -> Markup:
+    return _markup(rows)
+
+
+def settings(t: Texts, form: str, items: Sequence[tuple[str, str]]) -> Markup:
+    """`items`: (button text, input name)."""
+    rows = [
+        [_button(text, StepCb(form=form, act=StepAct.EDIT, name=name))] for text, name in items
+    ]
+    rows.append([_button(t("button.done"), StepCb(form=form, act=StepAct.CONFIRM))])
+    rows.append([_button(t("button.cancel"), StepCb(form=form, act=StepAct.CANCEL))])
+    return _markup(rows)
+
+
+def confirm(t: Texts, form: str, *, generate: str | None) -> Markup:
+    """`generate`: the Generate button's text, or None when the balance is short."""
+    first = (
+        _button(generate, GenCb(form=form, act=GenAct.GO))
+        if generate
+        else _button(t("button.topup"), GenCb(form=form, act=GenAct.TOPUP))
+    )
+    return _markup([
+        [first],
+        [_button(t("button.settings"), StepCb(form=form, act=StepAct.SETTINGS))],
+        [_button(t("button.cancel"), StepCb(form=form, act=StepAct.CANCEL))],
+    ])  # fmt: skip
+
+
+def result(t: Texts, job: str, *, prompt: bool) -> Markup:
+    first = [_button(t("button.repeat"), ResultCb(act=ResultAct.REPEAT, job=job))]
+    if prompt:
+        first.append(_button(t("button.change_prompt"), ResultCb(act=ResultAct.PROMPT, job=job)))
+    return _markup([first, [_button(t("button.menu"), NavCb(to=Screen.HOME))]])
+
+
+def failure(t: Texts, job: str) -> Markup:
+    return _markup([
+        [_button(t("button.try_again"), ResultCb(act=ResultAct.REPEAT, job=job))],
+        [_button(t("button.menu"), NavCb(to=Screen.HOME))],
+    ])  # fmt: skip
+
+
+def history(t: Texts, items: Sequence[tuple[str, str]], page: int, before: str | None) -> Markup:
+    """`items`: (button text, job id); `before`: the cursor of the next page, if any."""
+    rows = [[_button(text, HistoryOpenCb(job=job))] for text, job in items]
+    nav = []
+    if page > 1:
+        nav.append(_button(t("button.prev"), HistoryPageCb(page=1)))
+    if before:
+        nav.append(_button(t("button.next"), HistoryPageCb(page=page + 1, before=before)))
+    return _markup([*rows, nav, [_button(t("button.menu"), NavCb(to=Screen.HOME))]])
+
+
+def history_item(t: Texts, job: str, *, resend: bool) -> Markup:
+    rows = (
+        [[_button(t("button.resend"), ResultCb(act=ResultAct.RESEND, job=job))]] if resend else []
+    )
+    rows.append([_button(t("button.repeat"), ResultCb(act=ResultAct.REPEAT, job=job))])
+    rows.append([_button(t("button.back"), HistoryPageCb(page=1))])
+    return _markup(rows)
+
+
+def languages() -> Markup:
+    return _markup(
+        [[_button("Русский", LangCb(lang="ru")), _button("English", LangCb(lang="en"))]]
+    )
+
+
+def topup(t: Texts) -> Markup:
+    return _markup([[_button(t("button.balance"), NavCb(to=Screen.BALANCE))],
+                    [_button(t("button.menu"), NavCb(to=Screen.HOME))]])  # fmt: skip

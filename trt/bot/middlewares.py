@@ -1,0 +1,64 @@
+"""Per-update context: the user's record and language, bans, and chats other than private."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import Chat, Message, TelegramObject, Update, User
+
+from trt.bot.texts import Texts, language_of
+from trt.domain import TgUserId
+from trt.runtime import Services
+from trt.store import fsm
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UserMiddleware(BaseMiddleware):
+    """Registers the user, passes `user` and `t` (their texts) to handlers; answers banned
+    users once and then ignores them; in groups answers only commands addressed to the bot."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        sender: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        services: Services = data["services"]
+        if sender is None or sender.is_bot or not isinstance(event, Update):
+            return None
+        user, _ = await services.store.users.ensure(
+            TgUserId(sender.id), username=sender.username, first_name=sender.first_name,
+            language=language_of(sender.language_code),
+        )  # fmt: skip
+        t = Texts(user.language or language_of(sender.language_code))
+        data.update(user=user, t=t)
+        if chat is not None and chat.type != "private":
+            return await _group(event, data["bot"], t)
+        if user.is_banned:
+            return await _banned(event, services, user.id, t)
+        if user.blocked_bot:  # they wrote to us, so they unblocked the bot
+            data["user"] = await services.store.users.set_blocked_bot(user.id, False)
+        return await handler(event, data)
+
+
+async def _group(update: Update, bot: Bot, t: Texts) -> None:
+    """Never run a flow in a group: a command addressed to us gets a pointer to the DM."""
+    message = update.message
+    if message is None or not (message.text or "").startswith("/"):
+        return
+    me = await bot.me()
+    command = (message.text or "").split()[0]
+    if "@" in command and command.split("@", 1)[1].lower() != (me.username or "").lower():
+        return  # addressed to another bot
+    await message.reply(t("other.group", link=f"https://t.me/{me.username}"))
+
+
+async def _banned(update: Update, services: Services, user_id: int, t: Texts) -> None:
+    key = fsm.banned_told_key(user_id)
+    if await fsm.get_data(services.store.db, key):
+        return
+    await fsm.set_data(services.store.db, key, {"told": True})
+    query = update.callback_query
+    target = update.message or (query.message if query else None)
+    if isinstance(target, Message):
+        await target.answer(t("other.banned"))

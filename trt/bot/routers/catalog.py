@@ -1,0 +1,69 @@
+"""The catalogue: menu sections, paged model lists, model cards."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery
+
+from trt.bot import free, keyboards, screens
+from trt.bot.callbacks import CardCb, CategoryCb, NavCb, Screen
+from trt.bot.catalog import Catalog
+from trt.bot.reply import show
+from trt.bot.routers.fallback import outdated
+from trt.bot.texts import Texts
+from trt.catalog.spec import Category
+from trt.runtime import Services
+from trt.store.base import UserRecord
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(navigate, NavCb.filter())
+    router.callback_query.register(category, CategoryCb.filter())
+    router.callback_query.register(card, CardCb.filter())
+    return router
+
+
+async def navigate(
+    query: CallbackQuery, *, callback_data: NavCb, services: Services, catalog: Catalog,
+    user: UserRecord, t: Texts,
+) -> None:  # fmt: skip
+    to = callback_data.to
+    if to is Screen.BALANCE:
+        await show(query, *await screens.balance(t, services, user))
+    elif to is Screen.LANGUAGE:
+        await show(query, t("language.choose"), keyboards.languages())
+    elif to is Screen.HELP:
+        await show(query, t("help.text"), keyboards.home(t))
+    elif to is Screen.TOPUP:
+        await show(query, t("balance.topup"), keyboards.topup(t))
+    else:
+        await show(query, *await screens.home(t, services, catalog, user))
+
+
+async def category(
+    query: CallbackQuery, *, callback_data: CategoryCb, services: Services, catalog: Catalog,
+    user: UserRecord, t: Texts,
+) -> None:  # fmt: skip
+    known = callback_data.category in Category._value2member_map_
+    screen = (
+        screens.category(t, catalog, Category(callback_data.category), callback_data.page)
+        if known
+        else None
+    )
+    if screen is None:
+        await outdated(query, services, catalog, user, t)
+        return
+    await show(query, *screen)
+
+
+async def card(
+    query: CallbackQuery, *, callback_data: CardCb, services: Services, catalog: Catalog,
+    user: UserRecord, t: Texts,
+) -> None:  # fmt: skip
+    spec = catalog.by_ref(callback_data.model)
+    if spec is None:
+        await outdated(query, services, catalog, user, t)
+        return
+    left = await free.free_left(services, user.id) if spec.free else 0
+    await show(query, *screens.card(t, catalog, spec, callback_data.page, left))

@@ -1,0 +1,112 @@
+""" "Generate": hold exactly the price shown, upload the files, submit; one job per form."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from trt.bot import free, progress
+from trt.bot.callbacks import GenAct, GenCb, NavCb, Screen
+from trt.bot.catalog import Catalog
+from trt.bot.flow import Ctx, proceed
+from trt.bot.form import Form
+from trt.bot.labels import title
+from trt.bot.routers.catalog import navigate
+from trt.bot.routers.fallback import outdated
+from trt.bot.texts import Texts
+from trt.bot.wizard import Next, load, save
+from trt.catalog.spec import ModelSpec
+from trt.core.generation import MediaFile
+from trt.runtime import Services
+from trt.store.base import JobRecord, UserRecord
+from trt.store.status import set_status_message
+
+STARTING = "starting"  # form.job while the first press is being handled
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(generate, GenCb.filter())
+    return router
+
+
+async def generate(
+    query: CallbackQuery, callback_data: GenCb, *, bot: Bot, services: Services,
+    catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext,
+) -> None:  # fmt: skip
+    ctx = Ctx(services, catalog, user, t, state)
+    form = await load(state)
+    message = query.message
+    if form is None or form.nonce != callback_data.form or not isinstance(message, Message):
+        await outdated(query, services, catalog, user, t)
+        return
+    if callback_data.act is GenAct.TOPUP:
+        await navigate(
+            query,
+            callback_data=NavCb(to=Screen.TOPUP),
+            services=services,
+            catalog=catalog,
+            user=user,
+            t=t,
+        )
+        return
+    if form.job is not None:  # a second press: the first one's job is the only one
+        await query.answer(t("confirm.already"))
+        return
+    spec = services.registry.get(form.model)
+    quote = services.generation.quote(spec.id, form.raw(spec))
+    if quote.stars != form.price:  # prices changed since the screen was drawn: show again
+        await proceed(query, ctx, spec, form, Next.CONFIRM)
+        return
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=None)
+    form.job = STARTING
+    await save(state, form)
+    await _start(message, ctx, spec, form, bot)
+
+
+async def _start(message: Message, ctx: Ctx, spec: ModelSpec, form: Form, bot: Bot) -> None:
+    services, user = ctx.services, ctx.user
+    quote = services.generation.quote(spec.id, form.raw(spec))
+    status = await message.answer(ctx.t("progress.queued", title=title(spec, ctx.t.lang)))
+    try:
+        await free.claim(services, user.id, spec, quote.stars)
+        job = await services.generation.start(
+            user.id, quote, chat_id=message.chat.id, request_key=f"tg:{user.id}:{form.nonce}",
+            media=await _download(bot, form),
+        )  # fmt: skip
+    except BaseException:
+        form.job = None  # let the user press again once the error is shown
+        await save(ctx.state, form)
+        await status.delete()
+        raise
+    form.job = job.id
+    await save(ctx.state, form)
+    await set_status_message(services.store.db, job.id, status.message_id)
+    await _show_progress(services, job, status, ctx.t)
+
+
+async def _download(bot: Bot, form: Form) -> dict[str, list[MediaFile]]:
+    """The user's files, fetched from Telegram only now (the file URL holds the bot token)."""
+    files: dict[str, list[MediaFile]] = {}
+    for name, items in form.media.items():
+        for item in items:
+            content = await bot.download(item.file_id)
+            assert content is not None
+            files.setdefault(name, []).append(MediaFile(item.name, content.read(), item.mime))
+    return files
+
+
+async def _show_progress(services: Services, job: JobRecord, status: Message, t: Texts) -> None:
+    """The job may have moved on while the status message was being linked: show now."""
+    job = await services.store.jobs.get(job.id)
+    spec_title = title(services.registry.get(job.model_id), t.lang)
+    body = progress.status_text(t, job, spec_title)
+    if body is not None:
+        await show_status(status, body)
+
+
+async def show_status(status: Message, body: str) -> None:
+    if body != status.text:
+        await status.edit_text(body)

@@ -1,0 +1,107 @@
+"""Buttons under results and in history: repeat, change the prompt, send again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+from trt.bot import keyboards
+from trt.bot.callbacks import ResultAct, ResultCb
+from trt.bot.catalog import Catalog
+from trt.bot.flow import Ctx, proceed
+from trt.bot.form import MEDIA_PLACEHOLDER, Form, MediaItem, prompt_input
+from trt.bot.labels import title
+from trt.bot.reply import chat_message
+from trt.bot.routers.fallback import outdated
+from trt.bot.texts import Texts
+from trt.bot.wizard import Next, advance
+from trt.catalog.spec import ModelSpec
+from trt.errors import JobNotFound
+from trt.runtime import Services
+from trt.store.base import JobRecord, UserRecord
+
+MIME = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
+SEND = {"image": ("send_photo", "photo"), "video": ("send_video", "video"),
+        "audio": ("send_audio", "audio")}  # fmt: skip
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(result_button, ResultCb.filter())
+    return router
+
+
+async def result_button(
+    query: CallbackQuery, callback_data: ResultCb, *, bot: Bot, services: Services,
+    catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext,
+) -> None:  # fmt: skip
+    job = await _own_job(services, user, callback_data.job)
+    if job is None or job.model_id not in catalog.registry:
+        await outdated(query, services, catalog, user, t)
+        return
+    spec = catalog.registry.get(job.model_id)
+    if callback_data.act is ResultAct.RESEND:
+        await query.answer()
+        await resend(bot, query, job, spec, t)
+        return
+    form = form_from(job, spec)
+    after = advance(spec, form)
+    prompt = prompt_input(spec)
+    if callback_data.act is ResultAct.PROMPT and prompt is not None:
+        form.clear(prompt.name)
+        form.step, after = prompt.name, Next.STEP
+    await proceed(query, Ctx(services, catalog, user, t, state), spec, form, after)
+
+
+async def _own_job(services: Services, user: UserRecord, job_id: str) -> JobRecord | None:
+    try:
+        job = await services.store.jobs.get(job_id)
+    except JobNotFound:
+        return None
+    return job if job.user_id == user.id else None  # a forged id: not theirs
+
+
+def form_from(job: JobRecord, spec: ModelSpec) -> Form:
+    """A new form holding the job's parameters (files as they were sent, or their URLs)."""
+    form = Form(model=spec.id)
+    for inp in spec.inputs:
+        value: Any = job.params.get(inp.name)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if inp.is_media and all(str(v).startswith(MEDIA_PLACEHOLDER) for v in values):
+            kind = inp.type.value.rstrip("s")
+            form.media[inp.name] = [
+                MediaItem(str(v)[len(MEDIA_PLACEHOLDER) :], MIME[kind], 0, f"{kind}.bin")
+                for v in values
+            ]
+        else:
+            form.values[inp.name] = value
+        if inp.required:
+            form.answered.append(inp.name)
+    return form
+
+
+async def resend(
+    bot: Bot, query: CallbackQuery, job: JobRecord, spec: ModelSpec, t: Texts
+) -> None:
+    """The stored file_id (or the result URL while it lives) to the chat again."""
+    message = chat_message(query)
+    if message is None:
+        return
+    media = job.result_file_id or (job.result_urls[0] if job.result_urls else None)
+    method, field = SEND.get(spec.output.value, ("send_document", "document"))
+    if media is None:
+        await message.answer(t("result.gone"), reply_markup=keyboards.home(t))
+        return
+    caption = f"{title(spec, t.lang)} · {job.price_stars} ⭐"
+    markup = keyboards.result(t, job.id, prompt=prompt_input(spec) is not None)
+    try:
+        await getattr(bot, method)(chat_id=message.chat.id, caption=caption, reply_markup=markup,
+                                   **{field: media})  # fmt: skip
+    except TelegramBadRequest:  # the file or URL is no longer there
+        await message.answer(t("result.gone"), reply_markup=keyboards.home(t))

@@ -1,0 +1,113 @@
+"""The parameter wizard: start a model's form, answer steps by button, text or file."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from trt.bot import media
+from trt.bot.callbacks import StepAct, StepCb, UseCb
+from trt.bot.catalog import Catalog
+from trt.bot.flow import Ctx, proceed
+from trt.bot.form import Form
+from trt.bot.reply import send
+from trt.bot.routers import steps
+from trt.bot.routers.fallback import outdated
+from trt.bot.texts import Texts
+from trt.bot.wizard import Flow, advance, load
+from trt.catalog.params import FieldError, coerce_value
+from trt.runtime import Services
+from trt.store.base import UserRecord
+
+FILES = F.photo | F.document | F.video | F.audio | F.voice | F.video_note | F.animation
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(use_model, UseCb.filter())
+    router.callback_query.register(step_button, StepCb.filter())
+    router.message.register(typed, Flow.asking, F.text, ~F.text.startswith("/"))
+    router.message.register(file, Flow.asking, FILES)
+    router.message.register(other, Flow.asking, ~F.text)
+    return router
+
+
+async def use_model(
+    query: CallbackQuery, callback_data: UseCb, *, services: Services, catalog: Catalog,
+    user: UserRecord, t: Texts, state: FSMContext,
+) -> None:  # fmt: skip
+    spec = catalog.by_ref(callback_data.model)
+    if spec is None:
+        await outdated(query, services, catalog, user, t)
+        return
+    form = Form(model=spec.id)
+    await proceed(query, Ctx(services, catalog, user, t, state), spec, form, advance(spec, form))
+
+
+async def step_button(
+    query: CallbackQuery, callback_data: StepCb, *, services: Services, catalog: Catalog,
+    user: UserRecord, t: Texts, state: FSMContext,
+) -> None:  # fmt: skip
+    ctx = Ctx(services, catalog, user, t, state)
+    form = await load(state)
+    spec = services.registry.get(form.model) if form and form.model in services.registry else None
+    if form is None or spec is None or form.nonce != callback_data.form:
+        await outdated(query, services, catalog, user, t)
+        return
+    if callback_data.act is StepAct.CANCEL:
+        await steps.cancel(query, ctx)
+        return
+    await steps.ACTIONS[callback_data.act](query, ctx, spec, form, callback_data)
+
+
+async def typed(
+    message: Message, *, services: Services, catalog: Catalog, user: UserRecord, t: Texts,
+    state: FSMContext,
+) -> None:  # fmt: skip
+    current = await steps.current(state, services)
+    if current is None:
+        await state.clear()
+        return
+    spec, form, inp = current
+    if inp.is_media:
+        await steps.hint(message, t, catalog, (spec, form, inp))
+        return
+    try:
+        value = coerce_value(inp, (message.text or "").strip())
+    except FieldError:
+        await send(message, steps.wrong_value(t, inp, message.text or ""))
+        return
+    after = steps.answer(spec, form, inp.name, value)
+    await proceed(message, Ctx(services, catalog, user, t, state), spec, form, after)
+
+
+async def file(
+    message: Message, *, services: Services, catalog: Catalog, user: UserRecord, t: Texts,
+    state: FSMContext,
+) -> None:  # fmt: skip
+    current = await steps.current(state, services)
+    item = media.received(message)
+    if current is None or item is None:
+        await state.clear()
+        return
+    spec, form, inp = current
+    if not inp.is_media:
+        await steps.hint(message, t, catalog, (spec, form, inp))
+        return
+    problem = media.check(inp, item)
+    if problem is not None:
+        values = {k: t(str(v)) if k == "what" else v for k, v in problem.values.items()}
+        await send(message, t(problem.key, **values))
+        return
+    ctx = Ctx(services, catalog, user, t, state)
+    await steps.add_file(message, ctx, (spec, form, inp), item)
+
+
+async def other(
+    message: Message, *, services: Services, catalog: Catalog, t: Texts, state: FSMContext
+) -> None:
+    """A sticker, a location…: repeat what is asked."""
+    current = await steps.current(state, services)
+    if current is not None:
+        await steps.hint(message, t, catalog, current)

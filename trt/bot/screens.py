@@ -1,0 +1,72 @@
+"""The menu screens: text and keyboard for each, from the locale files."""
+
+from __future__ import annotations
+
+from html import escape
+
+from trt.bot import free, keyboards
+from trt.bot.catalog import PAGE_SIZE, Catalog, ref
+from trt.bot.keyboards import Markup
+from trt.bot.labels import label, localized, title
+from trt.bot.texts import Texts
+from trt.catalog.spec import Category, ModelSpec
+from trt.runtime import Services
+from trt.store.base import UserRecord
+
+Screen = tuple[str, Markup]
+
+
+async def home(t: Texts, services: Services, catalog: Catalog, user: UserRecord) -> Screen:
+    lines = [t("menu.title")]
+    left = await free.free_left(services, user.id)
+    if left:
+        lines.append(t("menu.free_left", left=left))
+    return "\n".join(lines), keyboards.main_menu(t, list(catalog.categories()))
+
+
+def category(t: Texts, catalog: Catalog, cat: Category, page: int) -> Screen | None:
+    specs = catalog.categories().get(cat)
+    if not specs:
+        return None
+    pages = (len(specs) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(page, 0), pages - 1)
+    items = [(_model_button(t, catalog, s), ref(s.id))
+             for s in specs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]  # fmt: skip
+    body = t("catalog.list", category=t(f"category.{cat.value}"), page=page + 1, pages=pages)
+    return body, keyboards.model_list(t, items, cat, page, pages)
+
+
+def _model_button(t: Texts, catalog: Catalog, spec: ModelSpec) -> str:
+    if spec.free:
+        return t("catalog.model_free", title=title(spec, t.lang))
+    return t("catalog.model", title=title(spec, t.lang), price=catalog.price_range(spec)[0])
+
+
+def card(t: Texts, catalog: Catalog, spec: ModelSpec, page: int, free_left: int) -> Screen:
+    low, high = catalog.price_range(spec)
+    price = (t("catalog.price_one", price=low) if low == high
+             else t("catalog.price_range", low=low, high=high))  # fmt: skip
+    inputs = ", ".join(label(i, t.lang) for i in spec.inputs if i.required)
+    body = t.markup(
+        "catalog.card", title=_e(title(spec, t.lang)),
+        description=_e(localized(spec.description, t.lang)),
+        inputs=_e(inputs) or t("catalog.no_inputs"), output=t(f"output.{spec.output.value}"),
+        price=price,
+    )  # fmt: skip
+    if spec.free and free_left:
+        body += "\n" + t("catalog.free_note", left=free_left)
+    return body, keyboards.model_card(t, ref(spec.id), spec.category, page)
+
+
+def _e(value: str) -> str:
+    return escape(value, quote=False)
+
+
+async def balance(t: Texts, services: Services, user: UserRecord) -> Screen:
+    lines = [t("balance.text", balance=user.balance)]
+    if user.held:
+        lines.append(t("balance.held", held=user.held))
+    left = await free.free_left(services, user.id)
+    if left:
+        lines.append(t("menu.free_left", left=left))
+    return "\n".join(lines), keyboards.home(t)

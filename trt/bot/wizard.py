@@ -1,0 +1,172 @@
+"""The parameter wizard's screens: one step, the settings, the confirmation.
+
+Which screen comes next is decided by the form alone (`Form.step`, `next_step`), so a
+restart between two messages continues exactly where the user was.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+
+from trt.bot import free, keyboards
+from trt.bot.catalog import Catalog
+from trt.bot.form import Form, next_step, optional_inputs
+from trt.bot.keyboards import Markup
+from trt.bot.labels import current, label, summary, title, value_text
+from trt.bot.media import limit_bytes
+from trt.bot.texts import Texts
+from trt.catalog.params import format_value
+from trt.catalog.spec import InputSpec, InputType, ModelSpec
+from trt.errors import InvalidParameters
+from trt.runtime import Services
+from trt.store.base import UserRecord
+
+Screen = tuple[str, Markup]
+
+
+class Flow(StatesGroup):
+    asking = State()  # a step waits for the user's answer (text, number or file)
+    reviewing = State()  # the settings or the confirmation screen is shown
+
+
+async def load(state: FSMContext) -> Form | None:
+    return Form.from_data(await state.get_data())
+
+
+async def save(state: FSMContext, form: Form) -> None:
+    await state.set_data(form.to_data())
+    await state.set_state(Flow.asking if form.step else Flow.reviewing)
+
+
+class Next(StrEnum):
+    STEP = "step"
+    SETTINGS = "settings"
+    CONFIRM = "confirm"
+
+
+def advance(spec: ModelSpec, form: Form) -> Next:
+    """After an answer: the next missing required input, else settings or confirmation."""
+    if form.editing:
+        form.step, form.editing = None, False
+        return Next.SETTINGS
+    missing = next_step(spec, form)
+    form.step = missing.name if missing else None
+    return Next.STEP if missing else Next.CONFIRM
+
+
+def presets(inp: InputSpec) -> list[int | float]:
+    """Number choices offered as buttons: the minimum, the default and the maximum."""
+    values = [v for v in (inp.min, inp.default, inp.max) if isinstance(v, int | float)]
+    return sorted(set(values))
+
+
+def step_screen(t: Texts, catalog: Catalog, spec: ModelSpec, form: Form, inp: InputSpec) -> Screen:
+    header = t("ask.header", title=title(spec, t.lang), label=label(inp, t.lang))
+    body, rows = ask_body(t, catalog, spec, form, inp)
+    if not inp.required and form.has(inp.name):
+        body += "\n" + t("ask.current", value=current(inp, form, t))
+    count = len(form.media.get(inp.name, []))
+    nav = keyboards.step_nav(t, form.nonce, optional=not inp.required, name=inp.name,
+                             done=inp.is_list and count > 0)  # fmt: skip
+    return f"{header}\n{body}", keyboards.step([*rows, *nav])
+
+
+def ask_body(
+    t: Texts, catalog: Catalog, spec: ModelSpec, form: Form, inp: InputSpec
+) -> tuple[str, list[Any]]:
+    if inp.type is InputType.ENUM:
+        options = [value_text(inp, v, t) for v in inp.values or ()]
+        prices = [
+            catalog.price_with(spec, {**form.raw(spec), inp.name: v}) for v in inp.values or ()
+        ]
+        if len(set(prices)) > 1:
+            options = [
+                f"{o} · {p} ⭐" if p is not None else o
+                for o, p in zip(options, prices, strict=True)
+            ]
+        return t("ask.enum"), keyboards.choices(form.nonce, inp.name, options, _marked(inp, form))
+    if inp.type is InputType.BOOLEAN:
+        options = [t("button.no"), t("button.yes")]
+        return t("ask.boolean"), keyboards.choices(
+            form.nonce, inp.name, options, _marked(inp, form)
+        )
+    if inp.type in (InputType.INTEGER, InputType.NUMBER):
+        options = [format_value(v) for v in presets(inp)]
+        rows = keyboards.choices(form.nonce, inp.name, options, None)
+        if inp.min is not None and inp.max is not None:
+            return t("ask.number", min=inp.min, max=inp.max), rows
+        return t("ask.number_open"), rows
+    if inp.type is InputType.TEXT:
+        return (t("ask.text", max=inp.max_length) if inp.max_length else t("ask.text_any")), []
+    return _ask_media(t, form, inp), []
+
+
+def _ask_media(t: Texts, form: Form, inp: InputSpec) -> str:
+    body = t("ask.media", what=t(f"media.{inp.type.value}"), mb=f"{limit_bytes(inp) / 2**20:g}")
+    count = len(form.media.get(inp.name, []))
+    if inp.is_list and count:
+        body += "\n" + t("ask.media_more", count=count, max=inp.max_items or "∞")
+    return body
+
+
+def _marked(inp: InputSpec, form: Form) -> int | None:
+    value = form.values.get(inp.name, inp.default)
+    if inp.type is InputType.BOOLEAN:
+        return None if value is None else int(bool(value))
+    options = list(inp.values or ())
+    return options.index(value) if value in options else None
+
+
+def settings_screen(t: Texts, spec: ModelSpec, form: Form) -> Screen:
+    inputs = optional_inputs(spec)
+    lines = [t("settings.line", label=label(i, t.lang), value=current(i, form, t)) for i in inputs]
+    body = t.markup("settings.title", title=_e(title(spec, t.lang)), lines="\n".join(lines))
+    items = [(f"{label(i, t.lang)}: {current(i, form, t)}"[:60], i.name) for i in inputs]
+    return body, keyboards.settings(t, form.nonce, items)
+
+
+async def confirm_screen(
+    t: Texts, services: Services, spec: ModelSpec, form: Form, user: UserRecord
+) -> Screen:
+    """Model, parameters, exact price and the balance after. Raises: InvalidParameters."""
+    quote = services.generation.quote(spec.id, form.raw(spec))
+    form.price = quote.stars
+    head = t.markup(
+        "confirm.title",
+        title=_e(title(spec, t.lang)),
+        summary=summary(spec, quote.params, t, form),
+    )
+    left = await free.free_left(services, user.id) if spec.free else 0
+    if left:
+        price = t("confirm.price_free", price=quote.stars, left=left - 1, balance=user.balance)
+        return f"{head}\n\n{price}", keyboards.confirm(
+            t, form.nonce, generate=t("button.generate_free")
+        )
+    if user.balance < quote.stars:
+        short = t(
+            "confirm.short",
+            price=quote.stars,
+            balance=user.balance,
+            missing=quote.stars - user.balance,
+        )
+        return f"{head}\n\n{short}", keyboards.confirm(t, form.nonce, generate=None)
+    price = t(
+        "confirm.price", price=quote.stars, balance=user.balance, after=user.balance - quote.stars
+    )
+    return f"{head}\n\n{price}", keyboards.confirm(
+        t, form.nonce, generate=t("button.generate", price=quote.stars)
+    )
+
+
+def conflict_text(t: Texts, exc: InvalidParameters) -> str:
+    return t("wrong.settings_conflict", details="\n".join(exc.errors))
+
+
+def _e(value: str) -> str:
+    from html import escape
+
+    return escape(value, quote=False)

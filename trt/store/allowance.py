@@ -1,0 +1,33 @@
+"""The bot's daily free generations, counted from the ledger itself.
+
+A free generation is a BONUS credit of exactly the job's price under the key
+`bonus:free:<user>:<YYYY-MM-DD>:<n>`, made right before the hold, so the ledger invariant
+holds and the n-th free generation of a day can be credited only once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from trt.domain import TgUserId
+from trt.store.engine import Database
+from trt.store.tables import ledger_entries
+
+
+def free_key_prefix(user_id: TgUserId, day: date) -> str:
+    return f"bonus:free:{user_id}:{day.isoformat()}:"
+
+
+async def free_used(db: Database, user_id: TgUserId, day: date) -> int:
+    """How many free generations the user has had on `day` (UTC)."""
+    pattern = free_key_prefix(user_id, day) + "%"
+    statement = (
+        select(func.count())
+        .select_from(ledger_entries)
+        .where(ledger_entries.c.user_id == user_id)
+        .where(ledger_entries.c.key.like(pattern))
+    )
+    async with db.transaction() as conn:
+        return int((await conn.execute(statement)).scalar_one())
