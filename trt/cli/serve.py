@@ -1,8 +1,10 @@
-"""`trt serve`: run the bot, its webhook/callback server and the reconciler."""
+"""`trt serve`: run the bot, its webhook/callback server and the reconciler; with
+`--sandbox`, the whole product on this machine against local emulators."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
@@ -10,6 +12,15 @@ import typer
 from trt.cli import console
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on (port: PORT).")]
+PortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        min=0,
+        max=65535,
+        help="Port to listen on (default: PORT; 8080 in --sandbox, where 0 picks a free one).",
+    ),
+]
 
 
 def serve(
@@ -17,12 +28,27 @@ def serve(
     migrate: Annotated[
         bool, typer.Option("--migrate", help="Apply pending database migrations first.")
     ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Run everything locally with no tokens: an emulated Telegram with a chat "
+            "page, the KIE emulator, SQLite in ./data/sandbox. Never talks to the real ones.",
+        ),
+    ] = False,
+    port: PortOption = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="With --sandbox: open the chat page in a browser.")
+    ] = False,
 ) -> None:
     """Run the bot: webhook or polling, KIE callbacks, reconciler, /health, /metrics."""
+    if sandbox:
+        _sandbox(8080 if port is None else port, open_browser)
+        return
     from trt.logs import configure_logging
     from trt.settings import Purpose, load_settings
 
-    settings = load_settings()
+    settings = load_settings(**({"port": port} if port is not None else {}))
     settings.require(Purpose.SERVE)
     configure_logging(
         json_lines=settings.log_format.value == "json", secrets=settings.secret_values()
@@ -33,6 +59,21 @@ def serve(
 
     asyncio.run(run(settings, host=host))
     console.info("trt stopped")
+
+
+def _sandbox(port: int, open_browser: bool) -> None:
+    from trt.logs import configure_logging
+    from trt.sandbox.run import run_sandbox
+    from trt.sandbox.settings import DEFAULT_DATA_DIR
+
+    # Warnings and errors only: the one line to read is the chat page's address.
+    configure_logging(json_lines=False, secrets=[], level=logging.WARNING)
+
+    def announce(url: str) -> None:
+        console.success(f"trt sandbox (no real Telegram, no real KIE): open {url}")
+
+    asyncio.run(run_sandbox(port, DEFAULT_DATA_DIR, open_browser, announce=announce))
+    console.info("trt sandbox stopped")
 
 
 async def _migrate(url: str) -> None:

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from trt.bot.emulator import methods_bot, methods_media, methods_messages, methods_payments
 from trt.bot.emulator.controls import add_control_routes
+from trt.bot.emulator.controls_chat import add_chat_routes
 from trt.bot.emulator.errors import ApiError, bad_request, unauthorized
 from trt.bot.emulator.model import MB, Call
 from trt.bot.emulator.params import Params, read_params
@@ -44,6 +45,7 @@ def build_app(emu: TelegramEmulator) -> web.Application:
     app.router.add_route("*", "/bot{token}/{method}", _api(emu))
     app.router.add_get("/file/bot{token}/{path:.+}", _download(emu))
     add_control_routes(app, emu)
+    add_chat_routes(app, emu)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -24,15 +24,20 @@ async def run_telegram_emulator(
     port: int = 0,
     clock: Clock | None = None,
     options: EmulatorOptions | None = None,
+    extend: Callable[[web.Application, TelegramEmulator], None] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[TelegramEmulator]:
     """Serve an emulator until the block exits; `port=0` picks a free port.
 
-    `overrides` are `EmulatorOptions` fields (``token="1:x"``, ``flood_limits=False``…).
+    `overrides` are `EmulatorOptions` fields (``token="1:x"``, ``flood_limits=False``…);
+    `extend` may add routes to the app before it starts (a chat page, say).
     """
     settings = replace(options or EmulatorOptions(), **overrides)
     emu = TelegramEmulator(settings, clock or RealClock())
-    runner = web.AppRunner(build_app(emu), access_log=None, shutdown_timeout=1.0)
+    app = build_app(emu)
+    if extend is not None:
+        extend(app, emu)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
