@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -75,3 +75,28 @@ def credit(
             f"key {first.key} was used on {when(first.created_at)} "
             f"({stars(first.amount)} to user {first.user_id}): nothing moved"
         )
+
+
+@app.command()
+def ban(user_id: UserArg) -> None:
+    """Stop serving a user: the bot answers them once, then ignores them."""
+    _set_ban(user_id, banned=True)
+    console.success(f"user {user_id} is banned")
+
+
+@app.command()
+def unban(user_id: UserArg) -> None:
+    """Serve a banned user again."""
+    _set_ban(user_id, banned=False)
+    console.success(f"user {user_id} is no longer banned")
+
+
+def _set_ban(user_id: int, *, banned: bool) -> None:
+    from trt.store import fsm
+
+    async def change(rt: Any) -> None:
+        await rt.store.users.set_banned(TgUserId(user_id), banned)
+        # Forget that the ban was announced, so a later ban is announced again.
+        await fsm.set_data(rt.store.db, fsm.banned_told_key(user_id), {})
+
+    with_runtime(change)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from tests.bot.conftest import ADMIN, USER, DriverFactory, fund
+from tests.bot.driver import Driver
+from trt.domain import TgUserId
+from trt.store.sql import SqlStore
+
+
+class TestHistory:
+    async def test_history_lists_jobs_and_resends_a_result(self, en: Driver):
+        """/history shows the job; opening it offers "Send again", which re-sends the photo."""
+        await en.send("/menu")
+        await en.click("🖼 Images")
+        await en.click("Nano Banana ·")
+        await en.click("✨ Start")
+        await en.send("a cat")
+        await en.click("🚀 Generate")
+        [job] = await en.jobs()
+        await en.settle(job)
+        listing = await en.send("/history")
+        assert (listing.text or "").startswith("Your generations")
+        assert "Nano Banana · ✅ · 3 ⭐" in listing.buttons()[0].text
+        await en.click(listing.buttons()[0].text)
+        await en.click("📤 Send again")
+        assert en.last().kind == "photo"
+
+    async def test_empty_history(self, en: Driver):
+        """A user without jobs is told so."""
+        assert (await en.send("/history")).text == "You have no generations yet."
+
+
+class TestLanguage:
+    async def test_language_switch_is_remembered(self, en: Driver):
+        """/language → Русский switches every later text."""
+        await en.send("/language")
+        reply = await en.click("Русский")
+        assert (reply.text or "").startswith("Язык: русский.")
+        assert (await en.services.store.users.get(USER)).language == "ru"
+        assert (
+            await en.send("/balance")
+        ).text == "Баланс: 100 ⭐\n🎁 Бесплатных генераций сегодня: 1"
+
+    async def test_ukrainian_speakers_get_russian(self, make_driver: DriverFactory):
+        """ru for ru/uk/be/kk Telegram languages."""
+        d = make_driver(7002, "uk")
+        assert (await d.send("/start")).text.startswith("👋 Привет")  # type: ignore[union-attr]
+
+
+class TestAdmin:
+    async def test_admin_summary_and_grant(self, make_driver: DriverFactory, store: SqlStore):
+        """Admins get /admin and /grant; the grant goes through the ledger."""
+        await fund(store, USER, 5)
+        admin = make_driver(ADMIN)
+        summary = await admin.send("/admin")
+        assert (summary.text or "").startswith("Today (UTC)")
+        granted = await admin.send(f"/grant {USER} 10 goodwill")
+        assert granted.text == f"Granted 10 ⭐ to {USER}; balance now 15 ⭐."
+        info = await admin.send(f"/user {USER}")
+        assert "Balance: 15 ⭐" in (info.text or "")
+
+    async def test_non_admins_get_no_hint(self, en: Driver):
+        """For a non-admin /admin is unknown text: the usual hint and menu."""
+        reply = await en.send("/admin")
+        assert (reply.text or "").startswith("I did not get that.")
+
+
+class TestOtherChats:
+    async def test_group_gets_a_pointer_to_the_private_chat(self, en: Driver):
+        """In a group only commands get an answer: a link to the private chat."""
+        en.chat = en.tg.group()
+        reply = await en.send("/start")
+        assert reply.text == "I work in a private chat: https://t.me/trt_test_bot"
+        await en.send("hello")
+        assert len(en.history()) == 1
+
+    async def test_banned_user_is_answered_once(self, en: Driver):
+        """A banned user is told once, then ignored."""
+        await en.services.store.users.set_banned(TgUserId(USER), True)
+        assert (await en.send("/start")).text == "Your access to this bot is suspended."
+        await en.send("/menu")
+        assert len(en.history()) == 1

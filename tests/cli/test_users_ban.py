@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import json
+
+from tests.conftest import CliInvoke
+
+
+class TestUsersBan:
+    def test_ban_and_unban(self, trt: CliInvoke, seeded) -> None:
+        """`trt users ban` sets the flag the bot checks; `unban` clears it."""
+        result = trt("users", "ban", "222")
+        assert result.exit_code == 0, result.output
+        assert json.loads(trt("users", "show", "222", "--json").stdout)["user"]["is_banned"]
+        assert trt("users", "unban", "222").exit_code == 0
+        assert not json.loads(trt("users", "show", "222", "--json").stdout)["user"]["is_banned"]
+
+    def test_unknown_user(self, trt: CliInvoke, seeded) -> None:
+        """Banning an unknown user exits 3."""
+        assert trt("users", "ban", "999").exit_code == 3
