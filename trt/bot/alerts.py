@@ -40,7 +40,7 @@ class CreditWatch:
     """Alerts once when KIE credits fall under the threshold (again after they recover)."""
 
     def __init__(self, threshold: float) -> None:
-        self.threshold = Decimal(str(threshold))
+        self.threshold = Decimal(f"{threshold:g}")
         self._checked_at = -float("inf")
         self._low = False
 

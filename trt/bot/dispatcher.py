@@ -10,6 +10,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from trt.bot import errors
+from trt.bot.alerts import CreditWatch
 from trt.bot.catalog import Catalog
 from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import admin, catalog, fallback, generate, history, results, start, wizard
@@ -22,6 +23,7 @@ def build_dispatcher(services: Services, *, storage: BaseStorage | None = None) 
         storage=storage or SqlStorage(services.store.db),
         services=services,
         catalog=Catalog(services.registry, services.generation.pricing),
+        credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
     dp.update.outer_middleware(UserMiddleware())
     dp.include_routers(

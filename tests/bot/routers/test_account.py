@@ -79,3 +79,20 @@ class TestOtherChats:
         assert (await en.send("/start")).text == "Your access to this bot is suspended."
         await en.send("/menu")
         assert len(en.history()) == 1
+
+
+class TestAlerts:
+    async def test_low_kie_credits_alert_the_admins(self, en: Driver, kie):
+        """After a generation, KIE credits under LOW_KIE_CREDITS_ALERT alert the admin chat once."""
+        from decimal import Decimal
+
+        kie.balance = Decimal(5)
+        en.tg.user(ADMIN)
+        await en.send("/menu")
+        await en.click("🖼 Images")
+        await en.click("Nano Banana ·")
+        await en.click("✨ Start")
+        await en.send("a cat")
+        await en.click("🚀 Generate")
+        alerts = en.tg.chat(ADMIN).texts()
+        assert alerts == ["⚠️ KIE credits are low: 5 left (alert threshold 1000)"]

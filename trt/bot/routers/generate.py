@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from trt.bot import free, progress
+from trt.bot.alerts import CreditWatch
 from trt.bot.callbacks import GenAct, GenCb, NavCb, Screen
 from trt.bot.catalog import Catalog
 from trt.bot.flow import Ctx, proceed
@@ -18,9 +21,12 @@ from trt.bot.texts import Texts
 from trt.bot.wizard import Next, load, save
 from trt.catalog.spec import ModelSpec
 from trt.core.generation import MediaFile
+from trt.errors import KieError
 from trt.runtime import Services
 from trt.store.base import JobRecord, UserRecord
 from trt.store.status import set_status_message
+
+logger = logging.getLogger(__name__)
 
 STARTING = "starting"  # form.job while the first press is being handled
 
@@ -33,7 +39,7 @@ def make_router() -> Router:
 
 async def generate(
     query: CallbackQuery, callback_data: GenCb, *, bot: Bot, services: Services,
-    catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext,
+    catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext, credit_watch: CreditWatch,
 ) -> None:  # fmt: skip
     ctx = Ctx(services, catalog, user, t, state)
     form = await load(state)
@@ -64,6 +70,20 @@ async def generate(
     form.job = STARTING
     await save(state, form)
     await _start(message, ctx, spec, form, bot)
+    await _check_credits(services, credit_watch)
+
+
+async def _check_credits(services: Services, watch: CreditWatch) -> None:
+    """Ask KIE for the operator's credits now and then; alert the admins once when low."""
+    if not watch.due():
+        return
+    try:
+        alert = watch.observe(await services.kie.credits())
+    except KieError as exc:
+        logger.warning("KIE credits unavailable: %s", exc)
+        return
+    if alert is not None:
+        await services.generation.messenger.alert_admins(alert)
 
 
 async def _start(message: Message, ctx: Ctx, spec: ModelSpec, form: Form, bot: Bot) -> None:
