@@ -83,7 +83,7 @@ class TestOtherChats:
 
 class TestAlerts:
     async def test_low_kie_credits_alert_the_admins(self, en: Driver, kie):
-        """After a generation, KIE credits under LOW_KIE_CREDITS_ALERT alert the admin chat once."""
+        """After a generation, credits under LOW_KIE_CREDITS_ALERT alert the admin chat."""
         from decimal import Decimal
 
         kie.balance = Decimal(5)
