@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from trt.settings import KieMode, Settings
@@ -172,4 +173,5 @@ def _generation(
         messenger=messenger, metrics=metrics, callback_url=callback_url,
         max_active_jobs=settings.max_active_jobs,
         kie_reads=RateLimiter(settings.kie_queries_per_second),
+        late_callback=timedelta(seconds=settings.kie_late_callback_seconds),
     )  # fmt: skip

@@ -22,7 +22,6 @@ from trt.store.leader import leader_lock
 logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
-MAINTENANCE_EVERY = 30.0
 
 
 async def serve(
@@ -67,8 +66,9 @@ async def _run(
         )  # fmt: skip
     leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
     reconciler = Reconciler(
-        services.generation, leader_lock(services.store.db), on_leadership=leader.switch
-    )
+        services.generation, leader_lock(services.store.db), on_leadership=leader.switch,
+        interval=settings.reconcile_interval_seconds,
+    )  # fmt: skip
     reconciling = asyncio.create_task(reconciler.run(stop))
     if ready is not None:
         ready.set()
@@ -114,7 +114,7 @@ class _LeaderWork:
             except Exception:  # keep the leader's housekeeping alive through a bad moment
                 logger.exception("inbox maintenance failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=MAINTENANCE_EVERY)
+                await asyncio.wait_for(self._stop.wait(), timeout=updates.recovery.total_seconds())
 
 
 def _log_start(services: Services) -> None:

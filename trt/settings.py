@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     price_markup: float = Field(default=1.5, gt=0)
     max_active_jobs: int = Field(default=3, ge=1)
     kie_queries_per_second: float = Field(default=10, gt=0)
+    kie_late_callback_seconds: float = Field(default=120, gt=0)
+    reconcile_interval_seconds: float = Field(default=1.0, gt=0)
+    inbox_recovery_seconds: float = Field(default=30, gt=0)
     # The bot's free tier and alerts; every amount is in Stars.
     welcome_bonus: int = Field(default=0, ge=0)
     free_daily_generations: int = Field(default=1, ge=0)

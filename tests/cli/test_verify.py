@@ -51,7 +51,8 @@ class TestVerify:
         copy = tmp_path / "registry"
         shutil.copytree(repo_root / "registry", copy)
         source = next((copy / "models").rglob("*.toml"))
-        source.write_text(source.read_text().replace("deadline_seconds = ", "deadline_seconds = 1"))
+        text = source.read_text().replace("deadline_seconds = ", "deadline_seconds = 1")
+        source.write_text(text)
         monkeypatch.setenv("TRT_REGISTRY_DIR", str(copy))
         result = trt("verify", "--json")
         assert result.exit_code == 1
@@ -66,21 +67,22 @@ class TestVerify:
 @pytest.fixture
 def telegram() -> Iterator[TelegramEmulator]:
     """A Telegram emulator on its own loop in a thread (the CLI runs its own asyncio.run)."""
-    started, stop = threading.Event(), threading.Event()
-    box: list[TelegramEmulator] = []
+    started = threading.Event()
+    box: list[tuple[TelegramEmulator, asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     async def main() -> None:
+        stop = asyncio.Event()
         async with run_telegram_emulator(token=TOKEN) as tg:
-            box.append(tg)
+            box.append((tg, asyncio.get_running_loop(), stop))
             started.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.01)
+            await stop.wait()
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
     thread.start()
     assert started.wait(5)
-    yield box[0]
-    stop.set()
+    tg, loop, stop = box[0]
+    yield tg
+    loop.call_soon_threadsafe(stop.set)
     thread.join(5)
 
 

@@ -55,10 +55,10 @@ async def migrate(url: str) -> None:
 
 
 def make_settings(
-    tmp_path: Path, tg: TelegramEmulator, kie: Emulator, port: int, hmac_key: str | None
+    tmp_path: Path, tg: TelegramEmulator, kie: Emulator, port: int, **extra: Any
 ) -> Settings:
     return Settings(
-        kie_webhook_hmac_key=hmac_key,
+        **extra,
         _env_file=None,
         telegram_bot_token=tg.token, telegram_api_base_url=tg.base_url,
         admin_id=ADMIN, bot_mode="webhook", webhook_base_url=f"http://127.0.0.1:{port}",
@@ -74,14 +74,25 @@ def hmac_key() -> str | None:
 
 
 @pytest.fixture
-async def stack(tmp_path: Path, hmac_key: str | None) -> AsyncIterator[Stack]:
+def extra_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Server settings a test changes, given by indirect parametrisation."""
+    extra: dict[str, Any] = getattr(request, "param", {})
+    return extra
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path, hmac_key: str | None, extra_settings: dict[str, Any]
+) -> AsyncIterator[Stack]:
     port = free_port()
     async with (
         run_telegram_emulator() as tg,
         run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2), hmac_key=hmac_key) as kie,
     ):
         tg.user(USER, language_code="en")
-        settings = make_settings(tmp_path, tg, kie, port, hmac_key)
+        settings = make_settings(
+            tmp_path, tg, kie, port, kie_webhook_hmac_key=hmac_key, **extra_settings
+        )
         await migrate(settings.database_url)
         stop, ready = asyncio.Event(), asyncio.Event()
         server = asyncio.create_task(serve(settings, host="127.0.0.1", stop=stop, ready=ready))

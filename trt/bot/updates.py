@@ -21,17 +21,27 @@ from trt.store.inbox import SqlInbox
 
 logger = logging.getLogger(__name__)
 
-CLAIM = timedelta(minutes=1)
-STRANDED_AFTER = timedelta(seconds=30)
 KEEP = timedelta(days=7)
 
 
 class UpdateProcessor:
-    def __init__(self, bot: Bot, dp: Dispatcher, inbox: SqlInbox, metrics: Metrics) -> None:
+    """`recovery`: how old an unclaimed, unprocessed update must be before the leader takes
+    it as stranded; a worker's claim lasts twice that, so a live worker keeps its update."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        dp: Dispatcher,
+        inbox: SqlInbox,
+        metrics: Metrics,
+        *,
+        recovery: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.bot = bot
         self.dp = dp
         self.inbox = inbox
         self.metrics = metrics
+        self.recovery = recovery
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
@@ -48,7 +58,7 @@ class UpdateProcessor:
         task.add_done_callback(self.tasks.discard)
 
     async def process(self, update_id: int) -> None:
-        payload = await self.inbox.claim(update_id, lease=CLAIM)
+        payload = await self.inbox.claim(update_id, lease=2 * self.recovery)
         if payload is None:
             return  # processed already, or another worker holds it
         try:
@@ -60,7 +70,7 @@ class UpdateProcessor:
 
     async def recover(self) -> None:
         """Process updates a crash left unprocessed (leader only)."""
-        for update_id in await self.inbox.stranded(older_than=STRANDED_AFTER):
+        for update_id in await self.inbox.stranded(older_than=self.recovery):
             self.spawn(update_id)
 
     async def prune(self) -> None:

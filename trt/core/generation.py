@@ -70,6 +70,7 @@ class Generation:
         callback_url: str | None,
         max_active_jobs: int,
         kie_reads: schedule.RateLimiter,
+        late_callback: timedelta = schedule.LATE_CALLBACK_EVERY,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -81,7 +82,12 @@ class Generation:
         self.callback_url = callback_url
         self.max_active_jobs = max_active_jobs
         self._kie_reads = kie_reads
+        self._late_callback_every = late_callback
         self._clock = clock
+
+    @property
+    def _late_callback(self) -> timedelta | None:
+        return self._late_callback_every if self.callback_url is not None else None
 
     def now(self) -> datetime:
         return self._clock()
@@ -151,7 +157,7 @@ class Generation:
         except KieError as exc:
             return await self._creation_failed(job, exc)
         self.metrics.inc("trt_kie_calls_total", call="create", result="ok")
-        first_look = schedule.next_poll(timedelta(0), callbacks=self.callback_url is not None)
+        first_look = schedule.next_poll(timedelta(0), late_callback=self._late_callback)
         job = await self.store.jobs.transition(
             job.id, JobState.SUBMITTED, source=EventSource.USER, detail=f"KIE task {task_id}",
             changes=JobChanges(kie_task_id=task_id, next_check_at=self._clock() + first_look),
@@ -236,7 +242,7 @@ class Generation:
             job = await self.store.pipeline.succeed(
                 job.id, result_urls=record.result_urls,
                 kie_credits=float(credits) if credits is not None else job.kie_credits,
-                source=source, next_check_at=self._clock() + schedule.LEASE,
+                source=source, next_check_at=self._clock() + schedule.DELIVERY_LEASE,
             )  # fmt: skip
         except InvalidTransition:
             return await self.store.jobs.get(job.id)  # another caller settled it first
@@ -262,7 +268,7 @@ class Generation:
             except InvalidTransition:
                 return await self.store.jobs.get(job.id)
             await self.messenger.progress(job)
-        wait = schedule.next_poll(now - job.created_at, callbacks=self.callback_url is not None)
+        wait = schedule.next_poll(now - job.created_at, late_callback=self._late_callback)
         await self.store.pipeline.schedule(job.id, next_check_at=now + wait)
         return job
 

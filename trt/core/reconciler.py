@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from trt.core import schedule
 from trt.core.failures import FailureReason
@@ -30,6 +30,7 @@ ORPHANED = (JobState.HELD, JobState.SUBMITTING)
 UNDELIVERED = (JobState.SUCCEEDED,)
 BATCH = 100
 CONCURRENCY = 10
+Action = Callable[[JobRecord], Awaitable[object]]
 
 
 @dataclass
@@ -46,17 +47,17 @@ class PassReport:
 async def run_pass(gen: Generation, *, now: datetime, dry_run: bool = False) -> PassReport:
     """Handle every job that is due now (or, with `dry_run`, only list them)."""
     report = PassReport()
-    steps: list[tuple[tuple[JobState, ...], list[JobId], Callable[[JobRecord], Awaitable[object]]]]
-    steps = [
-        (POLLED, report.polled, lambda job: gen.refresh(job, source=EventSource.RECONCILER)),
-        (ORPHANED, report.orphans_failed, lambda job: _fail_orphan(gen, job)),
-        (UNDELIVERED, report.deliveries, gen.deliver),
-    ]
-    for states, done, action in steps:
+    steps: list[tuple[tuple[JobState, ...], list[JobId], Action, timedelta]] = [
+        (POLLED, report.polled, lambda job: gen.refresh(job, source=EventSource.RECONCILER),
+         schedule.LEASE),
+        (ORPHANED, report.orphans_failed, lambda job: _fail_orphan(gen, job), schedule.LEASE),
+        (UNDELIVERED, report.deliveries, gen.deliver, schedule.DELIVERY_LEASE),
+    ]  # fmt: skip
+    for states, done, action, lease_for in steps:
         if dry_run:
             jobs = await gen.store.pipeline.due(states, now=now, limit=BATCH)
         else:
-            lease = now + schedule.LEASE
+            lease = now + lease_for
             jobs = await gen.store.pipeline.claim_due(
                 states, now=now, lease_until=lease, limit=BATCH
             )
@@ -65,7 +66,7 @@ async def run_pass(gen: Generation, *, now: datetime, dry_run: bool = False) -> 
     return report
 
 
-async def _each(jobs: list[JobRecord], action: Callable[[JobRecord], Awaitable[object]]) -> None:
+async def _each(jobs: list[JobRecord], action: Action) -> None:
     limit = asyncio.Semaphore(CONCURRENCY)
 
     async def guarded(job: JobRecord) -> None:

@@ -15,16 +15,21 @@ from datetime import timedelta
 
 # A job still `held` or `submitting` this long after its last step was orphaned by a crash.
 ORPHAN_GRACE = timedelta(minutes=2)
-# How long a claimed job is hidden from other workers while one handles it.
-LEASE = timedelta(minutes=1)
+# How long a claimed job is hidden from the next reconciler pass. Passes do not overlap, so
+# this only covers a leader change mid-pass; it is also how long a crash delays a job.
+LEASE = timedelta(seconds=10)
+# A delivery can take minutes (a 50 MB upload); no second sender may start meanwhile.
+DELIVERY_LEASE = timedelta(minutes=2)
 
-_LATE_CALLBACK_EVERY = timedelta(minutes=2)
+# With callbacks on, a job is polled this often in case its callback was lost.
+LATE_CALLBACK_EVERY = timedelta(minutes=2)
 
 
-def next_poll(age: timedelta, *, callbacks: bool) -> timedelta:
-    """The wait before the next status query of a job created `age` ago."""
-    if callbacks:
-        return _LATE_CALLBACK_EVERY
+def next_poll(age: timedelta, *, late_callback: timedelta | None) -> timedelta:
+    """The wait before the next status query of a job created `age` ago; `late_callback` is
+    the polling period when callbacks are expected, None when they are not."""
+    if late_callback is not None:
+        return late_callback
     if age < timedelta(seconds=30):
         return timedelta(seconds=3)
     if age < timedelta(minutes=2):

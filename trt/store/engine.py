@@ -32,19 +32,27 @@ class Database:
         # interleaving on the shared connection of an in-memory database and busy
         # retries on a file. Postgres relies on row locks instead.
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._shared_connection = isinstance(engine.pool, StaticPool)
 
     @property
     def location(self) -> str:
         return describe_database(self.url)
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One atomic unit of work. Raises: DatabaseUnavailable."""
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One atomic unit of work. Raises: DatabaseUnavailable.
+
+        `readonly` work on an SQLite file takes no write lock (WAL readers run beside the
+        writer), so queries from `trt jobs list` or a second process never stall the server.
+        """
         async with contextlib.AsyncExitStack() as stack:
-            if self._lock is not None:
+            if self._lock is not None and (self._shared_connection or not readonly):
                 await stack.enter_async_context(self._lock)
             try:
-                conn = await stack.enter_async_context(self.engine.begin())
+                conn = await stack.enter_async_context(self.engine.connect())
+                if readonly:
+                    conn = await conn.execution_options(trt_readonly=True)
+                await stack.enter_async_context(conn.begin())
             except (OSError, OperationalError, DBAPIError) as exc:
                 raise DatabaseUnavailable(self.location, _reason(exc)) from None
             yield conn
@@ -86,8 +94,10 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two processes never deadlock
-        # upgrading read locks; the busy timeout makes the other one wait.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # upgrading read locks; the busy timeout makes the other one wait. Read-only work
+        # begins DEFERRED and so never waits for a writer.
+        readonly = conn.get_execution_options().get("trt_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -57,7 +57,7 @@ class SqlInbox:
             .order_by(inbox.c.update_id)
             .limit(limit)
         )
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             return list((await conn.execute(query)).scalars())
 
     async def prune(self, *, older_than: timedelta) -> int:

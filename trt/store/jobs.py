@@ -41,7 +41,7 @@ class SqlJobs:
             return await get_in(conn, job_id)
 
     async def get(self, job_id: str) -> JobRecord:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             return await get_in(conn, job_id)
 
     async def transition(
@@ -70,18 +70,18 @@ class SqlJobs:
             statement = statement.where(jobs.c.created_at >= query.since)
         if query.before_id is not None:
             statement = statement.where(jobs.c.id < query.before_id)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             return [to_job(row) for row in await conn.execute(statement)]
 
     async def events(self, job_id: JobId) -> list[JobEventRecord]:
         statement = select(job_events).where(job_events.c.job_id == job_id)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             rows = await conn.execute(statement.order_by(job_events.c.id))
             return [_to_event(row) for row in rows]
 
     async def count_by_state(self) -> dict[JobState, int]:
         statement = select(jobs.c.state, func.count()).group_by(jobs.c.state)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             counts = {JobState(state): n for state, n in await conn.execute(statement)}
         return {state: counts.get(state, 0) for state in JobState}
 

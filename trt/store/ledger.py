@@ -246,7 +246,7 @@ class SqlLedger:
             statement = statement.where(ledger.c.user_id == user_id)
         if job_id is not None:
             statement = statement.where(ledger.c.job_id == job_id)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             return [to_record(row) for row in await conn.execute(statement)]
 
     async def invariant_violations(self) -> list[str]:
@@ -262,7 +262,7 @@ class SqlLedger:
         )
         statement = select(users.c.id, users.c.balance, users.c.held, sums.c.balance, sums.c.held)
         statement = statement.outerjoin(sums, sums.c.user_id == users.c.id)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             rows = (await conn.execute(statement)).all()
         return [
             f"user {uid}: balance {bal}/held {held} but ledger says {lb or 0}/{lh or 0}"

@@ -103,22 +103,20 @@ class SqlPipeline:
         self, states: Sequence[JobState], *, now: datetime, lease_until: datetime, limit: int
     ) -> list[JobRecord]:
         """Jobs in `states` whose check is due, leased until `lease_until` so one worker
-        handles each (SKIP LOCKED on Postgres; SQLite transactions are exclusive)."""
-        due = (
-            select(jobs.c.id)
-            .where(jobs.c.state.in_([s.value for s in states]), jobs.c.next_check_at <= now)
-            .order_by(jobs.c.next_check_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        handles each. The lease is a guarded UPDATE (still due?), so of two claimers only
+        one gets a job; finding nothing due takes no write lock."""
+        due = [job.id for job in await self.due(states, now=now, limit=limit)]
+        if not due:
+            return []
+        claim = (
+            update(jobs)
+            .where(jobs.c.id.in_(due), jobs.c.state.in_([s.value for s in states]))
+            .where(jobs.c.next_check_at <= now)
+            .values(next_check_at=lease_until)
+            .returning(*jobs.c)
         )
         async with self._db.transaction() as conn:
-            ids = list((await conn.execute(due)).scalars())
-            if not ids:
-                return []
-            claimed = await conn.execute(
-                update(jobs).where(jobs.c.id.in_(ids)).values(next_check_at=lease_until)
-                .returning(*jobs.c)
-            )  # fmt: skip
+            claimed = await conn.execute(claim)
             return sorted((to_job(row) for row in claimed), key=lambda j: j.id)
 
     async def due(
@@ -131,7 +129,7 @@ class SqlPipeline:
             .order_by(jobs.c.next_check_at)
             .limit(limit)
         )
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             return [to_job(row) for row in await conn.execute(query)]
 
     async def schedule(
@@ -146,7 +144,7 @@ class SqlPipeline:
 
     async def count_active(self) -> int:
         query = select(func.count()).where(jobs.c.state.in_([s.value for s in ACTIVE_STATES]))
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             return int((await conn.execute(query)).scalar_one())
 
 

@@ -20,7 +20,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 async def current_revision(db: Database) -> str | None:
     """The revision stamped in the database, or None when it was never migrated."""
-    async with db.transaction() as conn:
+    async with db.transaction(readonly=True) as conn:
         try:
             async with conn.begin_nested():
                 result = await conn.execute(text("SELECT version_num FROM alembic_version"))

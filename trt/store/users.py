@@ -47,7 +47,7 @@ class SqlUsers:
             return record, inserted.rowcount == 1
 
     async def get(self, user_id: TgUserId) -> UserRecord:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(readonly=True) as conn:
             record = await _find(conn, user_id)
         if record is None:
             raise UserNotFound(user_id)
