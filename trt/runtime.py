@@ -159,6 +159,7 @@ def _generation(
     settings = runtime.settings
     messenger: Messenger = NullMessenger()
     if bot is not None:
+        from trt.bot.alerts import FailureBurst
         from trt.bot.messenger import TelegramMessenger
 
         async def language(user_id: int) -> str | None:
@@ -167,6 +168,7 @@ def _generation(
         messenger = TelegramMessenger(
             bot, registry=registry, admin_ids=settings.all_admin_ids, languages=language,
             emulator=emulated,
+            burst=FailureBurst(settings.failure_burst, settings.failure_burst_minutes),
         )  # fmt: skip
     return Generation(
         store=runtime.store, kie=kie, registry=registry, pricing=Pricing.from_settings(settings),

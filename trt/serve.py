@@ -10,6 +10,7 @@ import signal
 
 from aiohttp import web
 
+from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
@@ -58,6 +59,8 @@ async def _run(
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
     _log_start(services)
+    if services.bot is not None:
+        await publish_commands(services.bot, settings.all_admin_ids)
     if updates and dp and settings.bot_mode is BotMode.WEBHOOK and services.bot:
         await register_webhook(
             services.bot, dp, url=f"{settings.webhook_base_url}/{WEBHOOK_PREFIX}/"

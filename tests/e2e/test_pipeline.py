@@ -32,3 +32,21 @@ class TestGenerationEndToEnd:
             JobState.SUBMITTED,
         ]
         assert states[-2:] == [JobState.SUCCEEDED, JobState.DELIVERED]
+
+
+class TestStartUp:
+    async def test_commands_are_published_per_language_and_for_admins(self, stack: Stack):
+        """On start the server registers the command list in ru and en, and the admin list."""
+        calls = stack.tg.calls_to("setMyCommands")
+        languages = {c.params.get("language_code") for c in calls}
+        assert {"ru", "en"} <= languages
+        admin_lists = [c for c in calls if "chat" in str(c.params.get("scope"))]
+        assert admin_lists, "no admin-scoped command list"
+        assert any("grant" in str(c.params.get("commands")) for c in admin_lists)
+
+    async def test_webhook_is_registered_with_the_secret_token(self, stack: Stack) -> None:
+        """setWebhook carries the secret token Telegram will echo in every update."""
+        [call] = stack.tg.calls_to("setWebhook")
+        assert (
+            call.params["secret_token"] == stack.settings.webhook_secret_token.get_secret_value()
+        )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from trt.bot.texts import LANGUAGES, text
+
+logger = logging.getLogger(__name__)
 
 USER_COMMANDS = ("start", "menu", "models", "balance", "history", "language", "help", "cancel")
 ADMIN_COMMANDS = ("admin", "user", "grant")
@@ -23,7 +28,10 @@ async def publish_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
             commands(lang, USER_COMMANDS), scope=BotCommandScopeDefault(), language_code=lang
         )
     for admin in sorted(admin_ids):
-        await bot.set_my_commands(
-            commands("ru", USER_COMMANDS + ADMIN_COMMANDS),
-            scope=BotCommandScopeChat(chat_id=admin),
-        )
+        try:
+            await bot.set_my_commands(
+                commands("ru", USER_COMMANDS + ADMIN_COMMANDS),
+                scope=BotCommandScopeChat(chat_id=admin),
+            )
+        except TelegramBadRequest as exc:  # "chat not found" until the admin starts the bot
+            logger.warning("admin commands for %s not set: %s", admin, exc.message)
