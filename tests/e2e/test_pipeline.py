@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.e2e.conftest import USER, Stack, job_state
+from tests.e2e.conftest import SECRETS, USER, Stack, job_state
 from trt.domain import JobState
 
 
@@ -47,6 +47,4 @@ class TestStartUp:
     async def test_webhook_is_registered_with_the_secret_token(self, stack: Stack) -> None:
         """setWebhook carries the secret token Telegram will echo in every update."""
         [call] = stack.tg.calls_to("setWebhook")
-        assert (
-            call.params["secret_token"] == stack.settings.webhook_secret_token.get_secret_value()
-        )
+        assert call.params["secret_token"] == SECRETS["webhook_secret_token"]
