@@ -76,7 +76,8 @@ async def open_services(
 
     Raises: ConfigError, DatabaseUnavailable, SchemaNotMigrated.
     """
-    from trt.catalog.registry import Registry, resolve_registry_dir
+    from trt.catalog.paths import resolve_registry_dir
+    from trt.catalog.registry import Registry
     from trt.core.metrics import Metrics
 
     registry = Registry.load(resolve_registry_dir())

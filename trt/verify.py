@@ -74,7 +74,7 @@ def _settings(settings: Settings) -> Check:
 
 def _registry() -> Check:
     from trt.catalog.build import validate_registry
-    from trt.catalog.registry import resolve_registry_dir
+    from trt.catalog.paths import resolve_registry_dir
 
     problems = validate_registry(resolve_registry_dir())
     if problems:
@@ -105,8 +105,9 @@ async def _database(settings: Settings) -> str:
 
 def _models() -> Check:
     from trt.catalog.examples import sample_params
+    from trt.catalog.paths import resolve_registry_dir
     from trt.catalog.pricing import credits_for
-    from trt.catalog.registry import Registry, resolve_registry_dir
+    from trt.catalog.registry import Registry
 
     try:
         registry = Registry.load(resolve_registry_dir())

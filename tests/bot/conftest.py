@@ -16,8 +16,9 @@ from trt.bot.emulator.core import TelegramEmulator
 from trt.bot.emulator.runner import run_telegram_emulator
 from trt.bot.messenger import TelegramMessenger
 from trt.bot.sender import Sender
+from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
-from trt.catalog.registry import Registry, default_registry_dir
+from trt.catalog.registry import Registry
 from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.schedule import RateLimiter

@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trt.catalog.examples import sample_params
+from trt.catalog.kinds import InputType
 from trt.catalog.params import parse_params
 from trt.catalog.registry import Registry
-from trt.catalog.spec import InputType, ModelSpec
+from trt.catalog.spec import ModelSpec
 from trt.errors import InvalidParameters
 
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from tests.catalog.catalog_prices import CASES
 from trt.catalog.examples import domain, price_inputs, sample_params
+from trt.catalog.kinds import InputType
 from trt.catalog.pricing import Pricing, credits_for, stars_for
 from trt.catalog.registry import Registry
-from trt.catalog.spec import InputType
 from trt.errors import InvalidParameters, PriceUnknown
 from trt.settings import Settings
 

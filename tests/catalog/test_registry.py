@@ -6,8 +6,9 @@ import pytest
 
 from tests.catalog.catalog_prices import HIDDEN
 from trt.catalog.build import build_registry
-from trt.catalog.registry import ENV_VAR, Registry, default_registry_dir, resolve_registry_dir
-from trt.catalog.spec import Category, Family, InputType
+from trt.catalog.kinds import Category, Family, InputType
+from trt.catalog.paths import ENV_VAR, default_registry_dir, resolve_registry_dir
+from trt.catalog.registry import Registry
 from trt.errors import ModelNotFound, RegistryInvalid
 
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
-from trt.catalog.registry import Registry, default_registry_dir
+from trt.catalog.registry import Registry
 from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed

@@ -9,8 +9,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
-from trt.catalog.registry import Registry, default_registry_dir
+from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core.submit import (
     PLACEHOLDER_CALLBACK_URL,

@@ -8,9 +8,10 @@ from functools import cached_property
 from typing import Any
 
 from trt.catalog.examples import price_points, sample_params
+from trt.catalog.kinds import Category
 from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.registry import Registry
-from trt.catalog.spec import Category, ModelSpec
+from trt.catalog.spec import ModelSpec
 from trt.errors import RegistryError
 
 PAGE_SIZE = 8

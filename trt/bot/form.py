@@ -10,7 +10,8 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from trt.catalog.spec import InputSpec, InputType, ModelSpec
+from trt.catalog.kinds import InputType
+from trt.catalog.spec import InputSpec, ModelSpec
 
 MEDIA_PLACEHOLDER = "tg:"  # stands in for an upload in quotes; replaced by KIE URLs
 

@@ -24,7 +24,7 @@ from trt.bot.callbacks import (
     UseCb,
 )
 from trt.bot.texts import Texts
-from trt.catalog.spec import Category
+from trt.catalog.kinds import Category
 
 Markup = InlineKeyboardMarkup
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from trt.bot.form import Form
 from trt.bot.texts import Texts, clip
+from trt.catalog.kinds import InputType
 from trt.catalog.params import format_value
-from trt.catalog.spec import InputSpec, InputType, Localized, ModelSpec
+from trt.catalog.spec import InputSpec, Localized, ModelSpec
 
 VALUE_CLIP = 300
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from aiogram.types import Message
 
 from trt.bot.form import MediaItem
-from trt.catalog.spec import InputSpec, InputType
+from trt.catalog.kinds import InputType
+from trt.catalog.spec import InputSpec
 
 # getFile serves files up to 20 MB to bots on Telegram's own Bot API server.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024

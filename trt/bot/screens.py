@@ -9,7 +9,8 @@ from trt.bot.catalog import PAGE_SIZE, Catalog, ref
 from trt.bot.keyboards import Markup
 from trt.bot.labels import label, localized, title
 from trt.bot.texts import Texts
-from trt.catalog.spec import Category, ModelSpec
+from trt.catalog.kinds import Category
+from trt.catalog.spec import ModelSpec
 from trt.runtime import Services
 from trt.store.base import UserRecord
 

@@ -19,8 +19,9 @@ from trt.bot.keyboards import Markup
 from trt.bot.labels import current, label, summary, title, value_text
 from trt.bot.media import limit_bytes
 from trt.bot.texts import Texts
+from trt.catalog.kinds import InputType
 from trt.catalog.params import format_value
-from trt.catalog.spec import InputSpec, InputType, ModelSpec
+from trt.catalog.spec import InputSpec, ModelSpec
 from trt.errors import InvalidParameters
 from trt.runtime import Services
 from trt.store.base import UserRecord

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from trt.catalog.kinds import InputType
 from trt.catalog.params import parse_params
 from trt.catalog.pricing import credits_for
-from trt.catalog.spec import InputSpec, InputType, ModelSpec, PerUnitPrice, Scalar
+from trt.catalog.spec import InputSpec, ModelSpec, PerUnitPrice, Scalar
 from trt.errors import InvalidParameters
 
 _SAMPLE_URL = {

@@ -6,7 +6,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from trt.catalog.spec import Constraint, InputSpec, InputType, ModelSpec, Scalar
+from trt.catalog.kinds import InputType
+from trt.catalog.spec import Constraint, InputSpec, ModelSpec, Scalar
 from trt.errors import InvalidParameters
 
 RawValue = str | list[str] | tuple[str, ...] | int | float | bool

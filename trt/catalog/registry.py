@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import trt
 from trt.catalog.build import BUILT_FILE, parse_built
-from trt.catalog.spec import Category, ModelSpec
+from trt.catalog.kinds import Category
+from trt.catalog.spec import ModelSpec
 from trt.errors import ModelNotFound, RegistryInvalid
-
-ENV_VAR = "TRT_REGISTRY_DIR"
-
-
-def default_registry_dir() -> Path:
-    """The repository's `registry/` folder, found relative to the package."""
-    return Path(trt.__file__).resolve().parents[1] / "registry"
-
-
-def resolve_registry_dir(
-    explicit: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
-    """`explicit`, else $TRT_REGISTRY_DIR, else the repository's `registry/`."""
-    if explicit is not None:
-        return explicit
-    value = (os.environ if environ is None else environ).get(ENV_VAR)
-    return Path(value) if value else default_registry_dir()
 
 
 class Registry:

@@ -7,78 +7,17 @@ built `registry.json`. Semantic checks that need the whole spec live in `checks.
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from trt.catalog.kinds import LIST_TYPES, MEDIA_TYPES, Category, Family, InputType, OutputKind
 from trt.domain import ModelId
 
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 Credits = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=6)]
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$"
-
-
-class Family(StrEnum):
-    """Which KIE endpoint family serves a model."""
-
-    MARKET = "market"
-    VEO = "veo"
-    SUNO = "suno"
-    RUNWAY = "runway"
-    GPT4O_IMAGE = "gpt4o-image"
-    FLUX_KONTEXT = "flux-kontext"
-
-
-class Category(StrEnum):
-    TEXT_TO_IMAGE = "text-to-image"
-    IMAGE_TO_IMAGE = "image-to-image"
-    IMAGE_EDIT = "image-edit"
-    TEXT_TO_VIDEO = "text-to-video"
-    IMAGE_TO_VIDEO = "image-to-video"
-    REFERENCE_TO_VIDEO = "reference-to-video"
-    VIDEO_TO_VIDEO = "video-to-video"
-    UPSCALE = "upscale"
-    BACKGROUND_REMOVAL = "background-removal"
-    TEXT_TO_SPEECH = "text-to-speech"
-    AUDIO = "audio"
-    MUSIC = "music"
-    AVATAR = "avatar"
-
-
-class OutputKind(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
-    TEXT = "text"
-
-
-class InputType(StrEnum):
-    TEXT = "text"
-    IMAGE = "image"
-    IMAGES = "images"
-    VIDEO = "video"
-    VIDEOS = "videos"
-    AUDIO = "audio"
-    AUDIOS = "audios"
-    ENUM = "enum"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-
-
-MEDIA_TYPES = frozenset(
-    {
-        InputType.IMAGE,
-        InputType.IMAGES,
-        InputType.VIDEO,
-        InputType.VIDEOS,
-        InputType.AUDIO,
-        InputType.AUDIOS,
-    }
-)
-LIST_TYPES = frozenset({InputType.IMAGES, InputType.VIDEOS, InputType.AUDIOS})
 
 
 class _Frozen(BaseModel):

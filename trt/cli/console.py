@@ -3,66 +3,88 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.status import Status
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# The consoles are made on first use: importing rich costs ~30 ms that `trt --help` and
+# `--json` output do without.
+@cache
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def error(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    _err().print(f"[bold red]error:[/] {escape(message)}")
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {escape(message)}")
+    _err().print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def info(message: str) -> None:
-    err.print(escape(message))
+    _err().print(escape(message))
 
 
 def success(message: str) -> None:
-    out.print(f"[green]✓[/] {escape(message)}")
+    _out().print(f"[green]✓[/] {escape(message)}")
 
 
 def line(text: str = "") -> None:
     """A plain line of data on stdout."""
-    out.print(escape(text))
+    _out().print(escape(text))
 
 
 def fields(pairs: Sequence[tuple[str, object]]) -> None:
     """A record as aligned `name: value` lines."""
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
-        out.print(f"[bold]{escape(key.ljust(width))}[/]  {escape(_cell(value))}")
+        _out().print(f"[bold]{escape(key.ljust(width))}[/]  {escape(_cell(value))}")
 
 
 def table(
     columns: Sequence[str], rows: Sequence[Sequence[object]], *, title: str | None = None
 ) -> None:
+    from rich.table import Table
+
     grid = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*(escape(_cell(v)) for v in row))
-    out.print(grid)
+    _out().print(grid)
 
 
 def json_out(data: Any) -> None:
     """Machine-readable output: one JSON document, no markup, stable key order."""
-    out.file.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @contextmanager
 def status(message: str) -> Iterator[Status]:
-    with err.status(escape(message)) as live:
+    with _err().status(escape(message)) as live:
         yield live
 
 

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trt.cli import console
-from trt.settings import KieMode, Purpose, Settings, load_settings
 
 if TYPE_CHECKING:
     from trt.kie.emulator import EmulatorOptions
+    from trt.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="KIE.ai: account credits and a local emulator.")
 
@@ -26,6 +26,8 @@ def show_credits(
     ] = False,
 ) -> None:
     """Show the KIE account's remaining credits (KIE_MODE=emulator asks the emulator)."""
+    from trt.settings import KieMode, Purpose, load_settings  # pydantic: not at import time
+
     settings = load_settings()
     use_emulator = emulator or settings.kie_mode is KieMode.EMULATOR
     if not use_emulator:
@@ -90,6 +92,7 @@ def emulate(
     """Run a KIE emulator until Ctrl-C; callbacks are signed when KIE_WEBHOOK_HMAC_KEY is set."""
     from trt.kie.emulation import Schedule
     from trt.kie.emulator import EmulatorOptions
+    from trt.settings import load_settings
 
     hmac_key = load_settings().kie_webhook_hmac_key
     options = EmulatorOptions(

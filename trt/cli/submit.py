@@ -94,8 +94,9 @@ def submit(
 def _plan(
     model: str, sets: list[tuple[str, str]], files: list[str], settings: Settings
 ) -> SubmitPlan:
+    from trt.catalog.paths import resolve_registry_dir
     from trt.catalog.pricing import Pricing
-    from trt.catalog.registry import Registry, resolve_registry_dir
+    from trt.catalog.registry import Registry
     from trt.core.submit import prepare, split_assignments
 
     spec = Registry.load(resolve_registry_dir()).get(model)

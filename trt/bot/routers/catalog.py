@@ -11,7 +11,7 @@ from trt.bot.catalog import Catalog
 from trt.bot.reply import show
 from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
-from trt.catalog.spec import Category
+from trt.catalog.kinds import Category
 from trt.runtime import Services
 from trt.store.base import UserRecord
 

@@ -16,7 +16,8 @@ from trt.bot.form import Form, MediaItem, next_step
 from trt.bot.reply import Target, send, show
 from trt.bot.texts import Texts
 from trt.bot.wizard import Next, advance, ask_body, load, presets
-from trt.catalog.spec import InputSpec, InputType, ModelSpec
+from trt.catalog.kinds import InputType
+from trt.catalog.spec import InputSpec, ModelSpec
 from trt.runtime import Services
 
 Action = Callable[[CallbackQuery, Ctx, ModelSpec, Form, StepCb], Awaitable[None]]

@@ -1,0 +1,26 @@
+"""Where the registry lives: plain path logic, importable without pydantic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import trt
+
+ENV_VAR = "TRT_REGISTRY_DIR"
+
+
+def default_registry_dir() -> Path:
+    """The repository's `registry/` folder, found relative to the package."""
+    return Path(trt.__file__).resolve().parents[1] / "registry"
+
+
+def resolve_registry_dir(
+    explicit: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """`explicit`, else $TRT_REGISTRY_DIR, else the repository's `registry/`."""
+    if explicit is not None:
+        return explicit
+    value = (os.environ if environ is None else environ).get(ENV_VAR)
+    return Path(value) if value else default_registry_dir()
