@@ -64,6 +64,7 @@ def main() -> None:
         print(f"seeded {JOBS:,} jobs over {USERS:,} users in {time.perf_counter() - began:.1f} s")
     env = {**os.environ, "DATABASE_URL": url}
     trt = str(VENV_BIN / "trt")
+    subprocess.run([trt, "db", "upgrade"], check=True, env=env, capture_output=True)
     baseline = wall([sys.executable, "-c", "import typer"], runs=5)
     plain = wall([trt, "jobs", "list", "--limit", "50"], runs=5, env=env)
     by_user = wall([trt, "jobs", "list", "--limit", "50", "--user", "100123"], runs=5, env=env)
