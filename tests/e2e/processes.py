@@ -60,5 +60,6 @@ class ServerProcess:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(within)
 
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+    def log_text(self, *, whole: bool = False) -> str:
+        text = self.log.read_text(errors="replace")
+        return text if whole else text[-4000:]

@@ -95,6 +95,9 @@ class TestCrashRecovery:
                 spent = job.price_stars if job.state is JobState.DELIVERED else 0
                 assert (account.balance, account.held) == (100 - spent, 0)
         server.terminate()
+        log = server.log_text(whole=True)
+        secrets = [*SECRETS.values(), tg.token]
+        assert not [s for s in secrets if s in log], "a secret reached the server's log"
         for user in CHATTERS:
             replies = [m for m in tg.chat(user).bot_messages() if m.text]
             assert len(replies) <= 1, f"user {user} was answered {len(replies)} times"
