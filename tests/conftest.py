@@ -81,12 +81,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     root.setLevel(min(root.level or logging.INFO, logging.INFO))
 
 
+def _mask(line: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        line = line.replace(secret, "***")
+    return line
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaks = sorted({s for s in SEEN_SECRETS for line in LOG_LINES if s in line})
     if leaks:
         masked = [f"{s[:3]}…({len(s)} chars)" for s in leaks]
         session.exitstatus = 1
         sys.stderr.write(f"\nSECRET SCAN FAILED: {len(leaks)} secret(s) in the logs: {masked}\n")
+        for line in LOG_LINES:
+            if any(s in line for s in leaks):  # where, with the secret itself masked
+                sys.stderr.write("  " + _mask(line, leaks)[:300] + "\n")
     else:
         sys.stderr.write(
             f"\nsecret scan: {len(LOG_LINES)} log lines, {len(SEEN_SECRETS)} secrets, no leak\n"

@@ -32,6 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
@@ -298,7 +299,8 @@ class Emulator:
                 await answer.read()
                 return answer.status
         except (ClientError, TimeoutError) as e:
-            logger.info("callback to %s failed: %r", url, e)
+            # Only the host: a callback URL's path carries the receiver's secret token.
+            logger.info("callback to %s failed: %s", _origin(url), type(e).__name__)
             return None
 
     async def run_scheduler(self) -> None:
@@ -379,3 +381,8 @@ async def run_emulator(
             await emu.close()
     finally:
         await runner.cleanup()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
