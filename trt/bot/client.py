@@ -1,5 +1,5 @@
 """The aiogram Bot, pointed at Telegram or at TELEGRAM_API_BASE_URL (a self-hosted Bot API
-server or the emulator)."""
+server or the emulator), with flood control on its session."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from trt.bot.flood import FloodControl
+from trt.bot.sender import Sender
+
 __all__ = ["Bot", "make_bot"]
 
 
-def make_bot(token: str, *, api_base_url: str) -> Bot:
-    """A bot sending HTML-formatted messages; close it with `await bot.session.close()`."""
+def make_bot(token: str, *, api_base_url: str, sender: Sender | None = None) -> Bot:
+    """A bot sending HTML-formatted messages whose every call is paced by `sender` (the
+    default keeps under Telegram's limits); close it with `await bot.session.close()`."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base_url))
+    session.middleware(FloodControl(sender))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))

@@ -12,6 +12,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from trt.bot import errors
 from trt.bot.alerts import CreditWatch
 from trt.bot.catalog import Catalog
+from trt.bot.flood import watch_blocked
 from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import admin, catalog, fallback, generate, history, results, start, wizard
 from trt.bot.storage import SqlStorage
@@ -26,6 +27,8 @@ def build_dispatcher(services: Services, *, storage: BaseStorage | None = None) 
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
     dp.update.outer_middleware(UserMiddleware())
+    if services.bot is not None:  # deliveries share this bot: their 403s mark users too
+        watch_blocked(services.bot, services.store.users)
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),

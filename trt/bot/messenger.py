@@ -12,7 +12,12 @@ from typing import Any
 
 import aiohttp
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from trt.bot import keyboards
@@ -32,10 +37,15 @@ logger = logging.getLogger(__name__)
 
 UPLOAD_LIMIT = 50 * 1024 * 1024
 Caption = tuple[str, InlineKeyboardMarkup]
+# What a notice may meet; the bot's session has already waited out 429s (trt.bot.flood).
+NOT_SHOWN = (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter)
 SENDERS = {"image": "send_photo", "video": "send_video", "audio": "send_audio"}
 
 
 class TelegramMessenger:
+    """Calls the bot directly: pacing, 429 retries and marking users who blocked the bot
+    happen on the bot's session. `sender` is accepted for older callers and unused."""
+
     def __init__(
         self,
         bot: Bot,
@@ -52,7 +62,6 @@ class TelegramMessenger:
         self.admin_ids = admin_ids
         self._languages = languages
         self.emulator = emulator
-        self.sender = sender or Sender()
         self.burst = burst or FailureBurst()
         self.throttle = Throttle()
 
@@ -66,7 +75,9 @@ class TelegramMessenger:
             return await self._deliver(job.chat_id, kind, job.result_urls, (caption, markup), lang)
         except TelegramForbiddenError as exc:
             raise DeliveryFailed(f"user blocked the bot: {exc.message}", final=True) from None
-        except (TelegramNetworkError, TelegramBadRequest, aiohttp.ClientError) as exc:
+        except (
+            TelegramNetworkError, TelegramBadRequest, TelegramRetryAfter, aiohttp.ClientError
+        ) as exc:  # fmt: skip
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
     async def _deliver(
@@ -103,16 +114,13 @@ class TelegramMessenger:
         field = {"send_photo": "photo", "send_video": "video", "send_audio": "audio"}[method]
         call = getattr(self.bot, method)
         body, markup = caption
-        message: Message = await self.sender.call(
-            chat_id,
-            lambda: call(chat_id=chat_id, caption=body, reply_markup=markup, **{field: media}),
+        message: Message = await call(
+            chat_id=chat_id, caption=body, reply_markup=markup, **{field: media}
         )
         return message
 
     async def _send_text(self, chat_id: int, body: str, markup: Any = None) -> None:
-        await self.sender.call(
-            chat_id, lambda: self.bot.send_message(chat_id, body, reply_markup=markup)
-        )
+        await self.bot.send_message(chat_id, body, reply_markup=markup)
 
     async def _download(self, url: str) -> bytes | None:
         timeout = aiohttp.ClientTimeout(total=120)
@@ -129,7 +137,7 @@ class TelegramMessenger:
         body = text(lang, "result.failed", reason=reason, price=job.price_stars)
         try:
             await self._send_text(job.chat_id, body, keyboards.failure(Texts(lang), job.id))
-        except (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError) as exc:
+        except NOT_SHOWN as exc:
             logger.warning("could not tell user %s about job %s: %s", job.user_id, job.id, exc)
         burst = self.burst.record(job)
         if burst is not None:
@@ -142,19 +150,18 @@ class TelegramMessenger:
         t = Texts(language_of(await self._languages(job.user_id)))
         body = status_text(t, job, self._title(job, t.lang))
         try:
-            await self.sender.call(chat_id, lambda: self.bot.edit_message_text(
-                body, chat_id=chat_id, message_id=message_id))  # fmt: skip
+            await self.bot.edit_message_text(body, chat_id=chat_id, message_id=message_id)
             if job.state in (JobState.SUBMITTED, JobState.RUNNING):
                 action = ACTIONS.get(self._output(job), "typing")
                 await self.bot.send_chat_action(chat_id, action)
-        except (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError) as exc:
+        except NOT_SHOWN as exc:
             logger.info("status of job %s not shown: %s", job.id, exc)
 
     async def alert_admins(self, message: str) -> None:
         for admin in sorted(self.admin_ids):
             try:
                 await self._send_text(admin, f"⚠️ {message}")
-            except (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError) as exc:
+            except NOT_SHOWN as exc:
                 logger.warning("admin alert to %s failed: %s", admin, exc)
 
     def _output(self, job: JobRecord) -> str:

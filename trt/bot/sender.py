@@ -1,5 +1,10 @@
-"""Every outgoing Bot API call goes through here: it keeps under Telegram's limits (about 30
-messages/s per bot, 1/s per chat) and honours `retry_after` on a 429 instead of failing."""
+"""Pacing for outgoing Bot API calls, kept under Telegram's limits: about 30 messages/s per
+bot and, after a short burst, 1 message/s per chat. A 429 waits its `retry_after` (the whole
+chat waits, not just the call that met it) and tries again, a bounded number of times.
+
+`trt.bot.flood` puts a `Sender` in front of every call the bot makes, handler replies
+included, so nothing else needs to pace or retry.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,110 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from aiogram.exceptions import TelegramRetryAfter
-
-from trt.core.schedule import RateLimiter
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PER_BOT_PER_SECOND = 28  # a little under Telegram's ~30, leaving room for clock skew
-PER_CHAT_INTERVAL = 1.0
-MAX_RETRIES = 5
+ChatKey = int | str | None
+# "message" counts against the chat and the bot; "edit" against the bot only (Telegram lets
+# a user click through a form faster than 1/s); "free" (callback answers, chat actions,
+# getUpdates…) is not paced, but its 429s are still honoured.
+Pace = Literal["message", "edit", "free"]
+
+PER_BOT_PER_SECOND = 28.0  # a little under Telegram's ~30, leaving room for clock skew
+PER_CHAT_PER_SECOND = 1.0
+CHAT_BURST = 3  # Telegram lets a short burst into one chat before flood control
+ATTEMPTS = 5
+LONGEST_WAIT = 60.0  # a longer retry_after fails the call instead of stalling a handler
+KEEP_CHATS = 10_000  # idle chat buckets are dropped beyond this many
+
+
+class Bucket:
+    """A token bucket that hands tokens out ahead of time: `reserve` takes one and returns
+    how long to wait before using it, so callers queue in the order they asked."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = now
+
+    def reserve(self, now: float) -> float:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate) - 1
+        self.stamp = now
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def idle(self, now: float) -> bool:
+        """Full again: forgetting it changes nothing."""
+        return self.tokens + (now - self.stamp) * self.rate >= self.burst
 
 
 class Sender:
-    def __init__(self, *, per_second: float = PER_BOT_PER_SECOND) -> None:
-        self._bot_limit = RateLimiter(per_second)
-        self._chat_next: dict[int, float] = {}
+    def __init__(
+        self,
+        *,
+        per_second: float = PER_BOT_PER_SECOND,
+        chat_per_second: float = PER_CHAT_PER_SECOND,
+        chat_burst: int = CHAT_BURST,
+        attempts: int = ATTEMPTS,
+        longest_wait: float = LONGEST_WAIT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._bot = Bucket(per_second, per_second, clock())
+        self._chat_rate = (chat_per_second, float(chat_burst))
+        self._chats: dict[ChatKey, Bucket] = {}
+        self._paused: dict[ChatKey, float] = {}  # chat (None: every chat) -> until
+        self.attempts = attempts
+        self.longest_wait = longest_wait
 
-    async def call(self, chat_id: int | None, send: Callable[[], Awaitable[T]]) -> T:
-        """Run `send` within the limits; a 429 waits `retry_after` and tries again."""
-        for attempt in range(MAX_RETRIES):
-            await self._wait_turn(chat_id)
+    async def call(
+        self, send: Callable[[], Awaitable[T]], *, chat: ChatKey = None, pace: Pace = "message"
+    ) -> T:
+        """Run `send` in its turn; a 429 pauses the chat for `retry_after` and tries again.
+
+        Raises: TelegramRetryAfter after `attempts` tries or when asked to wait too long.
+        """
+        for attempt in range(1, self.attempts + 1):
+            await self._turn(chat, pace)
             try:
                 return await send()
             except TelegramRetryAfter as exc:
-                if attempt == MAX_RETRIES - 1:
+                logger.warning("Telegram asked to wait %s s (chat %s)", exc.retry_after, chat)
+                self._paused[chat] = self._clock() + min(exc.retry_after, self.longest_wait)
+                if attempt == self.attempts or exc.retry_after > self.longest_wait:
                     raise
-                logger.warning("Telegram asked to wait %s s (chat %s)", exc.retry_after, chat_id)
-                await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")
 
-    async def _wait_turn(self, chat_id: int | None) -> None:
-        if chat_id is not None:
-            now = time.monotonic()
-            turn = max(now, self._chat_next.get(chat_id, 0.0))
-            self._chat_next[chat_id] = turn + PER_CHAT_INTERVAL
-            if turn > now:
-                await asyncio.sleep(turn - now)
-        await self._bot_limit.wait()
+    async def _turn(self, chat: ChatKey, pace: Pace) -> None:
+        await self._wait_pause(chat)
+        if pace == "message" and chat is not None:
+            await self._wait(self._chat(chat).reserve(self._clock()))
+        if pace != "free":
+            await self._wait(self._bot.reserve(self._clock()))
+
+    async def _wait_pause(self, chat: ChatKey) -> None:
+        now = self._clock()
+        until = max(self._paused.get(chat, 0.0), self._paused.get(None, 0.0))
+        if until <= now:
+            self._paused.pop(chat, None)
+            return
+        await self._sleep(until - now)
+
+    async def _wait(self, delay: float) -> None:
+        if delay > 0:  # no sleep(0): an unpaced reply should not yield to other tasks
+            await self._sleep(delay)
+
+    def _chat(self, chat: ChatKey) -> Bucket:
+        bucket = self._chats.get(chat)
+        if bucket is None:
+            now = self._clock()
+            if len(self._chats) >= KEEP_CHATS:
+                self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
+            bucket = self._chats[chat] = Bucket(*self._chat_rate, now)
+        return bucket
