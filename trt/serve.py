@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -49,12 +50,17 @@ async def _run(
 ) -> None:
     settings = services.settings
     dp = build_dispatcher(services) if services.bot else None
-    updates = (
-        UpdateProcessor(services.bot, dp, services.store.inbox, services.metrics)
-        if (services.bot and dp)
-        else None
-    )
-    server = TrtServer(services, updates)
+    updates = None
+    if services.bot and dp:
+        recovery = timedelta(seconds=settings.inbox_recovery_seconds)
+        inbox, metrics = services.store.inbox, services.metrics
+        updates = UpdateProcessor(services.bot, dp, inbox, metrics, recovery=recovery)
+    leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
+    reconciler = Reconciler(
+        services.generation, leader_lock(services.store.db), on_leadership=leader.switch,
+        interval=settings.reconcile_interval_seconds,
+    )  # fmt: skip
+    server = TrtServer(services, updates, is_leader=lambda: reconciler.is_leader)
     runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
@@ -67,11 +73,6 @@ async def _run(
             f"{_value(settings.webhook_secret_path)}",
             secret_token=_value(settings.webhook_secret_token),
         )  # fmt: skip
-    leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
-    reconciler = Reconciler(
-        services.generation, leader_lock(services.store.db), on_leadership=leader.switch,
-        interval=settings.reconcile_interval_seconds,
-    )  # fmt: skip
     reconciling = asyncio.create_task(reconciler.run(stop))
     if ready is not None:
         ready.set()

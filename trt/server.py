@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -41,9 +41,16 @@ def same(given: str, expected: str | None) -> bool:
 
 
 class TrtServer:
-    def __init__(self, services: Services, updates: UpdateProcessor | None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        updates: UpdateProcessor | None,
+        *,
+        is_leader: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.services = services
         self.updates = updates
+        self.is_leader = is_leader
         self.started = time.monotonic()
         self.tasks: set[asyncio.Task[Any]] = set()
         settings = services.settings
@@ -80,7 +87,7 @@ class TrtServer:
             "status": "ok", "uptime": round(time.monotonic() - self.started, 3),
             "version": __version__, "storage": s.storage_kind,
             "kie_mode": "emulator" if self.services.kie_emulated else "real",
-            "bot_mode": s.bot_mode.value,
+            "bot_mode": s.bot_mode.value, "leader": self.is_leader(),
         })  # fmt: skip
 
     async def ready(self, _: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from trt.serve import serve
 from trt.settings import Settings
 from trt.store import schema
 from trt.store.engine import create_database
+from trt.store.sql import SqlStore
 
 ADMIN = 900
 USER = TgUserId(1001)
@@ -119,8 +120,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10
 
 
 async def job_state(stack: Stack, job_id: str, state: JobState, *, within: float = 10.0) -> None:
+    await job_reaches(stack.services.store, job_id, state, within=within)
+
+
+async def job_reaches(store: SqlStore, job_id: str, state: JobState, *, within: float) -> None:
     async def reached() -> bool:
-        return (await stack.services.store.jobs.get(job_id)).state is state
+        return (await store.jobs.get(job_id)).state is state
 
     await eventually(reached, within=within)
 
