@@ -68,6 +68,34 @@ class LedgerKind(StrEnum):
     CHARGE = "charge"
     RELEASE = "release"
     REFUND = "refund"
+    TOPUP_REFUND = "topup_refund"  # a refunded Stars payment taken back off the balance
+
+
+class PaymentStatus(StrEnum):
+    PAID = "paid"  # credited to the balance
+    REFUNDED = "refunded"  # Stars returned by Telegram; the credit reversed
+    REJECTED = "rejected"  # paid, but the invoice did not check out: never credited
+
+
+class RefusalReason(StrEnum):
+    """Why an invoice or a Stars payment is refused; each has a user-facing text."""
+
+    FORGED = "forged"  # bad signature or unreadable payload
+    WRONG_USER = "wrong_user"
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    BANNED = "banned"
+    PACKAGE_GONE = "package_gone"
+    REPLAYED = "replayed"
+
+
+class PromoRefusal(StrEnum):
+    UNKNOWN = "unknown"
+    DISABLED = "disabled"
+    EXPIRED = "expired"
+    EXHAUSTED = "exhausted"
+    ALREADY_USED = "already_used"
+    NOT_NEW = "not_new"
 
 
 CREDIT_KINDS = frozenset({LedgerKind.TOPUP, LedgerKind.GRANT, LedgerKind.BONUS})

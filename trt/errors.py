@@ -12,7 +12,9 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   ├── SchemaNotMigrated(current, expected)
     │   ├── NotFound(what, key)     also a LookupError
     │   │   ├── JobNotFound
-    │   │   └── UserNotFound
+    │   │   ├── UserNotFound
+    │   │   ├── PaymentNotFound
+    │   │   └── PromoNotFound
     │   ├── InsufficientBalance(user_id, needed, available)
     │   ├── TooManyActiveJobs(user_id, limit)
     │   ├── LedgerConflict          e.g. charging a job that was released
@@ -22,6 +24,14 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   ├── RegistryInvalid(problems)
     │   ├── InvalidParameters(errors)
     │   └── PriceUnknown(model_id, reason)
+    ├── PaymentError
+    │   ├── PaymentRefused(reason)  an invoice or payment that does not check out
+    │   ├── AlreadyRefunded(charge_id)
+    │   ├── RefundExceedsBalance(charge_id, needed, available)
+    │   └── RefundFailed            Telegram refused refundStarPayment
+    ├── PromoError
+    │   ├── PromoExists(code)
+    │   └── PromoRefused(code, reason)
     └── KieError                    (subclasses in trt.kie.errors)
 
 Messages never contain secrets: callers pass hosts, ids and variable names,
@@ -119,6 +129,16 @@ class UserNotFound(NotFound):
         super().__init__("user", user_id)
 
 
+class PaymentNotFound(NotFound):
+    def __init__(self, charge_id: object) -> None:
+        super().__init__("payment", charge_id)
+
+
+class PromoNotFound(NotFound):
+    def __init__(self, code: object) -> None:
+        super().__init__("promo code", code)
+
+
 class InsufficientBalance(StoreError):
     """The user's balance does not cover the amount."""
 
@@ -205,6 +225,70 @@ class PriceUnknown(RegistryError):
     def __init__(self, model_id: str, reason: str) -> None:
         super().__init__(f"model {model_id} has no known price: {reason}")
         self.model_id = model_id
+        self.reason = reason
+
+
+class PaymentError(TrtError):
+    """Stars payments: invoices, top-ups and their refunds."""
+
+    exit_code = 4
+
+
+class PaymentRefused(PaymentError):
+    """An invoice or a payment that does not check out; `reason` is a RefusalReason value."""
+
+    user_key = "payment.refused"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"payment refused ({reason}): {detail}")
+        self.reason = reason
+
+
+class AlreadyRefunded(PaymentError):
+    def __init__(self, charge_id: str) -> None:
+        super().__init__(f"payment {charge_id} was refunded already: nothing moved")
+        self.charge_id = charge_id
+
+
+class RefundExceedsBalance(PaymentError):
+    """The Stars of a payment were spent; `--force` refunds anyway and records the shortfall."""
+
+    def __init__(self, charge_id: str, needed: int, available: int) -> None:
+        super().__init__(
+            f"payment {charge_id}: {needed} ⭐ to take back but the balance holds {available} ⭐"
+            " (the Stars were spent); --force refunds anyway and records the shortfall"
+        )
+        self.charge_id = charge_id
+        self.needed = needed
+        self.available = available
+
+
+class RefundFailed(PaymentError):
+    """Telegram refused refundStarPayment; nothing was reversed."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+
+
+class PromoError(TrtError):
+    """Promo codes: creating and redeeming them."""
+
+    exit_code = 4
+
+
+class PromoExists(PromoError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"promo code {code} exists already")
+        self.code = code
+
+
+class PromoRefused(PromoError):
+    """A redemption that is not allowed; `reason` is a PromoRefusal value."""
+
+    user_key = "promo.refused"
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"promo code {code} refused: {reason}")
+        self.code = code
         self.reason = reason
 
 

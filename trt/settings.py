@@ -83,12 +83,27 @@ class Settings(BaseSettings):
     low_kie_credits_alert: float = Field(default=1000, ge=0)
     failure_burst: int = Field(default=5, ge=1)
     failure_burst_minutes: float = Field(default=10, gt=0)
+    # Telegram Stars top-ups: packages as `stars[:bonus%]`, a custom amount within limits.
+    topup_packages: str = "50,100,250:5,500:10,1000:15"
+    topup_min: int = Field(default=10, ge=1, le=10_000)
+    topup_max: int = Field(default=10_000, ge=1, le=10_000)  # Telegram's ceiling per invoice
+    referral_bonus: int = Field(default=10, ge=0)
+    paysupport_text: str | None = None
+    terms_text: str | None = None
+    # Signs invoice payloads; derived from the bot token when unset.
+    payment_secret: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("topup_packages")
+    @classmethod
+    def _check_packages(cls, value: str) -> str:
+        parse_packages(value)
         return value
 
     @field_validator("database_url")
@@ -110,6 +125,17 @@ class Settings(BaseSettings):
         if self.dry_run:
             self.kie_mode = KieMode.EMULATOR
         return self
+
+    @model_validator(mode="after")
+    def _check_topup_limits(self) -> Settings:
+        if self.topup_min > self.topup_max:
+            raise ValueError("TOPUP_MIN must not exceed TOPUP_MAX")
+        return self
+
+    @property
+    def packages(self) -> list[tuple[int, int]]:
+        """Top-up packages as (stars, bonus percent)."""
+        return parse_packages(self.topup_packages)
 
     @property
     def all_admin_ids(self) -> frozenset[int]:
@@ -164,12 +190,26 @@ class Settings(BaseSettings):
             self.webhook_secret_token,
             self.kie_callback_token,
             self.kie_webhook_hmac_key,
+            self.payment_secret,
         ]
         values = [s.get_secret_value() for s in secrets if s is not None]
         password = urlsplit(self.database_url).password
         if password:
             values.append(password)
         return [v for v in values if v]
+
+
+def parse_packages(value: str) -> list[tuple[int, int]]:
+    """`50,100,250:5` → [(50, 0), (100, 0), (250, 5)]. Raises: ValueError naming the bad part."""
+    packages: list[tuple[int, int]] = []
+    for part in (p.strip() for p in value.split(",")):
+        stars, _, bonus = part.partition(":")
+        if not stars.isdigit() or not 1 <= int(stars) <= 10_000:
+            raise ValueError(f"{part!r}: Stars must be a whole number from 1 to 10000")
+        if bonus and (not bonus.isdigit() or int(bonus) > 100):
+            raise ValueError(f"{part!r}: the bonus must be a percentage from 0 to 100")
+        packages.append((int(stars), int(bonus or 0)))
+    return packages
 
 
 def _present(value: object) -> bool:

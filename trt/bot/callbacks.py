@@ -89,3 +89,7 @@ class HistoryOpenCb(CallbackData, prefix="ho"):
 
 class LangCb(CallbackData, prefix="l"):
     lang: str
+
+
+class TopupCb(CallbackData, prefix="tu"):
+    stars: int

@@ -12,7 +12,10 @@ from trt.bot.texts import LANGUAGES, text
 
 logger = logging.getLogger(__name__)
 
-USER_COMMANDS = ("start", "menu", "models", "balance", "history", "language", "help", "cancel")
+USER_COMMANDS = (
+    "start", "menu", "models", "balance", "topup", "history", "invite", "promo", "language",
+    "help", "paysupport", "terms", "cancel",
+)  # fmt: skip
 ADMIN_COMMANDS = ("admin", "user", "grant")
 
 

@@ -14,7 +14,20 @@ from trt.bot.alerts import CreditWatch
 from trt.bot.catalog import Catalog
 from trt.bot.flood import watch_blocked
 from trt.bot.middlewares import UserMiddleware
-from trt.bot.routers import admin, catalog, fallback, generate, history, results, start, wizard
+from trt.bot.routers import (
+    admin,
+    catalog,
+    fallback,
+    generate,
+    history,
+    invite,
+    payments,
+    promo,
+    results,
+    start,
+    support,
+    wizard,
+)
 from trt.bot.storage import SqlStorage
 from trt.runtime import Services
 
@@ -32,6 +45,10 @@ def build_dispatcher(services: Services, *, storage: BaseStorage | None = None) 
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),
+        payments.make_router(),
+        invite.make_router(),  # before start: /start ref_<code>
+        promo.make_router(),  # before start: /start promo_<code>
+        support.make_router(),
         start.make_router(),
         history.make_router(),
         catalog.make_router(),

@@ -21,6 +21,7 @@ from trt.bot.callbacks import (
     Screen,
     StepAct,
     StepCb,
+    TopupCb,
     UseCb,
 )
 from trt.bot.texts import Texts
@@ -173,6 +174,12 @@ def languages() -> Markup:
     )
 
 
-def topup(t: Texts) -> Markup:
-    return _markup([[_button(t("button.balance"), NavCb(to=Screen.BALANCE))],
+def topup(t: Texts, packages: Sequence[tuple[str, int]]) -> Markup:
+    """`packages`: (button text, Stars)."""
+    rows = [[_button(text, TopupCb(stars=stars))] for text, stars in packages]
+    return _markup([*rows, [_button(t("button.menu"), NavCb(to=Screen.HOME))]])
+
+
+def balance(t: Texts) -> Markup:
+    return _markup([[_button(t("button.topup"), NavCb(to=Screen.TOPUP))],
                     [_button(t("button.menu"), NavCb(to=Screen.HOME))]])  # fmt: skip

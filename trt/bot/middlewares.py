@@ -26,19 +26,25 @@ class UserMiddleware(BaseMiddleware):
         services: Services = data["services"]
         if sender is None or sender.is_bot or not isinstance(event, Update):
             return None
-        user, _ = await services.store.users.ensure(
+        user, created = await services.store.users.ensure(
             TgUserId(sender.id), username=sender.username, first_name=sender.first_name,
             language=language_of(sender.language_code),
         )  # fmt: skip
         t = Texts(user.language or language_of(sender.language_code))
-        data.update(user=user, t=t)
+        data.update(user=user, t=t, new_user=created)
         if chat is not None and chat.type != "private":
             return await _group(event, data["bot"], t)
-        if user.is_banned:
+        if user.is_banned and not _payment(event):  # payments get a refusal, or a refund
             return await _banned(event, services, user.id, t)
         if user.blocked_bot:  # they wrote to us, so they unblocked the bot
             data["user"] = await services.store.users.set_blocked_bot(user.id, False)
         return await handler(event, data)
+
+
+def _payment(update: Update) -> bool:
+    message = update.message
+    paid = message is not None and bool(message.successful_payment or message.refunded_payment)
+    return update.pre_checkout_query is not None or paid
 
 
 async def _group(update: Update, bot: Bot, t: Texts) -> None:

@@ -70,4 +70,16 @@ async def balance(t: Texts, services: Services, user: UserRecord) -> Screen:
     left = await free.free_left(services, user.id)
     if left:
         lines.append(t("menu.free_left", left=left))
-    return "\n".join(lines), keyboards.home(t)
+    return "\n".join(lines), keyboards.balance(t)
+
+
+def topup(t: Texts, services: Services, user: UserRecord) -> Screen:
+    """The Stars packages (with their bonus) and how to buy another amount."""
+    settings = services.settings
+    items = [
+        (t("topup.package_bonus", stars=stars, bonus=stars * pct // 100) if pct * stars >= 100
+         else t("topup.package", stars=stars), stars)
+        for stars, pct in settings.packages
+    ]  # fmt: skip
+    body = t("topup.choose", balance=user.balance, min=settings.topup_min, max=settings.topup_max)
+    return body, keyboards.topup(t, items)

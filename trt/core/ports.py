@@ -52,3 +52,14 @@ class NullMessenger:
 
     async def alert_admins(self, text: str) -> None:
         return None
+
+
+class StarPayments(Protocol):
+    """Telegram's side of Stars payments, for refunds (implemented in trt.bot.stars)."""
+
+    async def refund(self, user_id: int, charge_id: str) -> None:
+        """refundStarPayment; a charge Telegram already refunded counts as done.
+
+        Raises: RefundFailed.
+        """
+        ...

@@ -9,7 +9,10 @@ from trt.store.engine import Database, create_database
 from trt.store.inbox import SqlInbox
 from trt.store.jobs import SqlJobs
 from trt.store.ledger import SqlLedger
+from trt.store.payments import SqlPayments
 from trt.store.pipeline import SqlPipeline
+from trt.store.promo import SqlPromo
+from trt.store.referrals import SqlReferrals
 from trt.store.schema import require_current_schema
 from trt.store.users import SqlUsers
 
@@ -22,6 +25,9 @@ class SqlStore:
         self.jobs = SqlJobs(db)
         self.pipeline = SqlPipeline(db)
         self.inbox = SqlInbox(db)
+        self.payments = SqlPayments(db)
+        self.promo = SqlPromo(db)
+        self.referrals = SqlReferrals(db)
 
 
 @contextlib.asynccontextmanager

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
@@ -129,10 +130,62 @@ class Payment(SQLModel, table=True):
     )
     amount: int = Field(sa_column=Column(Integer, nullable=False))
     currency: str = Field(sa_column=Column(String(8), nullable=False))
-    payload: str = Field(sa_column=Column(String(128), nullable=False))
+    payload: str = Field(sa_column=Column(String(128), nullable=False, index=True))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     created_at: datetime = _utc()
     refunded_at: datetime | None = _utc(nullable=True)
+    # Stars credited on top of the amount (the package's bonus percentage).
+    bonus: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # On refund: what came off the balance, and what could not (spent Stars, under --force).
+    reversed_stars: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    shortfall: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class PromoCode(SQLModel, table=True):
+    __tablename__ = "promo_codes"
+    __table_args__ = (
+        CheckConstraint("used >= 0 AND (uses IS NULL OR used <= uses)", name="used_in_range"),
+    )
+
+    code: str = Field(sa_column=Column(String(32), primary_key=True))
+    stars: int = Field(sa_column=Column(Integer, nullable=False))
+    uses: int | None = Field(default=None, sa_column=Column(Integer))  # None: unlimited
+    used: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    expires_at: datetime | None = _utc(nullable=True)
+    new_users_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = _utc()
+
+
+class PromoRedemption(SQLModel, table=True):
+    __tablename__ = "promo_redemptions"
+    __table_args__ = (UniqueConstraint("code", "user_id", name="uq_promo_redemptions_code_user"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    code: str = Field(sa_column=Column(String(32), ForeignKey("promo_codes.code"), nullable=False))
+    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("users.id"), nullable=False))
+    created_at: datetime = _utc()
+
+
+class Referral(SQLModel, table=True):
+    """Who brought whom: one row per referred user, bound once."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (CheckConstraint("referred_id <> referrer_id", name="not_self"),)
+
+    referred_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id"), primary_key=True, autoincrement=False)
+    )
+    referrer_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id"), nullable=False, index=True)
+    )
+    created_at: datetime = _utc()
+    rewarded_at: datetime | None = _utc(nullable=True)
 
 
 class TelegramUpdate(SQLModel, table=True):
@@ -170,5 +223,8 @@ ledger_entries = _table(LedgerEntry)
 jobs = _table(Job)
 job_events = _table(JobEvent)
 payments = _table(Payment)
+promo_codes = _table(PromoCode)
+promo_redemptions = _table(PromoRedemption)
+referrals = _table(Referral)
 telegram_updates = _table(TelegramUpdate)
 fsm_states = _table(FsmState)

@@ -36,7 +36,7 @@ async def navigate(
     elif to is Screen.HELP:
         await show(query, t("help.text"), keyboards.home(t))
     elif to is Screen.TOPUP:
-        await show(query, t("balance.topup"), keyboards.topup(t))
+        await show(query, *screens.topup(t, services, user))
     else:
         await show(query, *await screens.home(t, services, catalog, user))
 

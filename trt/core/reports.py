@@ -1,0 +1,59 @@
+"""The money report: Stars in and out, and what each model earned against its KIE cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from trt.settings import Settings
+from trt.store.reports import money_figures
+
+if TYPE_CHECKING:
+    from trt.store.sql import SqlStore
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMargin:
+    model_id: str
+    jobs: int
+    stars: int
+    kie_credits: Decimal
+    revenue_usd: Decimal  # stars × USD_PER_STAR
+    cost_usd: Decimal  # KIE credits × USD_PER_CREDIT
+    margin_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyReport:
+    since: datetime
+    payments: int
+    stars_received: int
+    stars_refunded: int
+    stars_spent: int  # on generations: charged minus refunded
+    kie_credits: Decimal
+    models: list[ModelMargin]
+
+
+async def money_report(store: SqlStore, settings: Settings, since: datetime) -> MoneyReport:
+    figures = await money_figures(store.db, since)
+    per_star, per_credit = (
+        Decimal(str(settings.usd_per_star)),
+        Decimal(str(settings.usd_per_credit)),
+    )
+    models = []
+    for m in figures.models:
+        credits = Decimal(str(m.kie_credits))
+        revenue, cost = _cents(m.stars * per_star), _cents(credits * per_credit)
+        models.append(
+            ModelMargin(m.model_id, m.jobs, m.stars, credits, revenue, cost, revenue - cost)
+        )
+    return MoneyReport(
+        since, figures.payments, figures.received, figures.refunded,
+        sum(m.stars for m in models), sum((m.kie_credits for m in models), Decimal(0)), models,
+    )  # fmt: skip
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))

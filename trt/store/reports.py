@@ -1,0 +1,64 @@
+"""Money figures for `trt payments report`, read from payments and the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+
+from trt.domain import LedgerKind, PaymentStatus
+from trt.store.engine import Database
+from trt.store.tables import jobs, ledger_entries, payments
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    model_id: str
+    jobs: int  # charged generations
+    stars: int  # charged minus refunded
+    kie_credits: float  # consumed by the charged generations (refunded ones cost KIE too)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyFigures:
+    payments: int
+    received: int  # Stars paid in by every recorded payment
+    refunded: int  # Stars Telegram returned to payers
+    models: list[ModelUsage]
+
+
+async def money_figures(db: Database, since: datetime) -> MoneyFigures:
+    """Payments created, refunds made and generations settled since `since`."""
+    paid = select(func.count(), func.coalesce(func.sum(payments.c.amount), 0)).where(
+        payments.c.created_at >= since
+    )
+    refunded = select(func.coalesce(func.sum(payments.c.amount), 0)).where(
+        payments.c.status == PaymentStatus.REFUNDED.value, payments.c.refunded_at >= since
+    )
+    async with db.transaction(readonly=True) as conn:
+        count, received = (await conn.execute(paid)).one()
+        back = (await conn.execute(refunded)).scalar_one()
+        models = [
+            ModelUsage(model, int(n), int(stars), float(credits))
+            for model, n, stars, credits in await conn.execute(_by_model(since))
+        ]
+    return MoneyFigures(int(count), int(received), int(back), models)
+
+
+def _by_model(since: datetime) -> Select[Any]:
+    charge = ledger_entries.c.kind == LedgerKind.CHARGE.value
+    return (
+        select(
+            jobs.c.model_id,
+            func.sum(case((charge, 1), else_=0)),
+            func.sum(case((charge, ledger_entries.c.amount), else_=-ledger_entries.c.amount)),
+            func.sum(case((charge, func.coalesce(jobs.c.kie_credits, 0.0)), else_=0.0)),
+        )
+        .join(jobs, jobs.c.id == ledger_entries.c.job_id)
+        .where(ledger_entries.c.kind.in_([LedgerKind.CHARGE.value, LedgerKind.REFUND.value]))
+        .where(ledger_entries.c.created_at >= since)
+        .group_by(jobs.c.model_id)
+        .order_by(jobs.c.model_id)
+    )
