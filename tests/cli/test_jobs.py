@@ -93,3 +93,15 @@ class TestJobsShow:
         result = trt("jobs", "show", "NOPE")
         assert result.exit_code == 3
         assert "job not found: NOPE" in result.output
+
+
+class TestUnreachableDatabase:
+    def test_one_line_naming_the_host_never_the_password(self, trt: CliInvoke) -> None:
+        """A database nobody answers for: exit 69, the host named, the password absent."""
+        url = "postgresql://support:hunter2-SECRET@127.0.0.1:1/trt"
+        result = trt("jobs", "list", env={"DATABASE_URL": url})
+        assert result.exit_code == 69
+        assert "127.0.0.1:1/trt" in result.output
+        assert "hunter2" not in result.output
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
