@@ -10,7 +10,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trt.errors import ConfigError
@@ -106,6 +113,13 @@ class Settings(BaseSettings):
         parse_packages(value)
         return value
 
+    @field_validator("topup_max")
+    @classmethod
+    def _check_topup_limits(cls, value: int, info: ValidationInfo) -> int:
+        if value < info.data.get("topup_min", 1):
+            raise ValueError("must not be below TOPUP_MIN")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
@@ -124,12 +138,6 @@ class Settings(BaseSettings):
     def _dry_run_means_emulator(self) -> Settings:
         if self.dry_run:
             self.kie_mode = KieMode.EMULATOR
-        return self
-
-    @model_validator(mode="after")
-    def _check_topup_limits(self) -> Settings:
-        if self.topup_min > self.topup_max:
-            raise ValueError("TOPUP_MIN must not exceed TOPUP_MAX")
         return self
 
     @property

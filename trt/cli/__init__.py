@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console, db, jobs, kie, registry, serve, submit, users, verify
+from trt.cli import console, db, jobs, kie, payments, promo, registry, serve, submit, users, verify
 from trt.errors import TrtError
 
 
@@ -33,6 +33,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(kie.app, name="kie")
+app.add_typer(payments.app, name="payments")
+app.add_typer(promo.app, name="promo")
 app.add_typer(registry.app, name="registry")
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)

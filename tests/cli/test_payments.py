@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.cli.conftest import ALICE, BOB
+from tests.conftest import CliInvoke
+from trt.bot.emulator.core import TelegramEmulator
+from trt.bot.emulator.model import Payment
+from trt.bot.emulator.runner import run_telegram_emulator
+from trt.domain import JobId
+from trt.settings import DEFAULT_DATABASE_URL
+from trt.store.payments import NewPayment
+from trt.store.sql import open_store
+
+
+async def _pay(*payments: NewPayment) -> None:
+    async with open_store(DEFAULT_DATABASE_URL) as store:
+        for new in payments:
+            await store.payments.record(new)
+
+
+async def _spend(amount: int) -> None:
+    async with open_store(DEFAULT_DATABASE_URL) as store:
+        await store.ledger.hold(ALICE, JobId("J-SPEND"), amount)
+
+
+@pytest.fixture
+def paid(trt: CliInvoke, seeded) -> None:
+    """Alice paid 50 ⭐ (she has 88 ⭐ from before); Bob paid 250 ⭐ with a 12 ⭐ bonus."""
+    asyncio.run(_pay(
+        NewPayment("ch-a", "p-a", ALICE, 50, "XTR", "t1:a"),
+        NewPayment("ch-b", "p-b", BOB, 250, "XTR", "t1:b", bonus=12),
+    ))  # fmt: skip
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramEmulator]:
+    """The Telegram emulator on its own thread (the CLI runs its own event loop), knowing
+    the charges `paid` made, with the CLI pointed at it."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    box: dict[str, TelegramEmulator] = {}
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with run_telegram_emulator(flood_limits=False) as emu:
+            box["emu"] = emu
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
+    thread.start()
+    ready.wait(10)
+    emu = box["emu"]
+    emu.payments["ch-a"] = Payment("q1", ALICE, True, charge_id="ch-a", total_amount=50)
+    emu.payments["ch-b"] = Payment("q2", BOB, True, charge_id="ch-b", total_amount=250)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emu.token)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", emu.base_url)
+    monkeypatch.setenv("KIE_MODE", "emulator")
+    yield emu
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(10)
+    loop.close()
+
+
+def balance(trt: CliInvoke, user: int) -> int:
+    data = json.loads(trt("users", "show", str(user), "--json").stdout)
+    return int(data["user"]["balance"])
+
+
+class TestList:
+    def test_lists_newest_first(self, trt: CliInvoke, paid) -> None:
+        """Payments are listed newest first with amount, bonus and status."""
+        data = json.loads(trt("payments", "list", "--json").stdout)["payments"]
+        assert [(p["telegram_payment_charge_id"], p["amount"], p["bonus"], p["status"])
+                for p in data] == [("ch-b", 250, 12, "paid"), ("ch-a", 50, 0, "paid")]  # fmt: skip
+
+    def test_filters_by_user(self, trt: CliInvoke, paid) -> None:
+        """--user keeps one user's payments."""
+        result = trt("payments", "list", "--user", str(ALICE))
+        assert result.exit_code == 0, result.output
+        assert "ch-a" in result.output and "ch-b" not in result.output
+
+    def test_since_in_the_future_finds_nothing(self, trt: CliInvoke, paid) -> None:
+        """--since excludes older payments."""
+        result = trt("payments", "list", "--since", "2999-01-01")
+        assert "no payments match" in result.output
+
+
+class TestShow:
+    def test_shows_the_payment_and_its_ledger_rows(self, trt: CliInvoke, paid) -> None:
+        """A payment's page lists its top-up and bonus ledger rows."""
+        data = json.loads(trt("payments", "show", "ch-b", "--json").stdout)
+        assert data["payment"]["status"] == "paid"
+        assert [e["key"] for e in data["ledger"]] == ["topup:ch-b", "bonus:topup:ch-b"]
+
+    def test_unknown_charge_exits_3(self, trt: CliInvoke, paid) -> None:
+        """An unknown charge id is not found."""
+        result = trt("payments", "show", "nope")
+        assert (result.exit_code, "payment not found: nope" in result.output) == (3, True)
+
+
+class TestRefund:
+    def test_refund_returns_the_stars_and_takes_the_credit_back(
+        self, trt: CliInvoke, paid, telegram: TelegramEmulator
+    ) -> None:
+        """Telegram refunds the charge and the balance loses amount and bonus, once."""
+        result = trt("payments", "refund", "ch-b", "--reason", "asked")
+        assert result.exit_code == 0, result.output
+        assert "refunded 250 ⭐ of payment ch-b to user 222; balance now 0 ⭐" in result.output
+        assert telegram.payments["ch-b"].refunded is True
+        again = trt("payments", "refund", "ch-b", "--reason", "asked")
+        assert (again.exit_code, "refunded already" in again.output) == (4, True)
+        assert balance(trt, BOB) == 0
+
+    def test_spent_stars_refuse_without_force(
+        self, trt: CliInvoke, paid, telegram: TelegramEmulator
+    ) -> None:
+        """When the Stars were spent the refund is refused and Telegram is not called."""
+        asyncio.run(_spend(120))
+        result = trt("payments", "refund", "ch-a", "--reason", "asked")
+        assert (result.exit_code, "--force" in result.output) == (4, True)
+        assert telegram.payments["ch-a"].refunded is False
+        assert balance(trt, ALICE) == 18
+
+    def test_force_stops_at_zero_and_records_the_shortfall(
+        self, trt: CliInvoke, paid, telegram: TelegramEmulator
+    ) -> None:
+        """--force takes what the balance holds and records the rest as the shortfall."""
+        asyncio.run(_spend(120))
+        result = trt("payments", "refund", "ch-a", "--reason", "fraud", "--force")
+        assert result.exit_code == 0, result.output
+        assert "32 ⭐ had been spent" in result.output
+        shown = json.loads(trt("payments", "show", "ch-a", "--json").stdout)["payment"]
+        assert (shown["status"], shown["reversed_stars"], shown["shortfall"]) == (
+            "refunded", 18, 32,
+        )  # fmt: skip
+        assert balance(trt, ALICE) == 0
+
+    def test_unknown_charge_is_refused(self, trt: CliInvoke, paid, telegram) -> None:
+        """Refunding a charge that was never recorded exits 3 and calls nobody."""
+        result = trt("payments", "refund", "ch-zzz", "--reason", "x")
+        assert (result.exit_code, "payment not found" in result.output) == (3, True)
+        assert telegram.calls_to("refundStarPayment") == []
+
+    def test_telegram_refusal_moves_nothing(
+        self, trt: CliInvoke, paid, telegram: TelegramEmulator
+    ) -> None:
+        """When Telegram does not know the charge, the credit stays."""
+        del telegram.payments["ch-a"]
+        result = trt("payments", "refund", "ch-a", "--reason", "x")
+        assert (result.exit_code, "CHARGE_NOT_FOUND" in result.output) == (69, True)
+        assert balance(trt, ALICE) == 138
+
+    def test_refund_needs_a_bot_token(self, trt: CliInvoke, paid, monkeypatch) -> None:
+        """Without TELEGRAM_BOT_TOKEN the refund is refused naming the variable."""
+        monkeypatch.setenv("KIE_MODE", "emulator")
+        result = trt("payments", "refund", "ch-a", "--reason", "x")
+        assert (result.exit_code, "TELEGRAM_BOT_TOKEN" in result.output) == (78, True)
+
+
+class TestReport:
+    def test_json_figures(self, trt: CliInvoke, paid) -> None:
+        """The report counts both payments and the one charged generation."""
+        data = json.loads(trt("payments", "report", "--json").stdout)
+        assert (data["payments"], data["stars_received"], data["stars_refunded"]) == (2, 300, 0)
+        assert data["stars_spent"] == 12
+        assert [(m["model_id"], m["jobs"], m["stars"]) for m in data["models"]] == [
+            ("google/nano-banana", 1, 12)
+        ]
+
+    def test_table(self, trt: CliInvoke, paid) -> None:
+        """The human report names the totals and the model."""
+        result = trt("payments", "report", "--since", "1d")
+        assert result.exit_code == 0, result.output
+        assert "Stars received  300 ⭐" in result.output
+        assert "google/nano-banana" in result.output

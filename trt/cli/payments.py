@@ -1,0 +1,149 @@
+"""`trt payments`: Telegram Stars payments — find them, refund them, report the money."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from trt.cli import console
+from trt.cli.common import JsonFlag, parse_since, with_runtime, with_services
+from trt.cli.render import plain, signed, stars, when
+from trt.domain import TgUserId
+
+if TYPE_CHECKING:
+    from trt.core.reports import MoneyReport
+    from trt.runtime import Runtime, Services
+    from trt.store.base import LedgerEntryRecord
+    from trt.store.payments import PaymentRecord, PaymentResult
+
+app = typer.Typer(no_args_is_help=True, help="Telegram Stars payments: list, refund, report.")
+
+ChargeArg = Annotated[
+    str, typer.Argument(help="The telegram_payment_charge_id.", show_default=False)
+]
+SinceOption = Annotated[
+    datetime | None,
+    typer.Option(parser=parse_since, help="Since: 2h, 30m, 1d or an ISO date."),
+]
+_COLUMNS = ["charge id", "user", "amount", "bonus", "status", "paid (UTC)", "refunded (UTC)"]
+
+
+@app.command("list")
+def list_payments(
+    user: Annotated[int | None, typer.Option(help="Only this Telegram user id.")] = None,
+    since: SinceOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List payments, newest first."""
+    user_id = TgUserId(user) if user is not None else None
+    found = with_runtime(
+        lambda rt: rt.store.payments.find(user_id=user_id, since=since, limit=limit)
+    )
+    if as_json:
+        console.json_out({"payments": [plain(p) for p in found]})
+        return
+    if not found:
+        console.info("no payments match")
+        return
+    console.table(_COLUMNS, [_row(p) for p in found])
+
+
+@app.command()
+def show(charge_id: ChargeArg, as_json: JsonFlag = False) -> None:
+    """Show one payment with its ledger rows."""
+    p, ledger = with_runtime(lambda rt: _payment_and_ledger(rt, charge_id))
+    if as_json:
+        console.json_out({"payment": plain(p), "ledger": [plain(e) for e in ledger]})
+        return
+    console.fields([
+        ("charge id", p.telegram_payment_charge_id), ("provider id", p.provider_payment_charge_id),
+        ("user", p.user_id), ("amount", stars(p.amount)), ("bonus", stars(p.bonus)),
+        ("currency", p.currency), ("status", p.status), ("paid", when(p.created_at)),
+        ("refunded", when(p.refunded_at)), ("taken back", stars(p.reversed_stars)),
+        ("shortfall", stars(p.shortfall)), ("note", p.note),
+    ])  # fmt: skip
+    console.table(
+        ["time (UTC)", "kind", "amount", "balance", "key"],
+        [(when(e.created_at), e.kind, stars(e.amount), signed(e.balance_delta), e.key)
+         for e in ledger],
+        title="ledger",
+    )  # fmt: skip
+
+
+async def _payment_and_ledger(
+    rt: Runtime, charge_id: str
+) -> tuple[PaymentRecord, list[LedgerEntryRecord]]:
+    payment = await rt.store.payments.get(charge_id)
+    entries = await rt.store.ledger.entries(user_id=payment.user_id, limit=1000)
+    return payment, [e for e in reversed(entries) if e.key.endswith(f":{charge_id}")]
+
+
+@app.command()
+def refund(
+    charge_id: ChargeArg,
+    reason: Annotated[str, typer.Option(help="Why; kept on the payment and in the ledger.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Refund even if the Stars were spent (balance stops at 0)."),
+    ] = False,
+) -> None:
+    """Return a payment's Stars through Telegram and take its credit back."""
+    result = with_services(lambda s: _refund(s, charge_id, reason=reason, force=force))
+    p = result.payment
+    console.success(
+        f"refunded {stars(p.amount)} of payment {charge_id} to user {p.user_id}; "
+        f"balance now {stars(result.balance)}"
+    )
+    if p.shortfall:
+        console.warn(f"{stars(p.shortfall)} had been spent and could not be taken back")
+
+
+async def _refund(
+    services: Services, charge_id: str, *, reason: str, force: bool
+) -> PaymentResult:
+    from trt.core import payments
+    from trt.errors import ConfigError
+
+    if services.bot is None:
+        raise ConfigError(["TELEGRAM_BOT_TOKEN is required to refund through Telegram"])
+    from trt.bot.stars import TelegramStars  # aiogram: only when a refund is asked for
+
+    telegram = TelegramStars(services.bot)
+    return await payments.refund(services.store, telegram, charge_id, reason=reason, force=force)
+
+
+@app.command()
+def report(since: SinceOption = None, as_json: JsonFlag = False) -> None:
+    """Stars received, refunded and spent, KIE credits, and the margin per model."""
+    from trt.core.reports import money_report
+
+    start = since or datetime(2000, 1, 1, tzinfo=UTC)
+    data = with_runtime(lambda rt: money_report(rt.store, rt.settings, start))
+    if as_json:
+        console.json_out(plain(data))
+        return
+    _render_report(data)
+
+
+def _render_report(r: MoneyReport) -> None:
+    console.fields([
+        ("since", when(r.since)), ("payments", r.payments),
+        ("Stars received", stars(r.stars_received)), ("Stars refunded", stars(r.stars_refunded)),
+        ("Stars spent", stars(r.stars_spent)), ("KIE credits", r.kie_credits),
+    ])  # fmt: skip
+    console.table(
+        ["model", "jobs", "Stars", "KIE credits", "revenue $", "KIE cost $", "margin $"],
+        [(m.model_id, m.jobs, m.stars, m.kie_credits, m.revenue_usd, m.cost_usd, m.margin_usd)
+         for m in r.models],
+        title="per model",
+    )  # fmt: skip
+
+
+def _row(p: PaymentRecord) -> tuple[object, ...]:
+    return (
+        p.telegram_payment_charge_id, p.user_id, stars(p.amount), stars(p.bonus), p.status,
+        when(p.created_at), when(p.refunded_at),
+    )  # fmt: skip
