@@ -32,7 +32,9 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     ├── PromoError
     │   ├── PromoExists(code)
     │   └── PromoRefused(code, reason)
-    └── KieError                    (subclasses in trt.kie.errors)
+    ├── KieError                    (subclasses in trt.kie.errors)
+    ├── TaskTimedOut, DownloadFailed  (trt.core.submit: `trt submit` only)
+    └── DeliveryFailed(final)       (trt.core.ports: a result that did not reach the chat)
 
 Messages never contain secrets: callers pass hosts, ids and variable names,
 never URLs with passwords or tokens.

@@ -14,7 +14,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tests.conftest import CliInvoke
-from trt.core.submit import PollSchedule
+from trt.core.schedule import PollSchedule
 from trt.kie.emulation import Schedule
 from trt.kie.emulator import Emulator, Fault, TaskPlan, run_emulator
 from trt.kie.media import png

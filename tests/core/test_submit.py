@@ -13,10 +13,10 @@ from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
+from trt.core.schedule import PollSchedule
 from trt.core.submit import (
     PLACEHOLDER_CALLBACK_URL,
     DownloadFailed,
-    PollSchedule,
     TaskTimedOut,
     build_request,
     download_results,

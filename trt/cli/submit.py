@@ -16,7 +16,8 @@ from trt.cli.common import JsonFlag
 from trt.errors import TrtError, UsageError
 
 if TYPE_CHECKING:
-    from trt.core.submit import PollSchedule, SubmitPlan
+    from trt.core.schedule import PollSchedule
+    from trt.core.submit import SubmitPlan
     from trt.kie.base import KieApi, TaskRecord
     from trt.settings import Settings
 
@@ -153,7 +154,8 @@ async def _connect(
     settings: Settings, emulator_duration: float | None
 ) -> AsyncIterator[tuple[KieApi, PollSchedule]]:
     """The real KIE, or an in-process emulator whose tasks take `emulator_duration` s."""
-    from trt.core.submit import KIE_POLLING, PollSchedule
+    from trt.core.schedule import PollSchedule
+    from trt.core.submit import KIE_POLLING
     from trt.kie.client import KieClient
 
     if emulator_duration is None:

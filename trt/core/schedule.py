@@ -3,7 +3,7 @@
 With callbacks configured the callback is the trigger, so polling only catches callbacks
 that are late or lost: a first look after two minutes, then every two minutes (a 10-minute
 job whose callback never comes costs 5 queries). Without callbacks (local polling mode)
-polling follows KIE's guidance: every 3 s for 30 s, every 8 s to two minutes, then 20 s.
+polling follows KIE's guidance (`BACKGROUND`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 # A job still `held` or `submitting` this long after its last step was orphaned by a crash.
@@ -25,16 +26,35 @@ DELIVERY_LEASE = timedelta(minutes=2)
 LATE_CALLBACK_EVERY = timedelta(minutes=2)
 
 
+@dataclass(frozen=True)
+class PollSchedule:
+    """Seconds between record queries by seconds since submission, after KIE's guidance:
+    every 2–3 s in the first 30 s, every 5–10 s until 2 minutes, then every 15–30 s."""
+
+    steps: tuple[tuple[float, float], ...] = ((30.0, 2.0), (120.0, 5.0))
+    after: float = 15.0
+
+    def delay(self, elapsed: float) -> float:
+        return next((d for until, d in self.steps if elapsed < until), self.after)
+
+    @classmethod
+    def every(cls, seconds: float) -> PollSchedule:
+        """A constant interval (the emulator, whose tasks take a second)."""
+        return cls(steps=(), after=seconds)
+
+
+# Someone watching a terminal (`trt submit`) gets the short end of KIE's ranges; the server,
+# polling many jobs under one rate limit, the long end.
+WATCHED = PollSchedule()
+BACKGROUND = PollSchedule(steps=((30.0, 3.0), (120.0, 10.0)), after=30.0)
+
+
 def next_poll(age: timedelta, *, late_callback: timedelta | None) -> timedelta:
     """The wait before the next status query of a job created `age` ago; `late_callback` is
     the polling period when callbacks are expected, None when they are not."""
     if late_callback is not None:
         return late_callback
-    if age < timedelta(seconds=30):
-        return timedelta(seconds=3)
-    if age < timedelta(minutes=2):
-        return timedelta(seconds=8)
-    return timedelta(seconds=20)
+    return timedelta(seconds=BACKGROUND.delay(age.total_seconds()))
 
 
 def next_delivery(attempts: int) -> timedelta:

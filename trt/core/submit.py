@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from trt.catalog.params import parse_params
 from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.spec import InputSpec, ModelSpec
+from trt.core.schedule import WATCHED, PollSchedule
 from trt.domain import KieTaskId
 from trt.errors import InvalidParameters, TrtError, UsageError
 from trt.kie.base import CreateTask, Family, KieApi, TaskRecord
@@ -102,27 +103,7 @@ class SubmitPlan:
     stars: int
 
 
-@dataclass(frozen=True)
-class PollSchedule:
-    """Seconds between record queries by seconds since submission.
-
-    KIE asks for every 2–3 s in the first 30 s, every 5–10 s until 2 minutes, then every
-    15–30 s; the defaults take the short end because someone is watching.
-    """
-
-    steps: tuple[tuple[float, float], ...] = ((30.0, 2.0), (120.0, 5.0))
-    after: float = 15.0
-
-    def delay(self, elapsed: float) -> float:
-        return next((d for until, d in self.steps if elapsed < until), self.after)
-
-    @classmethod
-    def every(cls, seconds: float) -> PollSchedule:
-        """A constant interval (the emulator, whose tasks take a second)."""
-        return cls(steps=(), after=seconds)
-
-
-KIE_POLLING: Final = PollSchedule()
+KIE_POLLING: Final = WATCHED
 
 
 def split_assignments(option: str, items: Sequence[str]) -> list[tuple[str, str]]:
