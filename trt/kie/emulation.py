@@ -8,7 +8,6 @@ finishes instead of sleeping.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,30 +17,6 @@ from trt.kie.base import Family
 from trt.kie.states import TaskState
 
 Route = Literal["create", "record", "credits", "download_url", "veo_1080p", "upload", "any"]
-
-
-class RealClock:
-    """Monotonic seconds; the emulator's scheduler sleeps until work is due."""
-
-    manual = False
-
-    def now(self) -> float:
-        return time.monotonic()
-
-
-class ManualClock:
-    """A clock that moves only when the test says so (`Emulator.advance`)."""
-
-    manual = True
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.value = start
-
-    def now(self) -> float:
-        return self.value
-
-
-Clock = RealClock | ManualClock
 
 
 @dataclass(frozen=True)

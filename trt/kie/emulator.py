@@ -36,15 +36,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from trt.clocks import Clock, ManualClock, RealClock
 from trt.kie.base import Family
 from trt.kie.callbacks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from trt.kie.emulation import (
     CallbackPlan,
-    Clock,
     EmulatedTask,
     Fault,
-    ManualClock,
-    RealClock,
     Route,
     Schedule,
     TaskPlan,
