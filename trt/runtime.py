@@ -177,4 +177,5 @@ def _generation(
         max_active_jobs=settings.max_active_jobs,
         kie_reads=RateLimiter(settings.kie_queries_per_second),
         late_callback=timedelta(seconds=settings.kie_late_callback_seconds),
+        delivery_lease=timedelta(seconds=settings.delivery_lease_seconds),
     )  # fmt: skip

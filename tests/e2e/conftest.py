@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,3 +140,12 @@ async def server_metric(stack: Stack, series: str) -> float:
         if line.startswith(series + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+@pytest.fixture
+def server_processes() -> Iterator[list[Any]]:
+    """Child `trt serve` processes a test starts; any still running at the end is killed."""
+    started: list[Any] = []
+    yield started
+    for process in started:
+        process.ensure_stopped()

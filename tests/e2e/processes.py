@@ -63,3 +63,8 @@ class ServerProcess:
     def log_text(self, *, whole: bool = False) -> str:
         text = self.log.read_text(errors="replace")
         return text if whole else text[-4000:]
+
+    def ensure_stopped(self) -> None:
+        """Kill the process if a failing test left it running (never leak a server)."""
+        if self.process is not None and self.process.poll() is None:
+            self.kill()

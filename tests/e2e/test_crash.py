@@ -34,7 +34,7 @@ def server_settings(tmp_path: Path, tg: TelegramEmulator, kie: Emulator) -> dict
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}", "port": port,
         "kie_late_callback_seconds": 1, "reconcile_interval_seconds": 0.2,
         "kie_queries_per_second": 200,  # the emulator's limit, not KIE's: keeps the test short
-        "inbox_recovery_seconds": 1, **SECRETS,
+        "inbox_recovery_seconds": 1, "delivery_lease_seconds": 3, **SECRETS,
     }  # fmt: skip
 
 
@@ -66,11 +66,14 @@ async def seed_and_start(services: Services, tg: TelegramEmulator) -> list[str]:
 
 
 class TestCrashRecovery:
-    async def test_sigkill_mid_flight_loses_and_doubles_nothing(self, world, tmp_path: Path):
+    async def test_sigkill_mid_flight_loses_and_doubles_nothing(
+        self, world, tmp_path: Path, server_processes: list[ServerProcess]
+    ):
         """After a SIGKILL and a restart every job ends, every Star is accounted for, and no
         update is answered twice."""
         tg, kie, settings = world
         server = ServerProcess(settings, tmp_path / "server.log")
+        server_processes.append(server)
         await server.start()
         async with open_services(Settings(_env_file=None, **settings)) as services:
             job_ids = await seed_and_start(services, tg)
@@ -87,7 +90,11 @@ class TestCrashRecovery:
                 open_jobs = JobFilter(states=tuple(set(JobState) - set(TERMINAL)), limit=1)
                 return not await services.store.jobs.find(open_jobs)
 
-            await eventually(all_terminal, within=90)
+            try:
+                await eventually(all_terminal, within=90)
+            except TimeoutError:
+                counts = await services.store.jobs.count_by_state()
+                pytest.fail(f"jobs left open: {counts}\n{server.log_text()}")
             assert await services.store.ledger.invariant_violations() == []
             for n in range(JOBS):
                 account = await services.store.users.get(TgUserId(FIRST_USER + n))

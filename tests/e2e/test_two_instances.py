@@ -69,7 +69,9 @@ async def post_update(server: ServerProcess, update_id: int, user: int) -> int:
 
 
 @pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[list[ServerProcess], Services, Any]]:
+async def pair(
+    tmp_path: Path, server_processes: list[ServerProcess]
+) -> AsyncIterator[tuple[list[ServerProcess], Services, Any]]:
     url = postgres_url()
     await fresh_postgres(url)
     async with (
@@ -80,6 +82,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[list[ServerProcess], Servi
             ServerProcess(settings_for(free_port(), url, tg, kie), tmp_path / f"s{n}.log")
             for n in range(2)
         ]
+        server_processes.extend(servers)
         for server in servers:
             await server.start()
         async with open_services(Settings(_env_file=None, **servers[0].settings)) as services:
@@ -88,9 +91,6 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[list[ServerProcess], Servi
             await services.store.ledger.credit(USER, 100, kind=LedgerKind.TOPUP,
                                                key="topup:pair", reason="")  # fmt: skip
             yield servers, services, (tg, kie)
-        for server in servers:
-            if server.process and server.process.poll() is None:
-                server.terminate()
 
 
 async def leaders(servers: list[ServerProcess]) -> list[bool]:

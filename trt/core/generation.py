@@ -71,6 +71,7 @@ class Generation:
         max_active_jobs: int,
         kie_reads: schedule.RateLimiter,
         late_callback: timedelta = schedule.LATE_CALLBACK_EVERY,
+        delivery_lease: timedelta = schedule.DELIVERY_LEASE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -83,6 +84,7 @@ class Generation:
         self.max_active_jobs = max_active_jobs
         self._kie_reads = kie_reads
         self._late_callback_every = late_callback
+        self.delivery_lease = delivery_lease
         self._clock = clock
 
     @property
@@ -242,7 +244,7 @@ class Generation:
             job = await self.store.pipeline.succeed(
                 job.id, result_urls=record.result_urls,
                 kie_credits=float(credits) if credits is not None else job.kie_credits,
-                source=source, next_check_at=self._clock() + schedule.DELIVERY_LEASE,
+                source=source, next_check_at=self._clock() + self.delivery_lease,
             )  # fmt: skip
         except InvalidTransition:
             return await self.store.jobs.get(job.id)  # another caller settled it first

@@ -51,7 +51,7 @@ async def run_pass(gen: Generation, *, now: datetime, dry_run: bool = False) -> 
         (POLLED, report.polled, lambda job: gen.refresh(job, source=EventSource.RECONCILER),
          schedule.LEASE),
         (ORPHANED, report.orphans_failed, lambda job: _fail_orphan(gen, job), schedule.LEASE),
-        (UNDELIVERED, report.deliveries, gen.deliver, schedule.DELIVERY_LEASE),
+        (UNDELIVERED, report.deliveries, gen.deliver, gen.delivery_lease),
     ]  # fmt: skip
     for states, done, action, lease_for in steps:
         if dry_run:

@@ -19,7 +19,8 @@ ORPHAN_GRACE = timedelta(minutes=2)
 # How long a claimed job is hidden from the next reconciler pass. Passes do not overlap, so
 # this only covers a leader change mid-pass; it is also how long a crash delays a job.
 LEASE = timedelta(seconds=10)
-# A delivery can take minutes (a 50 MB upload); no second sender may start meanwhile.
+# A delivery can take minutes (a 50 MB upload); no second sender may start meanwhile. It is
+# also how long a crash in the middle of a delivery delays the result (DELIVERY_LEASE_SECONDS).
 DELIVERY_LEASE = timedelta(minutes=2)
 
 # With callbacks on, a job is polled this often in case its callback was lost.
