@@ -16,7 +16,7 @@ from trt.store.tables import jobs, ledger_entries, users
 class Summary:
     users: int
     jobs_by_state: dict[JobState, int]
-    stars_in: int  # credits of every kind (top-ups, grants, bonuses) since the start
+    stars_in: int  # credits of every kind (top-ups, grants, bonuses), less refunded top-ups
     stars_out: int  # charges minus refunds since the start
 
 
@@ -34,6 +34,7 @@ async def summary(db: Database, since: datetime) -> Summary:
         count = int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
         states = {JobState(s): int(n) for s, n in await conn.execute(by_state)}
         kinds = {LedgerKind(k): int(n) for k, n in await conn.execute(by_kind)}
-    stars_in = sum(n for k, n in kinds.items() if k in CREDIT_KINDS)
+    credited = sum(n for k, n in kinds.items() if k in CREDIT_KINDS)
+    stars_in = credited - kinds.get(LedgerKind.TOPUP_REFUND, 0)
     stars_out = kinds.get(LedgerKind.CHARGE, 0) - kinds.get(LedgerKind.REFUND, 0)
     return Summary(count, states, stars_in, stars_out)
