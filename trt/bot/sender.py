@@ -26,6 +26,9 @@ ChatKey = int | str | None
 Pace = Literal["message", "edit", "free"]
 
 PER_BOT_PER_SECOND = 28.0  # a little under Telegram's ~30, leaving room for clock skew
+# A burst sent at once can reach Telegram bunched with the next paced sends (network and
+# server delays vary); a burst of 10 under a limit of 30 absorbs ~0.7 s of such variation.
+BOT_BURST = 10
 PER_CHAT_PER_SECOND = 1.0
 CHAT_BURST = 3  # Telegram lets a short burst into one chat before flood control
 ATTEMPTS = 5
@@ -58,6 +61,7 @@ class Sender:
         self,
         *,
         per_second: float = PER_BOT_PER_SECOND,
+        bot_burst: int = BOT_BURST,
         chat_per_second: float = PER_CHAT_PER_SECOND,
         chat_burst: int = CHAT_BURST,
         attempts: int = ATTEMPTS,
@@ -67,7 +71,7 @@ class Sender:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._bot = Bucket(per_second, per_second, clock())
+        self._bot = Bucket(per_second, float(bot_burst), clock())
         self._chat_rate = (chat_per_second, float(chat_burst))
         self._chats: dict[ChatKey, Bucket] = {}
         self._paused: dict[ChatKey, float] = {}  # chat (None: every chat) -> until
