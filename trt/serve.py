@@ -61,6 +61,9 @@ async def _run(
         interval=settings.reconcile_interval_seconds,
     )  # fmt: skip
     server = TrtServer(services, updates, is_leader=lambda: reconciler.is_leader)
+    server.settlements.start()
+    if updates:
+        updates.start()
     runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
@@ -82,8 +85,7 @@ async def _run(
     await leader.switch(False)
     if updates:
         await updates.drain(DRAIN_SECONDS)
-    if server.tasks:
-        await asyncio.wait(set(server.tasks), timeout=DRAIN_SECONDS)
+    await server.settlements.drain(DRAIN_SECONDS)
     await reconciling  # releases the leader lock
     await runner.cleanup()
 

@@ -3,18 +3,18 @@ callback endpoint. Handlers answer fast and hand the work to background tasks.""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from trt import __version__
 from trt.bot.updates import UpdateProcessor
+from trt.core.workers import WorkerPool
 from trt.domain import JobState, KieTaskId
 from trt.errors import TrtError
 from trt.kie.callbacks import (
@@ -33,6 +33,8 @@ WEBHOOK_PREFIX = "webhook"
 MAX_UPDATE_BYTES = 1024 * 1024  # Telegram updates are far smaller
 MAX_CALLBACK_BYTES = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SETTLE_WORKERS = 8
+SETTLE_QUEUE = 20_000
 
 
 def same(given: str, expected: str | None) -> bool:
@@ -52,7 +54,11 @@ class TrtServer:
         self.updates = updates
         self.is_leader = is_leader
         self.started = time.monotonic()
-        self.tasks: set[asyncio.Task[Any]] = set()
+        # Settling after a callback runs on a few workers; a full queue is harmless (the
+        # reconciler polls the job later), an unbounded task per callback is not.
+        self.settlements: WorkerPool[KieTaskId] = WorkerPool(
+            services.generation.on_callback, workers=SETTLE_WORKERS, capacity=SETTLE_QUEUE
+        )
         settings = services.settings
         self.webhook_path = _secret(settings.webhook_secret_path)
         self.webhook_token = _secret(settings.webhook_secret_token)
@@ -69,17 +75,6 @@ class TrtServer:
             web.post(f"/{callback_path}/{{token}}", self.kie_callback),
         ])  # fmt: skip
         return app
-
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run work after the response; kept referenced so shutdown can wait for it."""
-        task = asyncio.create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("background work failed: %r", task.exception())
 
     async def health(self, _: web.Request) -> web.Response:
         s = self.services.settings
@@ -143,7 +138,8 @@ class TrtServer:
                 raise web.HTTPUnauthorized(text=exc.message) from None
         metrics.inc("trt_callbacks_total", outcome="accepted")
         # recordInfo decides, not the body: settle after answering (KIE waits 15 s at most).
-        self.spawn(self.services.generation.on_callback(KieTaskId(callback.task_id)))
+        if not self.settlements.offer(KieTaskId(callback.task_id)):
+            metrics.inc("trt_callbacks_total", outcome="deferred_to_polling")
         return web.json_response({"ok": True})
 
 

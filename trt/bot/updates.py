@@ -17,11 +17,14 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
 
 from trt.core.metrics import Metrics
+from trt.core.workers import WorkerPool
 from trt.store.inbox import SqlInbox
 
 logger = logging.getLogger(__name__)
 
 KEEP = timedelta(days=7)
+WORKERS = 8
+QUEUE_CAPACITY = 10_000
 
 
 class UpdateProcessor:
@@ -42,25 +45,32 @@ class UpdateProcessor:
         self.inbox = inbox
         self.metrics = metrics
         self.recovery = recovery
-        self.tasks: set[asyncio.Task[None]] = set()
+        # A few workers, not a task per update: a burst of updates then queues instead of
+        # starving the webhook endpoint of the event loop and the database.
+        self.pool: WorkerPool[tuple[int, dict[str, Any] | None]] = WorkerPool(
+            self._process, workers=WORKERS, capacity=QUEUE_CAPACITY
+        )
+
+    def start(self) -> None:
+        self.pool.start()
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Record the update and start processing it; False for a repeated update_id."""
-        new = await self.inbox.record(update_id, payload)
+        """Record (and claim) the update, queue it; False for a repeated update_id.
+
+        When the queue is full the claim simply expires and the leader's recovery takes it.
+        """
+        new = await self.inbox.record(update_id, payload, claim=2 * self.recovery)
         self.metrics.inc("trt_updates_total", outcome="new" if new else "duplicate")
         if new:
-            self.spawn(update_id)
+            self.pool.offer((update_id, payload))
         return new
 
-    def spawn(self, update_id: int) -> None:
-        task = asyncio.create_task(self.process(update_id))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def process(self, update_id: int) -> None:
-        payload = await self.inbox.claim(update_id, lease=2 * self.recovery)
-        if payload is None:
-            return  # processed already, or another worker holds it
+    async def _process(self, item: tuple[int, dict[str, Any] | None]) -> None:
+        update_id, payload = item
+        if payload is None:  # a stranded update: claim it first
+            payload = await self.inbox.claim(update_id, lease=2 * self.recovery)
+            if payload is None:
+                return  # processed already, or another worker holds it
         try:
             update = Update.model_validate(payload, context={"bot": self.bot})
             await self.dp.feed_update(self.bot, update)
@@ -71,7 +81,7 @@ class UpdateProcessor:
     async def recover(self) -> None:
         """Process updates a crash left unprocessed (leader only)."""
         for update_id in await self.inbox.stranded(older_than=self.recovery):
-            self.spawn(update_id)
+            self.pool.offer((update_id, None))
 
     async def prune(self) -> None:
         removed = await self.inbox.prune(older_than=KEEP)
@@ -79,9 +89,8 @@ class UpdateProcessor:
             logger.info("pruned %d processed updates", removed)
 
     async def drain(self, seconds: float) -> None:
-        """Wait (at most `seconds`) for updates being processed."""
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=seconds)
+        """Wait (at most `seconds`) for queued updates, then stop the workers."""
+        await self.pool.drain(seconds)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll getUpdates until `stop` (the leader alone does this: no 409s)."""

@@ -24,13 +24,13 @@ def banned_told_key(user_id: int) -> str:
 
 
 async def get_state(db: Database, key: str) -> str | None:
-    async with db.transaction() as conn:
+    async with db.transaction(readonly=True) as conn:
         result = await conn.execute(select(fsm_states.c.state).where(fsm_states.c.key == key))
         return result.scalar_one_or_none()
 
 
 async def get_data(db: Database, key: str) -> dict[str, Any]:
-    async with db.transaction() as conn:
+    async with db.transaction(readonly=True) as conn:
         result = await conn.execute(select(fsm_states.c.data).where(fsm_states.c.key == key))
         data = result.scalar_one_or_none()
     return dict(data) if data else {}

@@ -18,9 +18,15 @@ class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Store the update; False when this update_id was seen before."""
-        values = {"update_id": update_id, "payload": payload, "received_at": datetime.now(UTC)}
+    async def record(
+        self, update_id: int, payload: dict[str, Any], *, claim: timedelta | None = None
+    ) -> bool:
+        """Store the update (claimed for `claim` by the caller, who will process it); False
+        when this update_id was seen before."""
+        now = datetime.now(UTC)
+        values = {"update_id": update_id, "payload": payload, "received_at": now}
+        if claim is not None:
+            values["claimed_until"] = now + claim
         async with self._db.transaction() as conn:
             result = await conn.execute(insert_or_ignore(conn, inbox, values, key="update_id"))
             return result.rowcount == 1

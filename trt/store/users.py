@@ -30,10 +30,12 @@ class SqlUsers:
         first_name: str | None = None,
         language: str | None = None,
     ) -> tuple[UserRecord, bool]:
-        async with self._db.transaction() as conn:
+        # Nearly every update comes from a known user: look without the write lock first.
+        async with self._db.transaction(readonly=True) as conn:
             existing = await _find(conn, user_id)
-            if existing is not None:
-                return existing, False
+        if existing is not None:
+            return existing, False
+        async with self._db.transaction() as conn:
             now = datetime.now(UTC)
             values = {
                 "id": user_id, "username": username, "first_name": first_name,
