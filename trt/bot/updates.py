@@ -23,7 +23,7 @@ from trt.store.inbox import SqlInbox
 logger = logging.getLogger(__name__)
 
 KEEP = timedelta(days=7)
-WORKERS = 8
+WORKERS = 4
 QUEUE_CAPACITY = 10_000
 
 

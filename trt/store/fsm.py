@@ -38,6 +38,8 @@ async def get_data(db: Database, key: str) -> dict[str, Any]:
 
 async def set_state(db: Database, key: str, state: str | None) -> None:
     """Set the state, keeping the data; a key with neither is deleted."""
+    if state is None and not await _exists(db, key):
+        return  # clearing what is not there: no write lock needed (most /start presses)
     async with db.transaction() as conn:
         await _upsert(conn, key, state=state)
         await _drop_if_empty(conn, key)
@@ -45,9 +47,17 @@ async def set_state(db: Database, key: str, state: str | None) -> None:
 
 async def set_data(db: Database, key: str, data: dict[str, Any]) -> None:
     """Replace the data, keeping the state; a key with neither is deleted."""
+    if not data and not await _exists(db, key):
+        return
     async with db.transaction() as conn:
         await _upsert(conn, key, data=data)
         await _drop_if_empty(conn, key)
+
+
+async def _exists(db: Database, key: str) -> bool:
+    async with db.transaction(readonly=True) as conn:
+        query = select(fsm_states.c.key).where(fsm_states.c.key == key)
+        return (await conn.execute(query)).one_or_none() is not None
 
 
 async def _upsert(conn: AsyncConnection, key: str, **values: Any) -> None:
