@@ -106,3 +106,37 @@ class TestFlows:
             assert status == 200
         else:
             await chat.send(PROMPT)
+
+
+class TestMoneyAndHistoryFlows:
+    async def test_a_stars_top_up_is_paid_and_credited(self, alice: Chat) -> None:
+        """/topup, a package, Pay on the invoice: the receipt shows the new balance."""
+        await alice.send("/topup")
+        packages = await alice.wait_for(has_button(en("topup.package", stars=50)))
+        await alice.click(packages, en("topup.package", stars=50))
+        invoice = await alice.wait_for(lambda m: m["from_bot"] and m["kind"] == "invoice")
+        await alice._json("POST", f"/_emulator/users/{alice.user_id}/payments",
+                          json={"message_id": invoice["message_id"]})  # fmt: skip
+        receipt = await alice.wait_for(lambda m: m["from_bot"] and "50 ⭐" in (m.get("text") or "")
+                                       and "Receipt" in (m.get("text") or ""))  # fmt: skip
+        assert "Balance: 550 ⭐" in receipt["text"]
+
+    async def test_history_sends_a_result_again(self, alice: Chat) -> None:
+        """After a generation, /history opens it and "Send again" delivers the picture anew."""
+        await open_first_model(alice, "text-to-image")
+        await alice.send(PROMPT)
+        await generate(alice, await alice.wait_for(has_button_starting("🚀")))
+        await alice.send("/history")
+        listing = await alice.wait_for(
+            lambda m: m["from_bot"] and "(page 1)" in (m.get("text") or "")
+        )
+        entry = next(b for b in _labels(listing) if "⭐" in b)
+        await alice.click(listing, entry)
+        detail = await alice.wait_for(has_button(en("button.resend")))
+        photos = len([m for m in (await alice.state())["messages"] if m["kind"] == "photo"])
+        await alice.click(detail, en("button.resend"))
+        await alice.wait_for(
+            lambda m: m["kind"] == "photo" and m["message_id"] > detail["message_id"]
+        )
+        after = len([m for m in (await alice.state())["messages"] if m["kind"] == "photo"])
+        assert after == photos + 1
