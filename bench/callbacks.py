@@ -88,11 +88,15 @@ async def baseline(bodies: list[bytes]) -> list[float]:
     return rtts
 
 
-def tasks(kie: Emulator) -> list[str]:
-    return [
+def tasks(kie: Emulator) -> tuple[list[str], list[bytes]]:
+    """JOBS finished tasks in the emulator, and the completion callback body of each."""
+    ids = [
         kie.create(Family.MARKET, "google/nano-banana", {"input": {"prompt": f"cat {n}"}})
         for n in range(JOBS)
     ]
+    bodies = [json.dumps(callback_bodies(kie.view(kie.tasks[i]), kie.credits)[0]).encode()
+              for i in ids]  # fmt: skip
+    return ids, bodies
 
 
 async def delivered(base_url: str, within: float) -> tuple[float, int]:
@@ -125,9 +129,7 @@ async def run() -> tuple[list[float], float, tuple[float, int], int, list[float]
             run_telegram_emulator(flood_limits=False) as tg,
             run_emulator(rate_limit=None, schedule=Schedule(0, 0, 0), credits=10**9) as kie,
         ):
-            ids = tasks(kie)
-            bodies = [json.dumps(callback_bodies(kie.view(kie.tasks[i]), kie.credits)[0]).encode()
-                      for i in ids]  # fmt: skip
+            ids, bodies = tasks(kie)
             base = await baseline(bodies)
             env = serve_env(tg, Path(folder), 0)
             await migrate(env)

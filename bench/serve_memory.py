@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import tempfile
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from bench._servers import echo_bot, migrate, rss_mb, seed_jobs, serve_env, trt_
 from bench._timing import verdict
 from bench.callbacks import CALLBACK_TOKEN, FIRST_USER, JOBS, delivered, fire, tasks
 from trt.bot.emulator.runner import run_telegram_emulator
-from trt.kie.emulation import Schedule, callback_bodies
+from trt.kie.emulation import Schedule
 from trt.kie.emulator import run_emulator
 
 TARGET_MB = 250.0
@@ -50,9 +49,7 @@ async def loaded() -> tuple[float, float]:
             run_telegram_emulator(flood_limits=False) as tg,
             run_emulator(rate_limit=None, schedule=Schedule(0, 0, 0), credits=10**9) as kie,
         ):
-            ids = tasks(kie)
-            bodies = [json.dumps(callback_bodies(kie.view(kie.tasks[i]), kie.credits)[0]).encode()
-                      for i in ids]  # fmt: skip
+            ids, bodies = tasks(kie)
             env = serve_env(tg, Path(folder), 0)
             await migrate(env)
             await seed_jobs(env["DATABASE_URL"], ids, first_user=FIRST_USER)
