@@ -15,7 +15,6 @@ from trt.bot.dispatcher import build_dispatcher
 from trt.bot.emulator.core import TelegramEmulator
 from trt.bot.emulator.runner import run_telegram_emulator
 from trt.bot.messenger import TelegramMessenger
-from trt.bot.sender import Sender
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
 from trt.catalog.registry import Registry
@@ -80,7 +79,7 @@ def make_services(
 
     messenger = TelegramMessenger(
         bot, registry=registry, admin_ids=config.all_admin_ids, languages=language,
-        emulator=False, sender=Sender(per_second=1000),
+        emulator=False,
     )  # fmt: skip
     generation = Generation(
         store=store, kie=kie, registry=registry,

@@ -25,7 +25,6 @@ from trt.bot.alerts import FailureBurst
 from trt.bot.form import prompt_input
 from trt.bot.labels import key_params
 from trt.bot.progress import ACTIONS, Throttle, status_text
-from trt.bot.sender import Sender
 from trt.bot.texts import CAPTION_LIMIT, Texts, clip, failure_reason, language_of, text
 from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
@@ -44,7 +43,7 @@ SENDERS = {"image": "send_photo", "video": "send_video", "audio": "send_audio"}
 
 class TelegramMessenger:
     """Calls the bot directly: pacing, 429 retries and marking users who blocked the bot
-    happen on the bot's session. `sender` is accepted for older callers and unused."""
+    happen on the bot's session."""
 
     def __init__(
         self,
@@ -54,7 +53,6 @@ class TelegramMessenger:
         admin_ids: frozenset[int],
         languages: Callable[[int], Awaitable[str | None]],
         emulator: bool,
-        sender: Sender | None = None,
         burst: FailureBurst | None = None,
     ) -> None:
         self.bot = bot
