@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 KEEP = timedelta(days=7)
 WORKERS = 4
+BATCH = 500
 QUEUE_CAPACITY = 10_000
 
 
@@ -51,19 +52,45 @@ class UpdateProcessor:
             self._process, workers=WORKERS, capacity=QUEUE_CAPACITY
         )
 
+        # Group commit: updates arriving while one batch is being written go into the next,
+        # so a burst costs one transaction per batch instead of one per update.
+        self._waiting: list[tuple[int, dict[str, Any], asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
     def start(self) -> None:
         self.pool.start()
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Record (and claim) the update, queue it; False for a repeated update_id.
 
-        When the queue is full the claim simply expires and the leader's recovery takes it.
+        Returns only once the update is stored. When the queue is full the claim simply
+        expires and the leader's recovery takes the update.
         """
-        new = await self.inbox.record(update_id, payload, claim=2 * self.recovery)
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((update_id, payload, stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        new = await stored
         self.metrics.inc("trt_updates_total", outcome="new" if new else "duplicate")
         if new:
             self.pool.offer((update_id, payload))
         return new
+
+    async def _write_batches(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            try:
+                new = await self.inbox.record_many(
+                    [(u, p) for u, p, _ in batch], claim=2 * self.recovery
+                )
+            except Exception as exc:  # every waiting POST gets the error (a 500, retried)
+                for *_, stored in batch:
+                    stored.set_exception(exc)
+                continue
+            first: set[int] = set()
+            for update_id, _, stored in batch:  # a repeat within one batch is a duplicate
+                stored.set_result(update_id in new and update_id not in first)
+                first.add(update_id)
 
     async def _process(self, item: tuple[int, dict[str, Any] | None]) -> None:
         update_id, payload = item

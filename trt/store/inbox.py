@@ -4,6 +4,7 @@ and its claim expires, so the leader processes it after a restart."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,18 +19,19 @@ class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record(
-        self, update_id: int, payload: dict[str, Any], *, claim: timedelta | None = None
-    ) -> bool:
-        """Store the update (claimed for `claim` by the caller, who will process it); False
-        when this update_id was seen before."""
+    async def record_many(
+        self, updates: Sequence[tuple[int, dict[str, Any]]], *, claim: timedelta
+    ) -> set[int]:
+        """Store a batch of updates in one transaction, each claimed for `claim`; returns the
+        update_ids that were new (a repeat, even within the batch, is left out)."""
         now = datetime.now(UTC)
-        values = {"update_id": update_id, "payload": payload, "received_at": now}
-        if claim is not None:
-            values["claimed_until"] = now + claim
+        rows = [
+            {"update_id": u, "payload": p, "received_at": now, "claimed_until": now + claim}
+            for u, p in updates
+        ]
         async with self._db.transaction() as conn:
-            result = await conn.execute(insert_or_ignore(conn, inbox, values, key="update_id"))
-            return result.rowcount == 1
+            statement = insert_or_ignore(conn, inbox, rows, key="update_id")
+            return set((await conn.execute(statement.returning(inbox.c.update_id))).scalars())
 
     async def claim(self, update_id: int, *, lease: timedelta) -> dict[str, Any] | None:
         """The payload if this worker may process the update now, else None."""
