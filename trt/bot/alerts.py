@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
 
 from trt.store.base import JobRecord
@@ -14,15 +15,18 @@ CREDITS_CHECK_EVERY = 300.0  # seconds: KIE's balance is asked at most this ofte
 class FailureBurst:
     """Counts failed jobs in a sliding window; says so once when `count` is reached."""
 
-    def __init__(self, count: int = 5, minutes: float = 10) -> None:
+    def __init__(
+        self, count: int = 5, minutes: float = 10, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.count = count
         self.window = minutes * 60
+        self._clock = clock
         self._times: deque[float] = deque()
         self._alerted_at = -float("inf")
 
     def record(self, job: JobRecord) -> str | None:
         """The alert text when this failure completes a burst, else None."""
-        now = time.monotonic()
+        now = self._clock()
         self._times.append(now)
         while self._times and now - self._times[0] > self.window:
             self._times.popleft()

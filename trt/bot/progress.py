@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from trt.bot.texts import Texts
 from trt.domain import JobState
@@ -31,12 +32,15 @@ def status_text(t: Texts, job: JobRecord, title: str) -> str:
 class Throttle:
     """Edits a status message at most every MIN_EDIT_INTERVAL, but never skips a final state."""
 
-    def __init__(self, interval: float = MIN_EDIT_INTERVAL) -> None:
+    def __init__(
+        self, interval: float = MIN_EDIT_INTERVAL, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = interval
+        self._clock = clock
         self._last: dict[str, float] = {}
 
     def due(self, job: JobRecord) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         if job.state in FINAL:
             self._last.pop(job.id, None)
             return True

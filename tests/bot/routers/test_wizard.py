@@ -141,3 +141,14 @@ class TestRestart:
         restarted.offset = en.offset
         reply = await restarted.send("put a hat on it")
         assert "Price:" in (reply.text or "") and "Images: 1 file(s)" in (reply.text or "")
+
+
+class TestFileLimits:
+    async def test_a_file_over_the_limit_is_refused_with_the_limit(self, en: Driver):
+        """An image document over the input's 10 MB is refused before upload, naming both
+        sizes, and nothing reaches KIE."""
+        await open_model(en, "✏️ Image editing", "Nano Banana Edit ·")
+        big = png() + b"\0" * (11 * 1024 * 1024)
+        reply = await en.send_file("document", big, file_name="big.png", mime_type="image/png")
+        assert reply.text == "That file is 11.0 MB; the limit is 10 MB."
+        assert en.services.kie.uploads == []  # type: ignore[attr-defined]
