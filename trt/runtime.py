@@ -88,7 +88,7 @@ async def open_services(
         callback_url = settings.public_callback_url or _local_callback(
             settings, local_base_url, token, emulated
         )
-        bot = await _bot(settings, stack)
+        bot = await _bot(settings, runtime.store, stack)
         metrics = Metrics()
         generation = _generation(
             runtime, registry=registry, kie=kie, bot=bot, metrics=metrics,
@@ -131,14 +131,20 @@ def _local_callback(
     return f"{local_base_url}/{settings.kie_callback_path.strip('/')}/{token}"
 
 
-async def _bot(settings: Settings, stack: contextlib.AsyncExitStack) -> Bot | None:
+async def _bot(
+    settings: Settings, store: SqlStore, stack: contextlib.AsyncExitStack
+) -> Bot | None:
     if settings.telegram_bot_token is None:
         return None
     from trt.bot.client import make_bot  # aiogram takes seconds to import
+    from trt.bot.flood import watch_blocked
 
     token = settings.telegram_bot_token.get_secret_value()
     bot = make_bot(token, api_base_url=settings.telegram_api_base_url)
     stack.push_async_callback(bot.session.close)
+    # Every process that talks to Telegram (the server, `trt jobs retry-delivery`) marks
+    # users who blocked the bot, not only those that build a dispatcher.
+    watch_blocked(bot, store.users)
     return bot
 
 
