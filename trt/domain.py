@@ -43,8 +43,6 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.RELEASED: frozenset(),
 }
 
-TERMINAL_STATES = frozenset({JobState.DELIVERED, JobState.RELEASED})
-
 
 def sources_of(target: JobState) -> frozenset[JobState]:
     """The states from which `target` may be reached."""

@@ -142,11 +142,6 @@ class SqlPipeline:
         async with self._db.transaction() as conn:
             await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
-    async def count_active(self) -> int:
-        query = select(func.count()).where(jobs.c.state.in_([s.value for s in ACTIVE_STATES]))
-        async with self._db.transaction(readonly=True) as conn:
-            return int((await conn.execute(query)).scalar_one())
-
 
 async def _by_request_key(conn: AsyncConnection, key: str) -> JobRecord | None:
     row = (await conn.execute(select(jobs).where(jobs.c.request_key == key))).one_or_none()
