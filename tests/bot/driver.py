@@ -98,3 +98,20 @@ class Driver:
         job = await self.services.store.jobs.get(job.id)
         assert job.state in (JobState.SUBMITTED, JobState.RUNNING), job.state
         return await self.services.generation.refresh(job, source=EventSource.POLL)
+
+
+async def open_model(d: Driver, section: str, model: str) -> None:
+    """/menu, a section, the model (paging until it shows), then ✨ Start."""
+    await d.send("/menu")
+    await d.click(section)
+    while not any(b.text.startswith(model) for b in d.last().buttons()):
+        await d.click("▶️")
+    await d.click(model)
+    await d.click("✨ Start")
+
+
+async def generate_image(d: Driver, prompt: str = "a cat") -> None:
+    """Nano Banana with `prompt`, confirmed: the job is held and submitted."""
+    await open_model(d, "🖼 Images", "Nano Banana ·")
+    await d.send(prompt)
+    await d.click("🚀 Generate")

@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage
 
 from tests.bot.conftest import USER
-from tests.bot.driver import Driver
+from tests.bot.driver import Driver, generate_image
 from trt.bot.client import make_bot
 from trt.bot.emulator import ManualClock, TelegramEmulator, run_telegram_emulator
 from trt.bot.flood import pace_of
@@ -162,12 +162,7 @@ class TestBlockedUser:
         self, en: Driver, tg: TelegramEmulator
     ):
         """A 403 on delivery marks the user blocked; the job is closed, not retried."""
-        await en.send("/menu")
-        await en.click("🖼 Images")
-        await en.click("Nano Banana ·")
-        await en.click("✨ Start")
-        await en.send("a cat")
-        await en.click("🚀 Generate")
+        await generate_image(en)
         [job] = await en.jobs()
         tg.block(USER)
         settled = await en.settle(job)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from tests.bot.conftest import ADMIN, USER, DriverFactory, fund
-from tests.bot.driver import Driver
+from tests.bot.driver import Driver, generate_image
 from trt.domain import TgUserId
 from trt.store.sql import SqlStore
 
@@ -9,12 +9,7 @@ from trt.store.sql import SqlStore
 class TestHistory:
     async def test_history_lists_jobs_and_resends_a_result(self, en: Driver):
         """/history shows the job; opening it offers "Send again", which re-sends the photo."""
-        await en.send("/menu")
-        await en.click("🖼 Images")
-        await en.click("Nano Banana ·")
-        await en.click("✨ Start")
-        await en.send("a cat")
-        await en.click("🚀 Generate")
+        await generate_image(en)
         [job] = await en.jobs()
         await en.settle(job)
         listing = await en.send("/history")
@@ -88,11 +83,6 @@ class TestAlerts:
 
         kie.balance = Decimal(5)
         en.tg.user(ADMIN)
-        await en.send("/menu")
-        await en.click("🖼 Images")
-        await en.click("Nano Banana ·")
-        await en.click("✨ Start")
-        await en.send("a cat")
-        await en.click("🚀 Generate")
+        await generate_image(en)
         alerts = en.tg.chat(ADMIN).texts()
         assert alerts == ["⚠️ KIE credits are low: 5 left (alert threshold 1000)"]

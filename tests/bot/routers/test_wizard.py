@@ -3,7 +3,7 @@ from __future__ import annotations
 import struct
 
 from tests.bot.conftest import USER, DriverFactory, fund
-from tests.bot.driver import Driver, screen
+from tests.bot.driver import Driver, open_model, screen
 from trt.domain import JobState
 from trt.kie.states import TaskState
 from trt.store.sql import SqlStore
@@ -11,15 +11,6 @@ from trt.store.sql import SqlStore
 
 def png() -> bytes:
     return b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + struct.pack(">II", 64, 64) + b"\0" * 8
-
-
-async def open_model(d: Driver, section: str, model: str) -> None:
-    await d.send("/menu")
-    await d.click(section)
-    while not any(b.text.startswith(model) for b in d.last().buttons()):
-        await d.click("▶️")
-    await d.click(model)
-    await d.click("✨ Start")
 
 
 class TestTextModel:
