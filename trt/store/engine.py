@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,14 @@ from sqlalchemy.pool import StaticPool
 
 from trt.errors import DatabaseUnavailable
 from trt.settings import describe_database
+from trt.store.sqlite import FusedConnection, fused_connector
 
 # SQLite waits this long for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
+# Write transactions between two background WAL checkpoints (a few MB of WAL at most).
+CHECKPOINT_EVERY = 200
+
+logger = logging.getLogger(__name__)
 
 
 class Database:
@@ -33,31 +39,59 @@ class Database:
         # retries on a file. Postgres relies on row locks instead.
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self._shared_connection = isinstance(engine.pool, StaticPool)
+        self._wal = self.dialect == "sqlite" and not self._shared_connection
+        self._writes = 0
+        self._checkpointing: asyncio.Task[None] | None = None
 
     @property
     def location(self) -> str:
         return describe_database(self.url)
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def transaction(
+        self, *, readonly: bool = False, small: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """One atomic unit of work. Raises: DatabaseUnavailable.
 
         `readonly` work on an SQLite file takes no write lock (WAL readers run beside the
         writer), so queries from `trt jobs list` or a second process never stall the server.
+        `small`: a handful of rows found by key, the bot's per-update work; SQLite runs it
+        on the event loop's thread, without a thread hop per statement (`trt.store.sqlite`).
+        Scans and reports must not say so: they would hold up every other task meanwhile.
         """
         async with contextlib.AsyncExitStack() as stack:
             if self._lock is not None and (self._shared_connection or not readonly):
                 await stack.enter_async_context(self._lock)
             try:
                 conn = await stack.enter_async_context(self.engine.connect())
-                if readonly:
-                    conn = await conn.execution_options(trt_readonly=True)
+                if readonly or small:
+                    conn = await conn.execution_options(trt_readonly=readonly, trt_small=small)
                 await stack.enter_async_context(conn.begin())
             except (OSError, OperationalError, DBAPIError) as exc:
                 raise DatabaseUnavailable(self.location, _reason(exc)) from None
             yield conn
+        if self._wal and not readonly:
+            self._after_write()
+
+    def _after_write(self) -> None:
+        """Every CHECKPOINT_EVERY writes, copy the WAL into the database file in the
+        background (commits never do it: `wal_autocheckpoint` is off)."""
+        self._writes += 1
+        idle = self._checkpointing is None or self._checkpointing.done()
+        if self._writes % CHECKPOINT_EVERY == 0 and idle:
+            self._checkpointing = asyncio.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                await raw.driver_connection.checkpoint()  # type: ignore[union-attr]
+        except Exception:  # the next one copies what this one did not
+            logger.warning("WAL checkpoint failed", exc_info=True)
 
     async def dispose(self) -> None:
+        if self._checkpointing is not None:
+            await self._checkpointing
         await self.engine.dispose()
 
 
@@ -72,7 +106,12 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
 def _sqlite_engine(url: str) -> AsyncEngine:
     database = make_url(url).database
     in_memory = database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    connect = fused_connector(
+        database or ":memory:", patience_s=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False
+    )
+    # Every transaction here ends in COMMIT or ROLLBACK (`Database.transaction`, or
+    # SQLAlchemy closing a connection), so the pool's extra ROLLBACK on return is skipped.
+    kwargs: dict[str, Any] = {"async_creator": connect, "pool_reset_on_return": None}
     if in_memory:
         kwargs["poolclass"] = StaticPool
     else:
@@ -89,6 +128,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # see Database._after_write
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -96,8 +136,14 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         # IMMEDIATE takes the write lock up front, so two processes never deadlock
         # upgrading read locks; the busy timeout makes the other one wait. Read-only work
         # begins DEFERRED and so never waits for a writer.
-        readonly = conn.get_execution_options().get("trt_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        readonly, small = options.get("trt_readonly", False), options.get("trt_small", False)
+        driver: FusedConnection = conn.connection.driver_connection
+        driver.inline = small
+        if readonly:
+            conn.exec_driver_sql("BEGIN")
+        elif not (small and driver.try_begin_immediate()):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # on the connection's thread: may wait
 
     return engine
 
