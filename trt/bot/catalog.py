@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from trt.catalog.examples import price_points, sample_params
@@ -36,12 +37,16 @@ class Catalog:
         """A visible model by its ref; None for a stale or forged one."""
         return self._by_ref.get(model_ref)
 
-    def categories(self) -> dict[Category, list[ModelSpec]]:
+    def categories(self) -> Mapping[Category, Sequence[ModelSpec]]:
         """Only categories with visible models, each sorted by starting price."""
-        return {
-            c: sorted(specs, key=lambda s: (self.price_range(s)[0], s.id))
+        return self._categories
+
+    @cached_property
+    def _categories(self) -> Mapping[Category, Sequence[ModelSpec]]:
+        return MappingProxyType({
+            c: tuple(sorted(specs, key=lambda s: (self.price_range(s)[0], s.id)))
             for c, specs in self.registry.by_category().items()
-        }
+        })  # fmt: skip
 
     def price_range(self, spec: ModelSpec) -> tuple[int, int]:
         """The lowest and highest Star price over the priced inputs' values."""

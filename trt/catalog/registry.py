@@ -17,6 +17,7 @@ class Registry:
 
     def __init__(self, specs: Iterable[ModelSpec]) -> None:
         self._specs: dict[str, ModelSpec] = {s.id: s for s in sorted(specs, key=lambda s: s.id)}
+        self._visible = [s for s in self._specs.values() if s.visible]
 
     @classmethod
     def load(cls, registry_dir: Path) -> Registry:
@@ -44,7 +45,7 @@ class Registry:
 
     def visible(self) -> list[ModelSpec]:
         """Models shown to users, sorted by id."""
-        return [s for s in self._specs.values() if s.visible]
+        return list(self._visible)
 
     def by_category(self, *, include_hidden: bool = False) -> dict[Category, list[ModelSpec]]:
         """Models grouped by category, categories in declaration order."""
