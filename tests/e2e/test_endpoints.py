@@ -78,11 +78,13 @@ class TestWebhook:
         assert status == 413
 
     async def test_repeated_update_is_acknowledged_and_ignored(self, stack: Stack) -> None:
-        """The same update_id twice: both 200, one reply."""
+        """The same update_id twice: both 200, the second counted as a duplicate, one reply."""
         for _ in range(2):
             status, _ = await post(stack, HOOK, update(77), GOOD_HEADER)
             assert status == 200
-        await stack.tg.wait_for_message(USER)
+        # Any message: the reply may have come before the second POST was answered.
+        await stack.tg.wait_for_message(USER, lambda _: True)
+        assert await server_metric(stack, 'trt_updates_total{outcome="duplicate"}') == 1
         assert len(stack.tg.chat(USER).bot_messages()) == 1
 
 

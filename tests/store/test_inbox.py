@@ -2,21 +2,35 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from trt.domain import TgUserId
+from trt.store.base import Profile
+from trt.store.inbox import Arrival
 from trt.store.sql import SqlStore
 
 LEASE = timedelta(minutes=1)
 
 
-def update(n: int) -> tuple[int, dict[str, object]]:
-    return n, {"update_id": n, "message": {"text": "/start"}}
+def update(n: int, sender: int | None = None) -> Arrival:
+    who = None if sender is None else (TgUserId(sender), Profile(first_name="Ann", language="en"))
+    return Arrival(n, {"update_id": n, "message": {"text": "/start"}}, who)
 
 
 class TestInbox:
     async def test_a_batch_stores_each_new_update_once(self, store: SqlStore) -> None:
         """New ids are reported; an id seen before, or twice in one batch, is not new."""
-        assert await store.inbox.record_many([update(1), update(2)], claim=LEASE) == {1, 2}
-        new = await store.inbox.record_many([update(2), update(3), update(3)], claim=LEASE)
-        assert new == {3}
+        assert (await store.inbox.record_many([update(1), update(2)], claim=LEASE)).new == {1, 2}
+        recorded = await store.inbox.record_many([update(2), update(3), update(3)], claim=LEASE)
+        assert recorded.new == {3}
+
+    async def test_senders_become_users_with_their_update(self, store: SqlStore) -> None:
+        """The first update from someone registers them, in the same transaction; later
+        ones (and a second sender's) report only who is new."""
+        first = await store.inbox.record_many([update(1, 501), update(2, 501)], claim=LEASE)
+        assert first.new_users == {501}
+        user = await store.users.get(TgUserId(501))
+        assert (user.first_name, user.language, user.balance) == ("Ann", "en", 0)
+        later = await store.inbox.record_many([update(3, 501), update(4, 502)], claim=LEASE)
+        assert later.new_users == {502}
 
     async def test_recorded_updates_are_claimed_by_their_receiver(self, store: SqlStore):
         """A freshly recorded update is not stranded and cannot be claimed by another worker."""
@@ -29,7 +43,7 @@ class TestInbox:
         gone from the stranded list once processed."""
         await store.inbox.record_many([update(9)], claim=-LEASE)  # already lapsed
         assert await store.inbox.stranded(older_than=timedelta(0)) == [9]
-        assert await store.inbox.claim(9, lease=LEASE) == update(9)[1]
+        assert await store.inbox.claim(9, lease=LEASE) == update(9).payload
         assert await store.inbox.claim(9, lease=LEASE) is None
         await store.inbox.done(9)
         assert await store.inbox.stranded(older_than=timedelta(0)) == []

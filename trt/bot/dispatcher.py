@@ -7,7 +7,6 @@ Routers are made fresh per dispatcher: aiogram attaches a router to one parent o
 from __future__ import annotations
 
 from aiogram import Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
 
 from trt.bot import errors
 from trt.bot.alerts import CreditWatch
@@ -32,14 +31,16 @@ from trt.bot.storage import SqlStorage
 from trt.runtime import Services
 
 
-def build_dispatcher(services: Services, *, storage: BaseStorage | None = None) -> Dispatcher:
+def build_dispatcher(services: Services) -> Dispatcher:
     dp = Dispatcher(
-        storage=storage or SqlStorage(services.store.db),
+        storage=SqlStorage(services.store.db),
+        disable_fsm=True,  # registered below, after UserMiddleware has read the form
         services=services,
         catalog=Catalog(services.registry, services.generation.pricing),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
-    dp.update.outer_middleware(UserMiddleware())
+    dp.update.outer_middleware(UserMiddleware(dp.fsm))
+    dp.update.outer_middleware(dp.fsm)
     if services.bot is not None:  # deliveries share this bot: their 403s mark users too
         watch_blocked(services.bot, services.store.users)
     dp.include_routers(

@@ -8,12 +8,21 @@ credited once only, even when "Generate" is pressed twice at the same moment.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 from trt.catalog.spec import ModelSpec
 from trt.domain import LedgerKind, TgUserId
 from trt.runtime import Services
 from trt.store.allowance import free_key_prefix, free_used
+
+# Free generations one user had on one day, as read with their record at the start of this
+# update (`known_used`); a claim forgets it, so later reads go to the ledger.
+_known_used: ContextVar[tuple[TgUserId, date, int] | None] = ContextVar(
+    "trt_known_free_used", default=None
+)
 
 
 def today() -> date:
@@ -36,12 +45,30 @@ def has_free_models(services: Services) -> bool:
     return any(s.free for s in services.registry.visible())
 
 
+def tier_on(services: Services) -> bool:
+    return services.settings.free_daily_generations > 0 and has_free_models(services)
+
+
+@contextlib.contextmanager
+def known_used(user_id: TgUserId, day: date, used: int) -> Iterator[None]:
+    """Within this block (one update), the user had `used` free generations on `day`."""
+    token = _known_used.set((user_id, day, used))
+    try:
+        yield
+    finally:
+        _known_used.reset(token)
+
+
 async def free_left(services: Services, user_id: TgUserId) -> int:
     """Free generations the user has left today (0 when the free tier is off)."""
-    limit = services.settings.free_daily_generations
-    if limit <= 0 or not has_free_models(services):
+    if not tier_on(services):
         return 0
-    return max(0, limit - await free_used(services.store.db, user_id, today()))
+    day, known = today(), _known_used.get()
+    if known is not None and known[:2] == (user_id, day):
+        used = known[2]
+    else:
+        used = await free_used(services.store.db, user_id, day)
+    return max(0, services.settings.free_daily_generations - used)
 
 
 async def claim(services: Services, user_id: TgUserId, spec: ModelSpec, price: int) -> bool:
@@ -52,6 +79,7 @@ async def claim(services: Services, user_id: TgUserId, spec: ModelSpec, price: i
     used = await free_used(services.store.db, user_id, day)
     if used >= services.settings.free_daily_generations:
         return False
+    _known_used.set(None)
     result = await services.store.ledger.credit(
         user_id, price, kind=LedgerKind.BONUS, key=f"{free_key_prefix(user_id, day)}{used + 1}",
         reason=f"free generation: {spec.id}",

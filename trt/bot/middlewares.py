@@ -1,4 +1,9 @@
-"""Per-update context: the user's record and language, bans, and chats other than private."""
+"""Per-update context: the user's record and language, bans, and chats other than private.
+
+`UserMiddleware` runs before aiogram's FSM middleware: it reads the user, their form and
+their free generations in one statement (`SqlVisits.arrive`) and lends the form to the
+storage and the count to the free tier for the rest of the update.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 
+from trt.bot import free
+from trt.bot.storage import key_text, known
 from trt.bot.texts import Texts, language_of
 from trt.domain import TgUserId
 from trt.runtime import Services
 from trt.store import fsm
+from trt.store.base import Profile
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -20,25 +29,34 @@ class UserMiddleware(BaseMiddleware):
     """Registers the user, passes `user` and `t` (their texts) to handlers; answers banned
     users once and then ignores them; in groups answers only commands addressed to the bot."""
 
+    def __init__(self, forms: FSMContextMiddleware) -> None:
+        self.forms = forms  # aiogram's, for the storage key of the update's form
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         services: Services = data["services"]
-        if sender is None or sender.is_bot or not isinstance(event, Update):
+        context = self.forms.resolve_event_context(data["bot"], data)
+        if sender is None or sender.is_bot or not isinstance(event, Update) or context is None:
             return None
-        user, created = await services.store.users.ensure(
-            TgUserId(sender.id), username=sender.username, first_name=sender.first_name,
-            language=language_of(sender.language_code),
+        profile = Profile(sender.username, sender.first_name, language_of(sender.language_code))
+        day = free.today()
+        visit = await services.store.visits.arrive(
+            TgUserId(sender.id), profile, form_key=key_text(context.key),
+            free_day=day if free.tier_on(services) else None,
         )  # fmt: skip
+        user = visit.user
         t = Texts(user.language or language_of(sender.language_code))
-        data.update(user=user, t=t, new_user=created)
+        # A first contact is registered when the update is recorded (`UpdateProcessor`).
+        data.update(user=user, t=t, new_user=visit.created or data.get("new_user", False))
         if chat is not None and chat.type != "private":
             return await _group(event, data["bot"], t)
         if user.is_banned and not _payment(event):  # payments get a refusal, or a refund
             return await _banned(event, services, user.id, t)
         if user.blocked_bot:  # they wrote to us, so they unblocked the bot
             data["user"] = await services.store.users.set_blocked_bot(user.id, False)
-        return await handler(event, data)
+        with known(context.key, visit.form), free.known_used(user.id, day, visit.free_used):
+            return await handler(event, data)
 
 
 def _payment(update: Update) -> bool:

@@ -1,15 +1,29 @@
-"""aiogram's FSM storage over the database (`trt.store.fsm`), so forms survive restarts."""
+"""aiogram's FSM storage over the database (`trt.store.fsm`), so forms survive restarts.
+
+The user's form row is read once per update, with their user record (`trt.store.visits`),
+and `known` lends it to this storage for the rest of the update: reads of that key are
+answered from it, and this update's own writes keep it current. Any other key, or any
+code running outside `known`, reads the database.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
 from trt.store import fsm
 from trt.store.engine import Database
+from trt.store.fsm import FormRow
+
+# The row under one key as this update last read or wrote it; None: no row.
+_known: ContextVar[tuple[str, FormRow | None] | None] = ContextVar("trt_known_form", default=None)
+_UNKNOWN = object()
 
 
 def key_text(key: StorageKey) -> str:
@@ -19,22 +33,76 @@ def key_text(key: StorageKey) -> str:
     return ":".join("" if p is None else str(p) for p in parts)
 
 
+@contextlib.contextmanager
+def known(key: StorageKey, row: FormRow | None) -> Iterator[None]:
+    """Within this block (one update), `row` is what the database holds under `key`."""
+    token = _known.set((key_text(key), row))
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
 class SqlStorage(BaseStorage):
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await fsm.set_state(self.db, key_text(key), value)
+        text, row = key_text(key), _row(key)
+        if isinstance(row, FormRow | None):
+            await fsm.set_state(self.db, text, value, exists=row is not None)
+            _remember(text, FormRow(value, row.data if row else {}))
+        else:
+            await fsm.set_state(self.db, text, value)
 
     async def get_state(self, key: StorageKey) -> str | None:
+        row = _row(key)
+        if isinstance(row, FormRow | None):
+            return row.state if row else None
         return await fsm.get_state(self.db, key_text(key))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await fsm.set_data(self.db, key_text(key), dict(data))
+        text, row = key_text(key), _row(key)
+        if isinstance(row, FormRow | None):
+            await fsm.set_data(self.db, text, dict(data), exists=row is not None)
+            _remember(text, FormRow(row.state if row else None, dict(data)))
+        else:
+            await fsm.set_data(self.db, text, dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        row = _row(key)
+        if isinstance(row, FormRow | None):
+            return dict(row.data) if row else {}
         return await fsm.get_data(self.db, key_text(key))
+
+    async def save(self, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
+        """State and data together, in one transaction."""
+        text, row = key_text(key), _row(key)
+        exists = row is not None if isinstance(row, FormRow | None) else None
+        await fsm.save(self.db, text, FormRow(state, data), exists=exists)
+        if exists is not None:
+            _remember(text, FormRow(state, data))
 
     async def close(self) -> None:
         return None  # the database belongs to the runtime, which closes it
+
+
+async def save_form(context: FSMContext, state: State | None, data: dict[str, Any]) -> None:
+    """Set a form's state and data: one transaction with `SqlStorage`."""
+    name = state.state if state else None
+    if isinstance(context.storage, SqlStorage):
+        await context.storage.save(context.key, name, data)
+    else:
+        await context.set_data(data)
+        await context.set_state(name)
+
+
+def _row(key: StorageKey) -> FormRow | None | object:
+    """The known row under `key` (None: known to be absent), or _UNKNOWN."""
+    current = _known.get()
+    return current[1] if current is not None and current[0] == key_text(key) else _UNKNOWN
+
+
+def _remember(text: str, row: FormRow) -> None:
+    _known.set((text, None if row.empty else row))

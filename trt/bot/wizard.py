@@ -18,6 +18,7 @@ from trt.bot.form import Form, next_step, optional_inputs
 from trt.bot.keyboards import Markup
 from trt.bot.labels import current, label, summary, title, value_text
 from trt.bot.media import limit_bytes
+from trt.bot.storage import save_form
 from trt.bot.texts import Texts
 from trt.catalog.kinds import InputType
 from trt.catalog.params import format_value
@@ -39,8 +40,7 @@ async def load(state: FSMContext) -> Form | None:
 
 
 async def save(state: FSMContext, form: Form) -> None:
-    await state.set_data(form.to_data())
-    await state.set_state(Flow.asking if form.step else Flow.reviewing)
+    await save_form(state, Flow.asking if form.step else Flow.reviewing, form.to_data())
 
 
 class Next(StrEnum):

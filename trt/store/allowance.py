@@ -29,5 +29,5 @@ async def free_used(db: Database, user_id: TgUserId, day: date) -> int:
         .where(ledger_entries.c.user_id == user_id)
         .where(ledger_entries.c.key.like(pattern))
     )
-    async with db.transaction(readonly=True) as conn:
+    async with db.transaction(readonly=True, small=True) as conn:
         return int((await conn.execute(statement)).scalar_one())

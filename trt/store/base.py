@@ -25,6 +25,15 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """What Telegram tells about a user, for their record on first contact."""
+
+    username: str | None = None
+    first_name: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerEntryRecord:
     id: int
     user_id: TgUserId

@@ -17,5 +17,22 @@ def insert_or_ignore(
     key: str,
 ) -> Any:
     """INSERT … ON CONFLICT (key) DO NOTHING for the connection's backend (one row or many)."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table).values(values).on_conflict_do_nothing(index_elements=[key])
+    return insert_ignoring(conn.dialect.name, table, key=key).values(values)
+
+
+def insert_ignoring(dialect: str, table: Table, *, key: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING for `dialect`, its rows given when executed."""
+    return _module(dialect).insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
+def upsert(
+    conn: AsyncConnection, table: Table, values: dict[str, Any], *, key: str, update: list[str]
+) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE SET the `update` columns to `values`'."""
+    statement = _module(conn.dialect.name).insert(table).values(values)
+    changes = {name: statement.excluded[name] for name in update}
+    return statement.on_conflict_do_update(index_elements=[key], set_=changes)
+
+
+def _module(dialect: str) -> Any:
+    return postgresql if dialect == "postgresql" else sqlite

@@ -1,42 +1,86 @@
 """The Telegram update inbox: an update is recorded before Telegram gets its 200, claimed by
 one worker, and marked processed after the bot handled it. A crash leaves it unprocessed,
-and its claim expires, so the leader processes it after a restart."""
+and its claim expires, so the leader processes it after a restart.
+
+Recording also registers each update's sender as a user, in the same transaction: a first
+contact then costs no write of its own before the bot can answer."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trt.store.dialect import insert_or_ignore
+from trt.domain import TgUserId
+from trt.store.base import Profile
+from trt.store.dialect import insert_ignoring
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
+from trt.store.tables import users
+from trt.store.users import new_user
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    update_id: int
+    payload: dict[str, Any]
+    sender: tuple[TgUserId, Profile] | None = None  # who sent it, when someone did
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    new: set[int]  # update_ids not seen before (a repeat, even within the batch, is left out)
+    new_users: set[TgUserId]  # senders who were not users yet
+
+
+@functools.cache
+def _statements(dialect: str) -> tuple[Any, Any]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, for updates and for users; built
+    once, since building and keying a statement costs more than running it here."""
+    return (
+        insert_ignoring(dialect, inbox, key="update_id").returning(inbox.c.update_id),
+        insert_ignoring(dialect, users, key="id").returning(users.c.id),
+    )
+
+
+def _recording(conn: AsyncConnection) -> tuple[Any, Any]:
+    return _statements(conn.dialect.name)
 
 
 class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record_many(
-        self, updates: Sequence[tuple[int, dict[str, Any]]], *, claim: timedelta
-    ) -> set[int]:
-        """Store a batch of updates in one transaction, each claimed for `claim`; returns the
-        update_ids that were new (a repeat, even within the batch, is left out)."""
+    async def record_many(self, arrivals: Sequence[Arrival], *, claim: timedelta) -> Recorded:
+        """Store a batch of updates in one transaction, each claimed for `claim`, and
+        register their senders."""
         now = datetime.now(UTC)
+        # In key order, so two instances' overlapping batches lock rows in the same order.
         rows = [
-            {"update_id": u, "payload": p, "received_at": now, "claimed_until": now + claim}
-            for u, p in updates
-        ]
-        async with self._db.transaction() as conn:
-            statement = insert_or_ignore(conn, inbox, rows, key="update_id")
-            return set((await conn.execute(statement.returning(inbox.c.update_id))).scalars())
+            {"update_id": a.update_id, "payload": a.payload, "received_at": now,
+             "claimed_until": now + claim}
+            for a in sorted(arrivals, key=lambda a: a.update_id)
+        ]  # fmt: skip
+        senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
+        senders = dict(sorted(senders.items()))
+        async with self._db.transaction(small=True) as conn:
+            statements = _recording(conn)
+            new = set((await conn.execute(statements[0], rows)).scalars())
+            created: set[TgUserId] = set()
+            if senders:
+                result = await conn.execute(statements[1], list(senders.values()))
+                created = {TgUserId(u) for u in result.scalars()}
+        return Recorded(new, created)
 
     async def claim(self, update_id: int, *, lease: timedelta) -> dict[str, Any] | None:
         """The payload if this worker may process the update now, else None."""
         now = datetime.now(UTC)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(small=True) as conn:
             claimed = await conn.execute(
                 update(inbox)
                 .where(inbox.c.update_id == update_id, inbox.c.processed_at.is_(None))
@@ -48,7 +92,7 @@ class SqlInbox:
             return payload
 
     async def done(self, update_id: int) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(small=True) as conn:
             await conn.execute(
                 update(inbox)
                 .where(inbox.c.update_id == update_id)

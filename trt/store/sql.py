@@ -15,6 +15,7 @@ from trt.store.promo import SqlPromo
 from trt.store.referrals import SqlReferrals
 from trt.store.schema import require_current_schema
 from trt.store.users import SqlUsers
+from trt.store.visits import SqlVisits
 
 
 class SqlStore:
@@ -28,6 +29,7 @@ class SqlStore:
         self.payments = SqlPayments(db)
         self.promo = SqlPromo(db)
         self.referrals = SqlReferrals(db)
+        self.visits = SqlVisits(db)
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
 from trt.errors import UserNotFound
-from trt.store.base import UserRecord
+from trt.store.base import Profile, UserRecord
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.tables import users
@@ -31,17 +31,12 @@ class SqlUsers:
         language: str | None = None,
     ) -> tuple[UserRecord, bool]:
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.transaction(readonly=True) as conn:
+        async with self._db.transaction(readonly=True, small=True) as conn:
             existing = await _find(conn, user_id)
         if existing is not None:
             return existing, False
-        async with self._db.transaction() as conn:
-            now = datetime.now(UTC)
-            values = {
-                "id": user_id, "username": username, "first_name": first_name,
-                "language": language, "balance": 0, "held": 0, "is_banned": False,
-                "blocked_bot": False, "created_at": now, "updated_at": now,
-            }  # fmt: skip
+        async with self._db.transaction(small=True) as conn:
+            values = new_user(user_id, Profile(username, first_name, language))
             # A concurrent first contact may insert the same user; the loser just reads it.
             inserted = await conn.execute(insert_or_ignore(conn, users, values, key="id"))
             record = await _find(conn, user_id)
@@ -49,7 +44,7 @@ class SqlUsers:
             return record, inserted.rowcount == 1
 
     async def get(self, user_id: TgUserId) -> UserRecord:
-        async with self._db.transaction(readonly=True) as conn:
+        async with self._db.transaction(readonly=True, small=True) as conn:
             record = await _find(conn, user_id)
         if record is None:
             raise UserNotFound(user_id)
@@ -72,7 +67,7 @@ class SqlUsers:
             return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
 
     async def _set(self, user_id: TgUserId, **values: object) -> UserRecord:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(small=True) as conn:
             await conn.execute(
                 update(users)
                 .where(users.c.id == user_id)
@@ -84,12 +79,25 @@ class SqlUsers:
         return record
 
 
+def new_user(user_id: TgUserId, profile: Profile) -> dict[str, Any]:
+    """The `users` row of a user's first contact: no Stars, not banned."""
+    now = datetime.now(UTC)
+    return {
+        "id": user_id, "username": profile.username, "first_name": profile.first_name,
+        "language": profile.language, "balance": 0, "held": 0, "is_banned": False,
+        "blocked_bot": False, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
 async def _find(conn: AsyncConnection, user_id: int) -> UserRecord | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).one_or_none()
     return None if row is None else to_user(row)
 
 
 def to_user(row: Row[Any]) -> UserRecord:
-    values = row._asdict()
-    values["id"] = TgUserId(values["id"])
-    return UserRecord(**values)
+    return user_from(row._asdict())
+
+
+def user_from(values: dict[str, Any]) -> UserRecord:
+    """A record from the `users` columns of a row, by name."""
+    return UserRecord(**{**values, "id": TgUserId(values["id"])})

@@ -36,7 +36,8 @@ async def start(
 ) -> None:  # fmt: skip
     await state.clear()
     bonus = await free.welcome(services, user.id)
-    user = await services.store.users.get(user.id)
+    if bonus:  # the balance changed
+        user = await services.store.users.get(user.id)
     name = message.from_user.first_name if message.from_user else ""
     lines = [t("start.welcome", name=name, balance=user.balance)]
     if bonus:
