@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from trt.bot.filters import Magic
 from trt.bot.reply import send
 from trt.bot.texts import Texts
 from trt.core import support
@@ -21,7 +22,7 @@ from trt.store.stats import summary
 
 def make_router(admin_ids: frozenset[int]) -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.from_user.id.in_(admin_ids))
+    router.message.filter(Magic(F.from_user.id.in_(admin_ids)))
     router.message.register(overview, Command("admin"))
     router.message.register(user_info, Command("user"))
     router.message.register(grant, Command("grant"))

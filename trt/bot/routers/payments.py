@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
 from trt.bot import screens
 from trt.bot.callbacks import TopupCb
+from trt.bot.filters import Magic
 from trt.bot.reply import chat_message, send
 from trt.bot.stars import TelegramStars
 from trt.bot.texts import Texts, language_of
@@ -30,8 +31,8 @@ def make_router() -> Router:
     router.message.register(topup, Command("topup"))
     router.callback_query.register(buy, TopupCb.filter())
     router.pre_checkout_query.register(pre_checkout)
-    router.message.register(paid, F.successful_payment)
-    router.message.register(refunded, F.refunded_payment)
+    router.message.register(paid, Magic(F.successful_payment))
+    router.message.register(refunded, Magic(F.refunded_payment))
     return router
 
 

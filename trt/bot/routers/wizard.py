@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from trt.bot import media
 from trt.bot.callbacks import StepAct, StepCb, UseCb
 from trt.bot.catalog import Catalog
+from trt.bot.filters import Magic
 from trt.bot.flow import Ctx, proceed
 from trt.bot.form import Form
 from trt.bot.reply import send
@@ -27,9 +29,10 @@ def make_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(use_model, UseCb.filter())
     router.callback_query.register(step_button, StepCb.filter())
-    router.message.register(typed, Flow.asking, F.text, ~F.text.startswith("/"))
-    router.message.register(file, Flow.asking, FILES)
-    router.message.register(other, Flow.asking, ~F.text)
+    asking = StateFilter(Flow.asking)
+    router.message.register(typed, asking, Magic(F.text & ~F.text.startswith("/")))
+    router.message.register(file, asking, Magic(FILES))
+    router.message.register(other, asking, Magic(~F.text))
     return router
 
 
