@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from datetime import timedelta
@@ -77,6 +78,7 @@ async def _run(
             secret_token=_value(settings.webhook_secret_token),
         )  # fmt: skip
     reconciling = asyncio.create_task(reconciler.run(stop))
+    _settle_heap()
     if ready is not None:
         ready.set()
     await stop.wait()
@@ -88,6 +90,16 @@ async def _run(
     await server.settlements.drain(DRAIN_SECONDS)
     await reconciling  # releases the leader lock
     await runner.cleanup()
+    gc.unfreeze()  # an in-process server (tests, the sandbox) leaves the heap as it was
+
+
+def _settle_heap() -> None:
+    """Move what start-up built (registry, models, routes: ~250k objects) out of the
+    garbage collector's sight, so a full collection while serving scans only what
+    requests allocate: it took up to 125 ms over the start-up heap, a stall every
+    handler waiting at that moment would share."""
+    gc.collect()
+    gc.freeze()
 
 
 class _LeaderWork:

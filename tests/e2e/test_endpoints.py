@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 
@@ -29,6 +30,12 @@ def update(update_id: int, text: str = "/start") -> bytes:
     message = {"message_id": 1, "date": 0, "chat": {"id": USER, "type": "private"},
                "from": {"id": USER, "is_bot": False, "first_name": "U"}, "text": text}  # fmt: skip
     return json.dumps({"update_id": update_id, "message": message}).encode()
+
+
+class TestHeap:
+    async def test_the_start_up_heap_is_out_of_the_collectors_sight(self, stack: Stack):
+        """While serving, what start-up built is frozen: full collections skip it."""
+        assert gc.get_freeze_count() > 100_000
 
 
 class TestHealth:

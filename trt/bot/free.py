@@ -19,7 +19,7 @@ from trt.runtime import Services
 from trt.store.allowance import free_key_prefix, free_used
 
 # Free generations one user had on one day, as read with their record at the start of this
-# update (`known_used`); a claim forgets it, so later reads go to the ledger.
+# update (`known_used`), or as a claim last found it.
 _known_used: ContextVar[tuple[TgUserId, date, int] | None] = ContextVar(
     "trt_known_free_used", default=None
 )
@@ -76,12 +76,13 @@ async def claim(services: Services, user_id: TgUserId, spec: ModelSpec, price: i
     if not spec.free or price <= 0:
         return False
     day = today()
-    used = await free_used(services.store.db, user_id, day)
+    used = await free_used(services.store.db, user_id, day)  # fresh: it picks the key
+    _known_used.set((user_id, day, used))
     if used >= services.settings.free_daily_generations:
         return False
-    _known_used.set(None)
     result = await services.store.ledger.credit(
         user_id, price, kind=LedgerKind.BONUS, key=f"{free_key_prefix(user_id, day)}{used + 1}",
         reason=f"free generation: {spec.id}",
     )  # fmt: skip
+    _known_used.set((user_id, day, used + 1) if result.applied else None)
     return result.applied

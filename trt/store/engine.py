@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,12 @@ from trt.store.sqlite import FusedConnection, fused_connector
 
 # SQLite waits this long for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
-# Write transactions between two background WAL checkpoints (a few MB of WAL at most).
+# Write transactions between two background WAL checkpoints: at a few pages each, about
+# SQLite's own cadence of 1000 pages (a WAL of a few MB). Each waits for a pause of QUIET_S
+# without writes, CHECKPOINT_WAIT_S at most.
 CHECKPOINT_EVERY = 200
+QUIET_S = 0.05
+CHECKPOINT_WAIT_S = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +45,7 @@ class Database:
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self._shared_connection = isinstance(engine.pool, StaticPool)
         self._wal = self.dialect == "sqlite" and not self._shared_connection
-        self._writes = 0
+        self._writes, self._last_write = 0, 0.0
         self._checkpointing: asyncio.Task[None] | None = None
 
     @property
@@ -63,7 +68,7 @@ class Database:
             if self._lock is not None and (self._shared_connection or not readonly):
                 await stack.enter_async_context(self._lock)
             try:
-                conn = await stack.enter_async_context(self.engine.connect())
+                conn = await self._connect(stack, inline=small and self.dialect == "sqlite")
                 if readonly or small:
                     conn = await conn.execution_options(trt_readonly=readonly, trt_small=small)
                 await stack.enter_async_context(conn.begin())
@@ -73,15 +78,33 @@ class Database:
         if self._wal and not readonly:
             self._after_write()
 
+    async def _connect(self, stack: contextlib.AsyncExitStack, *, inline: bool) -> AsyncConnection:
+        if not inline:
+            return await stack.enter_async_context(self.engine.connect())
+        # SQLAlchemy closes a connection in a task of its own, so that a cancellation cannot
+        # cut the close short; the caller then resumes two loop turns later, behind whatever
+        # else is ready. An inline transaction's close never waits: call it directly.
+        conn = await self.engine.connect().start()
+        stack.push_async_callback(conn.close)
+        return conn
+
     def _after_write(self) -> None:
-        """Every CHECKPOINT_EVERY writes, copy the WAL into the database file in the
+        """After CHECKPOINT_EVERY writes, copy the WAL into the database file in the
         background (commits never do it: `wal_autocheckpoint` is off)."""
         self._writes += 1
+        self._last_write = time.monotonic()
         idle = self._checkpointing is None or self._checkpointing.done()
-        if self._writes % CHECKPOINT_EVERY == 0 and idle:
-            self._checkpointing = asyncio.create_task(self._checkpoint())
+        if self._writes >= CHECKPOINT_EVERY and idle:
+            self._writes = 0
+            self._checkpointing = asyncio.create_task(self._checkpoint_when_quiet())
 
-    async def _checkpoint(self) -> None:
+    async def _checkpoint_when_quiet(self) -> None:
+        # A checkpoint's fsync can hold up the WAL appends of commits running meanwhile,
+        # so it waits for a pause in writing, though never longer than CHECKPOINT_WAIT_S.
+        deadline = time.monotonic() + CHECKPOINT_WAIT_S
+        # (A poll, not an Event: "no write for QUIET_S" is the absence of events.)
+        while time.monotonic() < deadline and time.monotonic() - self._last_write < QUIET_S:  # noqa: ASYNC110
+            await asyncio.sleep(QUIET_S)
         try:
             async with self.engine.connect() as conn:
                 raw = await conn.get_raw_connection()

@@ -1,0 +1,56 @@
+"""The FSM storage over the database, with the form an update read lent to it (`known`)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import select
+
+from trt.bot.storage import SqlStorage, key_text, known, save_form
+from trt.store import fsm
+from trt.store.fsm import FormRow
+from trt.store.sql import SqlStore
+from trt.store.tables import fsm_states
+
+KEY = StorageKey(bot_id=1, chat_id=7, user_id=7)
+OTHER = StorageKey(bot_id=1, chat_id=8, user_id=8)
+
+
+async def test_reads_within_an_update_use_the_form_it_read(store: SqlStore) -> None:
+    """Inside `known`, the key's reads come from the row lent (no query); other keys and
+    code outside the block read the database."""
+    storage = SqlStorage(store.db)
+    await fsm.save(store.db, key_text(OTHER), FormRow("other", {"n": 1}))
+    with known(KEY, FormRow("lent", {"a": 1})):
+        assert await storage.get_state(KEY) == "lent"
+        assert await storage.get_data(KEY) == {"a": 1}
+        assert await storage.get_state(OTHER) == "other"
+    assert await storage.get_state(KEY) is None  # the database never held "lent"
+
+
+async def test_writes_within_an_update_reach_the_database_and_the_form(store: SqlStore):
+    """Writes go to the database and keep the lent form current for later reads."""
+    storage = SqlStorage(store.db)
+    with known(KEY, None):
+        await storage.set_data(KEY, {"prompt": "a cat"})
+        await storage.set_state(KEY, "Flow:asking")
+        assert (await storage.get_state(KEY), await storage.get_data(KEY)) == (
+            "Flow:asking", {"prompt": "a cat"},
+        )  # fmt: skip
+        await FSMContext(storage, KEY).clear()
+        assert await storage.get_data(KEY) == {}
+    assert await fsm.get_state(store.db, key_text(KEY)) is None
+    assert await fsm.get_data(store.db, key_text(KEY)) == {}
+
+
+async def test_a_form_is_saved_in_one_go(store: SqlStore) -> None:
+    """State and data together; an empty form leaves no row behind."""
+    context = FSMContext(SqlStorage(store.db), KEY)
+    await save_form(context, State("asking", "Flow"), {"step": "prompt"})
+    assert await fsm.get_state(store.db, key_text(KEY)) == "Flow:asking"
+    assert await fsm.get_data(store.db, key_text(KEY)) == {"step": "prompt"}
+    await save_form(context, None, {})
+    async with store.db.transaction(readonly=True) as conn:
+        rows = await conn.execute(select(fsm_states).where(fsm_states.c.key == key_text(KEY)))
+        assert rows.all() == []
