@@ -218,37 +218,27 @@ class TestBadInput:
         )
         assert result.stdout == ""
 
-    def test_wrong_file_type_is_not_uploaded(self, trt: CliInvoke, kie: Emulator, tmp_path):
-        """A file of the wrong type is refused before anything reaches KIE."""
-        (tmp_path / "notes.txt").write_text("hello")
+    @pytest.mark.parametrize(
+        ("name", "size", "refusal"),
+        [
+            ("notes.txt", 5, "image_urls: notes.txt is text/plain; allowed: image/jpeg"),
+            ("big.png", 11 * 1024 * 1024, "image_urls: big.png is 11.0 MB; at most 10.0 MB"),
+        ],
+        ids=["wrong type", "too large"],
+    )
+    def test_a_refused_file_is_not_uploaded(
+        self, *, trt: CliInvoke, kie: Emulator, tmp_path: Path, name: str, size: int, refusal: str
+    ) -> None:
+        """A file of the wrong type, or over the input's limit, is refused before anything
+        reaches KIE."""
+        with (tmp_path / name).open("wb") as out:
+            out.truncate(size)
         result = trt(
-            "submit",
-            "google/nano-banana-edit",
-            "--set",
-            "prompt=p",
-            "--file",
-            "image_urls=notes.txt",
-            env=real_env(kie),
-        )
+            "submit", "google/nano-banana-edit", "--set", "prompt=p",
+            "--file", f"image_urls={name}", env=real_env(kie),
+        )  # fmt: skip
         assert result.exit_code == 2
-        assert "image_urls: notes.txt is text/plain; allowed: image/jpeg" in result.stderr
-        assert kie.requests == []
-
-    def test_too_large_file_is_not_uploaded(self, trt: CliInvoke, kie: Emulator, tmp_path):
-        """A file over the input's limit is refused before anything reaches KIE."""
-        with (tmp_path / "big.png").open("wb") as out:
-            out.truncate(11 * 1024 * 1024)
-        result = trt(
-            "submit",
-            "google/nano-banana-edit",
-            "--set",
-            "prompt=p",
-            "--file",
-            "image_urls=big.png",
-            env=real_env(kie),
-        )
-        assert result.exit_code == 2
-        assert "image_urls: big.png is 11.0 MB; at most 10.0 MB" in result.stderr
+        assert refusal in result.stderr
         assert kie.requests == []
 
     def test_download_needs_wait(self, trt: CliInvoke):
