@@ -46,11 +46,11 @@ def build_dispatcher(services: Services) -> Dispatcher:
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),
-        payments.make_router(),
         invite.make_router(),  # before start: /start ref_<code>
         promo.make_router(),  # before start: /start promo_<code>
+        start.make_router(),  # early: /start and /menu are the commonest commands
+        payments.make_router(),
         support.make_router(),
-        start.make_router(),
         history.make_router(),
         catalog.make_router(),
         wizard.make_router(),

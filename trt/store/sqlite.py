@@ -54,6 +54,11 @@ class FusedConnection(aiosqlite.Connection):
             return fn(*args, **kwargs)
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
+    def begin_read(self) -> None:
+        """BEGIN (DEFERRED) here and now: it takes no lock, so it cannot wait."""
+        self._conn.execute("BEGIN")
+        self.inline = True
+
     def try_begin_immediate(self) -> bool:
         """BEGIN IMMEDIATE here and now, if no other connection holds the write lock.
 
