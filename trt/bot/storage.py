@@ -23,7 +23,6 @@ from trt.store.fsm import FormRow
 
 # The row under one key as this update last read or wrote it; None: no row.
 _known: ContextVar[tuple[str, FormRow | None] | None] = ContextVar("trt_known_form", default=None)
-_UNKNOWN = object()
 
 
 def key_text(key: StorageKey) -> str:
@@ -49,39 +48,34 @@ class SqlStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        text, row = key_text(key), _row(key)
-        if isinstance(row, FormRow | None):
-            await fsm.set_state(self.db, text, value, exists=row is not None)
+        text, (lent, row) = key_text(key), _lent(key)
+        await fsm.set_state(self.db, text, value, exists=_exists(lent, row))
+        if lent:
             _remember(text, FormRow(value, row.data if row else {}))
-        else:
-            await fsm.set_state(self.db, text, value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = _row(key)
-        if isinstance(row, FormRow | None):
+        lent, row = _lent(key)
+        if lent:
             return row.state if row else None
         return await fsm.get_state(self.db, key_text(key))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        text, row = key_text(key), _row(key)
-        if isinstance(row, FormRow | None):
-            await fsm.set_data(self.db, text, dict(data), exists=row is not None)
+        text, (lent, row) = key_text(key), _lent(key)
+        await fsm.set_data(self.db, text, dict(data), exists=_exists(lent, row))
+        if lent:
             _remember(text, FormRow(row.state if row else None, dict(data)))
-        else:
-            await fsm.set_data(self.db, text, dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = _row(key)
-        if isinstance(row, FormRow | None):
+        lent, row = _lent(key)
+        if lent:
             return dict(row.data) if row else {}
         return await fsm.get_data(self.db, key_text(key))
 
     async def save(self, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
         """State and data together, in one transaction."""
-        text, row = key_text(key), _row(key)
-        exists = row is not None if isinstance(row, FormRow | None) else None
-        await fsm.save(self.db, text, FormRow(state, data), exists=exists)
-        if exists is not None:
+        text, (lent, row) = key_text(key), _lent(key)
+        await fsm.save(self.db, text, FormRow(state, data), exists=_exists(lent, row))
+        if lent:
             _remember(text, FormRow(state, data))
 
     async def close(self) -> None:
@@ -98,10 +92,17 @@ async def save_form(context: FSMContext, state: State | None, data: dict[str, An
         await context.set_state(name)
 
 
-def _row(key: StorageKey) -> FormRow | None | object:
-    """The known row under `key` (None: known to be absent), or _UNKNOWN."""
+def _lent(key: StorageKey) -> tuple[bool, FormRow | None]:
+    """(whether this update lent the row under `key`, that row: None when there is none)."""
     current = _known.get()
-    return current[1] if current is not None and current[0] == key_text(key) else _UNKNOWN
+    if current is not None and current[0] == key_text(key):
+        return True, current[1]
+    return False, None
+
+
+def _exists(lent: bool, row: FormRow | None) -> bool | None:
+    """Whether the row is there, if known (None: the write must look)."""
+    return row is not None if lent else None
 
 
 def _remember(text: str, row: FormRow) -> None:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
 from trt.store.base import Profile
@@ -48,10 +47,6 @@ def _statements(dialect: str) -> tuple[Any, Any]:
     )
 
 
-def _recording(conn: AsyncConnection) -> tuple[Any, Any]:
-    return _statements(conn.dialect.name)
-
-
 class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -69,11 +64,11 @@ class SqlInbox:
         senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
         senders = dict(sorted(senders.items()))
         async with self._db.transaction(small=True) as conn:
-            statements = _recording(conn)
-            new = set((await conn.execute(statements[0], rows)).scalars())
+            for_updates, for_users = _statements(conn.dialect.name)
+            new = set((await conn.execute(for_updates, rows)).scalars())
             created: set[TgUserId] = set()
             if senders:
-                result = await conn.execute(statements[1], list(senders.values()))
+                result = await conn.execute(for_users, list(senders.values()))
                 created = {TgUserId(u) for u in result.scalars()}
         return Recorded(new, created)
 
