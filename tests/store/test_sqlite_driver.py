@@ -6,19 +6,26 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, func, insert, select, text
 
 from tests.e2e.conftest import eventually
 from trt.domain import TgUserId
 from trt.store import engine
+from trt.store.base import Profile
+from trt.store.direct import Prepared
 from trt.store.engine import Database, create_database
 from trt.store.sql import SqlStore
-from trt.store.tables import metadata
+from trt.store.tables import metadata, users
+from trt.store.users import new_user
+
+INSERT_USER = Prepared(insert(users), keys=users.columns.keys())
+Contact = tuple[str | None, bool]  # (the user's first name, whether just created)
+USER_5 = Prepared(select(users).where(users.c.id == bindparam("id", 5)))
 
 
 @pytest.fixture
@@ -50,20 +57,48 @@ async def test_small_transactions_run_on_the_loop_thread(db: Database) -> None:
     assert await thread_of(db, readonly=True) != here
 
 
+async def test_direct_transactions_run_on_the_loop_thread_each_on_its_own_connection(
+    db: Database,
+) -> None:
+    """`direct` work runs inline too; one begun inside another gets a connection of its own
+    (it does not see the outer one's uncommitted row), and both commit."""
+    here = threading.get_ident()
+    thread = Prepared(select(func.thread_id().label("thread")))
+    async with db.direct() as outer:
+        assert (await outer.rows(thread))[0]["thread"] == here
+        await outer.run(INSERT_USER, new_user(TgUserId(5), Profile(None, "Ann", None)))
+        async with db.direct(readonly=True) as inner:
+            assert await inner.rows(USER_5) == []
+    async with db.direct(readonly=True) as later:
+        assert [row["first_name"] for row in await later.rows(USER_5)] == ["Ann"]
+
+
+async def first_contact(store: SqlStore) -> Contact:
+    visit = await store.visits.arrive(
+        TgUserId(5), Profile(None, "Ann", None), form_key="k", free_day=None
+    )
+    return visit.user.first_name, visit.created
+
+
+async def ensure(store: SqlStore) -> Contact:
+    user, created = await store.users.ensure(TgUserId(5), first_name="Ann")
+    return user.first_name, created
+
+
+@pytest.mark.parametrize("write", [ensure, first_contact], ids=["small", "direct"])
 async def test_a_small_write_waits_for_another_process_off_the_loop(
-    tmp_path: Path, db: Database
+    tmp_path: Path, db: Database, write: Callable[[SqlStore], Coroutine[Any, Any, Contact]]
 ) -> None:
     """While another process holds the write lock, a small write waits on the connection's
     thread (the loop keeps running), then commits once the lock is free."""
     other = sqlite3.connect(tmp_path / "trt.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    write = asyncio.create_task(SqlStore(db).users.ensure(TgUserId(5), first_name="Ann"))
+    waiting = asyncio.create_task(write(SqlStore(db)))
     for _ in range(20):  # had it waited on the loop, these turns would not come round
         await asyncio.sleep(0)
-    assert not write.done()
+    assert not waiting.done()
     other.rollback()
-    user, created = await asyncio.wait_for(write, timeout=10)
-    assert (user.first_name, created) == ("Ann", True)
+    assert await asyncio.wait_for(waiting, timeout=10) == ("Ann", True)
     other.close()
 
 

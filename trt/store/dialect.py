@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -25,11 +26,9 @@ def insert_ignoring(dialect: str, table: Table, *, key: str) -> Any:
     return _module(dialect).insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
-def upsert(
-    conn: AsyncConnection, table: Table, values: dict[str, Any], *, key: str, update: list[str]
-) -> Any:
-    """INSERT … ON CONFLICT (key) DO UPDATE SET the `update` columns to `values`'."""
-    statement = _module(conn.dialect.name).insert(table).values(values)
+def upserting(dialect: str, table: Table, *, key: str, update: Sequence[str]) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE SET the `update` columns to the given row's."""
+    statement = _module(dialect).insert(table)
     changes = {name: statement.excluded[name] for name in update}
     return statement.on_conflict_do_update(index_elements=[key], set_=changes)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from trt.errors import DatabaseUnavailable
 from trt.settings import describe_database
+from trt.store.direct import AsyncpgDirect, DirectConnection, SqliteDirect
 from trt.store.sqlite import FusedConnection, fused_connector
 
 # SQLite waits this long for another process's write lock before giving up.
@@ -47,6 +50,10 @@ class Database:
         self._wal = self.dialect == "sqlite" and not self._shared_connection
         self._writes, self._last_write = 0, 0.0
         self._checkpointing: asyncio.Task[None] | None = None
+        # An SQLite file's `direct` transactions keep their connections out of the pool:
+        # a pool checkout and return cost more than the transaction's statements.
+        self._direct_spares: list[FusedConnection] = []
+        self._direct_opened: list[FusedConnection] = []
 
     @property
     def location(self) -> str:
@@ -77,6 +84,58 @@ class Database:
             yield conn
         if self._wal and not readonly:
             self._after_write()
+
+    @contextlib.asynccontextmanager
+    async def direct(self, *, readonly: bool = False) -> AsyncIterator[DirectConnection]:
+        """A `small` transaction whose statements skip SQLAlchemy's execution layer
+        (`trt.store.direct`): the bot's per-update reads and writes. Raises:
+        DatabaseUnavailable."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._lock is not None and (self._shared_connection or not readonly):
+                await stack.enter_async_context(self._lock)
+            try:
+                driver = await self._direct_driver(stack)
+                if isinstance(driver, FusedConnection):
+                    direct: SqliteDirect | AsyncpgDirect = SqliteDirect(
+                        driver, self.engine.dialect
+                    )
+                    finish = await _begin_sqlite(driver, readonly)
+                else:
+                    direct = AsyncpgDirect(driver, self.engine.dialect)
+                    finish = await _begin_asyncpg(driver, readonly)
+            except (OSError, OperationalError, DBAPIError, sqlite3.OperationalError) as exc:
+                raise DatabaseUnavailable(self.location, _reason(exc)) from None
+            try:
+                yield direct
+            except BaseException:
+                await finish(False)
+                raise
+            await finish(True)
+        if self._wal and not readonly:
+            self._after_write()
+
+    async def _direct_driver(self, stack: contextlib.AsyncExitStack) -> Any:
+        """The driver's connection for one `direct` transaction, handed back when it ends."""
+        if not self._wal:  # Postgres, or the one shared connection of an in-memory SQLite
+            conn = await self._connect(stack, inline=True)
+            return (await conn.get_raw_connection()).driver_connection
+        if self._direct_spares:
+            driver = self._direct_spares.pop()
+        else:
+            fairy = await self.engine.raw_connection()  # opened as the pool opens its own
+            assert isinstance(fairy.driver_connection, FusedConnection)
+            driver = fairy.driver_connection
+            fairy.detach()  # now ours: `dispose` closes it
+            self._direct_opened.append(driver)
+        stack.push_async_callback(self._give_back, driver)
+        return driver
+
+    async def _give_back(self, driver: FusedConnection) -> None:
+        if driver.in_transaction:  # its COMMIT and ROLLBACK both failed: not fit for reuse
+            self._direct_opened.remove(driver)
+            await driver.close()
+        else:
+            self._direct_spares.append(driver)
 
     async def _connect(self, stack: contextlib.AsyncExitStack, *, inline: bool) -> AsyncConnection:
         if not inline:
@@ -115,6 +174,9 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpointing is not None:
             await self._checkpointing
+        for driver in self._direct_opened:
+            await driver.close()
+        self._direct_opened, self._direct_spares = [], []
         await self.engine.dispose()
 
 
@@ -171,6 +233,43 @@ def _sqlite_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # on the connection's thread: may wait
 
     return engine
+
+
+Finish = Callable[[bool], Awaitable[None]]  # True: commit, False: roll back
+
+
+async def _begin_sqlite(driver: FusedConnection, readonly: bool) -> Finish:
+    if readonly:
+        driver.begin_read()
+    elif not driver.try_begin_immediate():  # another process writes: wait on its thread
+        await driver.run(partial(_sqlite_statement, "BEGIN IMMEDIATE"))
+
+    async def finish(commit: bool) -> None:
+        try:
+            await driver.run(partial(_sqlite_statement, "COMMIT" if commit else "ROLLBACK"))
+        except BaseException:
+            if driver.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await driver.run(partial(_sqlite_statement, "ROLLBACK"))
+            raise
+        finally:
+            driver.inline = False
+
+    return finish
+
+
+def _sqlite_statement(sql: str, conn: sqlite3.Connection) -> None:
+    conn.execute(sql)
+
+
+async def _begin_asyncpg(driver: Any, readonly: bool) -> Finish:
+    transaction = driver.transaction(readonly=readonly)
+    await transaction.start()
+
+    async def finish(commit: bool) -> None:
+        await (transaction.commit() if commit else transaction.rollback())
+
+    return finish
 
 
 def _reason(exc: BaseException) -> str:

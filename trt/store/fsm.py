@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, delete, select
 
-from trt.store.dialect import upsert
+from trt.store.dialect import upserting
+from trt.store.direct import Prepared
 from trt.store.engine import Database
 from trt.store.tables import fsm_states
 
@@ -37,16 +37,11 @@ def banned_told_key(user_id: int) -> str:
 
 
 async def get_state(db: Database, key: str) -> str | None:
-    async with db.transaction(readonly=True, small=True) as conn:
-        result = await conn.execute(select(fsm_states.c.state).where(fsm_states.c.key == key))
-        return result.scalar_one_or_none()
+    return (await _read(db, key)).state
 
 
 async def get_data(db: Database, key: str) -> dict[str, Any]:
-    async with db.transaction(readonly=True, small=True) as conn:
-        result = await conn.execute(select(fsm_states.c.data).where(fsm_states.c.key == key))
-        data = result.scalar_one_or_none()
-    return dict(data) if data else {}
+    return dict((await _read(db, key)).data)
 
 
 async def set_state(
@@ -76,30 +71,36 @@ async def _write(
 ) -> None:
     if clearing and not (await _exists(db, key) if exists is None else exists):
         return  # clearing what is not there: no write lock needed (most /start presses)
-    async with db.transaction(small=True) as conn:
-        await _upsert(conn, key, **values)
+    async with db.direct() as conn:
+        # Insert the row, or set just the given columns of the one there (one statement).
+        row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
+        await conn.run(_UPSERTS[tuple(values)], row)
         if clearing:  # the other column may be empty too
-            await _drop_if_empty(conn, key)
+            found = await conn.rows(_SELECT, {"key": key})
+            if found and found[0]["state"] is None and not found[0]["data"]:
+                await conn.run(_DELETE, {"key": key})
+
+
+async def _read(db: Database, key: str) -> FormRow:
+    """The row under `key`; an empty one when there is none."""
+    async with db.direct(readonly=True) as conn:
+        found = await conn.rows(_SELECT, {"key": key})
+    return FormRow(found[0]["state"], found[0]["data"] or {}) if found else FormRow()
 
 
 async def _exists(db: Database, key: str) -> bool:
-    async with db.transaction(readonly=True, small=True) as conn:
-        query = select(fsm_states.c.key).where(fsm_states.c.key == key)
-        return (await conn.execute(query)).one_or_none() is not None
+    async with db.direct(readonly=True) as conn:
+        return bool(await conn.rows(_SELECT, {"key": key}))
 
 
-async def _upsert(conn: AsyncConnection, key: str, **values: Any) -> None:
-    """Insert the row, or set just the given columns of the one there (one statement)."""
-    row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
-    changed = [*values, "updated_at"]
-    await conn.execute(upsert(conn, fsm_states, row, key="key", update=changed))
+def _upsert(columns: tuple[str, ...]) -> Prepared:
+    return Prepared(
+        lambda dialect: upserting(dialect, fsm_states, key="key", update=[*columns, "updated_at"]),
+        keys=("key", "state", "data", "updated_at"),
+    )
 
 
-async def _drop_if_empty(conn: AsyncConnection, key: str) -> None:
-    row = (
-        await conn.execute(
-            select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == key)
-        )
-    ).one_or_none()
-    if row is not None and row.state is None and not row.data:
-        await conn.execute(delete(fsm_states).where(fsm_states.c.key == key))
+_KEY = fsm_states.c.key == bindparam("key")
+_SELECT = Prepared(select(fsm_states.c.state, fsm_states.c.data).where(_KEY))
+_UPSERTS = {columns: _upsert(columns) for columns in [("state",), ("data",), ("state", "data")]}
+_DELETE = Prepared(delete(fsm_states).where(_KEY))

@@ -7,17 +7,17 @@ contact then costs no write of its own before the bot can answer."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from trt.domain import TgUserId
 from trt.store.base import Profile
 from trt.store.dialect import insert_ignoring
+from trt.store.direct import Prepared
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
 from trt.store.tables import users
@@ -37,14 +37,19 @@ class Recorded:
     new_users: set[TgUserId]  # senders who were not users yet
 
 
-@functools.cache
-def _statements(dialect: str) -> tuple[Any, Any]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, for updates and for users; built
-    once, since building and keying a statement costs more than running it here."""
-    return (
-        insert_ignoring(dialect, inbox, key="update_id").returning(inbox.c.update_id),
-        insert_ignoring(dialect, users, key="id").returning(users.c.id),
-    )
+# INSERT … ON CONFLICT DO NOTHING, one row each: changing no row means it was there.
+_INSERT_UPDATE = Prepared(
+    lambda dialect: insert_ignoring(dialect, inbox, key="update_id"),
+    keys=("update_id", "payload", "received_at", "claimed_until"),
+)
+_INSERT_USER = Prepared(
+    lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
+)
+_DONE = Prepared(
+    update(inbox)
+    .where(inbox.c.update_id == bindparam("update_id"))
+    .values(processed_at=bindparam("now", type_=inbox.c.processed_at.type))
+)
 
 
 class SqlInbox:
@@ -55,21 +60,19 @@ class SqlInbox:
         """Store a batch of updates in one transaction, each claimed for `claim`, and
         register their senders."""
         now = datetime.now(UTC)
-        # In key order, so two instances' overlapping batches lock rows in the same order.
-        rows = [
-            {"update_id": a.update_id, "payload": a.payload, "received_at": now,
-             "claimed_until": now + claim}
-            for a in sorted(arrivals, key=lambda a: a.update_id)
-        ]  # fmt: skip
         senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
-        senders = dict(sorted(senders.items()))
-        async with self._db.transaction(small=True) as conn:
-            for_updates, for_users = _statements(conn.dialect.name)
-            new = set((await conn.execute(for_updates, rows)).scalars())
-            created: set[TgUserId] = set()
-            if senders:
-                result = await conn.execute(for_users, list(senders.values()))
-                created = {TgUserId(u) for u in result.scalars()}
+        new: set[int] = set()
+        created: set[TgUserId] = set()
+        async with self._db.direct() as conn:
+            # In key order, so two instances' overlapping batches lock rows in the same order.
+            for a in sorted(arrivals, key=lambda a: a.update_id):
+                row = {"update_id": a.update_id, "payload": a.payload, "received_at": now,
+                       "claimed_until": now + claim}  # fmt: skip
+                if await conn.run(_INSERT_UPDATE, row):
+                    new.add(a.update_id)
+            for user_id in sorted(senders):
+                if await conn.run(_INSERT_USER, senders[user_id]):
+                    created.add(user_id)
         return Recorded(new, created)
 
     async def claim(self, update_id: int, *, lease: timedelta) -> dict[str, Any] | None:
@@ -87,12 +90,8 @@ class SqlInbox:
             return payload
 
     async def done(self, update_id: int) -> None:
-        async with self._db.transaction(small=True) as conn:
-            await conn.execute(
-                update(inbox)
-                .where(inbox.c.update_id == update_id)
-                .values(processed_at=datetime.now(UTC))
-            )
+        async with self._db.direct() as conn:
+            await conn.run(_DONE, {"update_id": update_id, "now": datetime.now(UTC)})
 
     async def stranded(self, *, older_than: timedelta, limit: int = 100) -> list[int]:
         """Unprocessed updates nobody holds a claim on (left by a crash)."""

@@ -13,12 +13,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
 from trt.store.allowance import free_key_prefix
 from trt.store.base import Profile, UserRecord
-from trt.store.dialect import insert_or_ignore
+from trt.store.dialect import insert_ignoring
+from trt.store.direct import DirectConnection, Prepared
 from trt.store.engine import Database
 from trt.store.fsm import FormRow
 from trt.store.tables import fsm_states, ledger_entries, users
@@ -42,15 +42,14 @@ class SqlVisits:
     ) -> Visit:
         """The user (created if new), their form and free generations used on `free_day`."""
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.transaction(readonly=True, small=True) as conn:
+        async with self._db.direct(readonly=True) as conn:
             visit = await _read(conn, user_id, form_key, free_day, created=False)
         if visit is not None:
             return visit
-        async with self._db.transaction(small=True) as conn:
-            values = new_user(user_id, profile)
+        async with self._db.direct() as conn:
             # A concurrent first contact may insert the same user; the loser just reads it.
-            inserted = await conn.execute(insert_or_ignore(conn, users, values, key="id"))
-            visit = await _read(conn, user_id, form_key, free_day, inserted.rowcount == 1)
+            inserted = await conn.run(_INSERT_USER, new_user(user_id, profile))
+            visit = await _read(conn, user_id, form_key, free_day, inserted == 1)
             assert visit is not None
             return visit
 
@@ -80,20 +79,22 @@ def _statement(count_free: bool) -> Select[Any]:
     )
 
 
-_WITH_FREE, _WITHOUT_FREE = _statement(True), _statement(False)
+_WITH_FREE, _WITHOUT_FREE = Prepared(_statement(True)), Prepared(_statement(False))
+_INSERT_USER = Prepared(
+    lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
+)
 
 
 async def _read(
-    conn: AsyncConnection, user_id: TgUserId, form_key: str, day: date | None, created: bool
+    conn: DirectConnection, user_id: TgUserId, form_key: str, day: date | None, created: bool
 ) -> Visit | None:
     params = {"user_id": user_id, "form_key": form_key}
     if day is not None:
         params["free_keys"] = free_key_prefix(user_id, day) + "%"
-    statement = _WITHOUT_FREE if day is None else _WITH_FREE
-    row = (await conn.execute(statement, params)).one_or_none()
-    if row is None:
+    found = await conn.rows(_WITHOUT_FREE if day is None else _WITH_FREE, params)
+    if not found:
         return None
-    values = row._asdict()
+    values = found[0]
     found_form = values.pop("form_key") is not None
     state, data = values.pop("form_state"), values.pop("form_data")
     used = int(values.pop("free_used"))
