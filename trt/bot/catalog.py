@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from trt.catalog.examples import price_points, sample_params
 from trt.catalog.kinds import Category
@@ -16,6 +16,7 @@ from trt.catalog.spec import ModelSpec
 from trt.errors import RegistryError
 
 PAGE_SIZE = 8
+T = TypeVar("T")
 
 
 def ref(model_id: str) -> str:
@@ -28,6 +29,7 @@ class Catalog:
         self.registry = registry
         self.pricing = pricing
         self._ranges: dict[str, tuple[int, int]] = {}
+        self._remembered: dict[Hashable, Any] = {}
 
     @cached_property
     def _by_ref(self) -> dict[str, ModelSpec]:
@@ -47,6 +49,14 @@ class Catalog:
             c: tuple(sorted(specs, key=lambda s: (self.price_range(s)[0], s.id)))
             for c, specs in self.registry.by_category().items()
         })  # fmt: skip
+
+    def remember(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, made once per key: for what depends on the registry alone (keys must
+        come from a bounded set: languages × categories × pages, say)."""
+        if key not in self._remembered:
+            self._remembered[key] = build()
+        value: T = self._remembered[key]
+        return value
 
     def price_range(self, spec: ModelSpec) -> tuple[int, int]:
         """The lowest and highest Star price over the priced inputs' values."""

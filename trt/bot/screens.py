@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from trt.bot import free, keyboards
@@ -31,6 +32,17 @@ def category(t: Texts, catalog: Catalog, cat: Category, page: int) -> Screen | N
         return None
     pages = (len(specs) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 0), pages - 1)
+    # The registry alone decides a page, so it is built once per language (its keyboard,
+    # a dozen validated buttons, costs more than the rest of the click).
+    return catalog.remember(
+        ("category", t.lang, cat, page), lambda: _category_page(t, catalog, specs, page, pages)
+    )
+
+
+def _category_page(
+    t: Texts, catalog: Catalog, specs: Sequence[ModelSpec], page: int, pages: int
+) -> Screen:
+    cat = specs[0].category
     items = [(_model_button(t, catalog, s), ref(s.id))
              for s in specs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]  # fmt: skip
     body = t("catalog.list", category=t(f"category.{cat.value}"), page=page + 1, pages=pages)
