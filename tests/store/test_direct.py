@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, literal, select
 
+from tests.e2e.conftest import eventually
+from tests.store.conftest import postgres_url
 from trt.domain import LedgerKind, TgUserId
 from trt.store.base import Profile
 from trt.store.direct import Prepared
-from trt.store.engine import Database
+from trt.store.engine import Database, create_database
 from trt.store.sql import SqlStore
 from trt.store.tables import fsm_states, users
 from trt.store.users import new_user, user_from
@@ -71,3 +73,23 @@ async def test_a_statement_that_needs_python_side_defaults_is_refused(
     async with database.direct() as conn:
         with pytest.raises(ValueError, match="every column that has a default"):
             await conn.run(partial_row, {"id": USER})
+
+
+async def test_a_spare_connection_the_server_closed_is_replaced() -> None:
+    """A Postgres restart (here: its backend terminated) closes the spare connections;
+    the next unit opens a fresh one instead of failing."""
+    database = create_database(postgres_url())
+    try:
+        async with database.direct(readonly=True) as conn:
+            (row,) = await conn.rows(Prepared(select(func.pg_backend_pid().label("pid"))))
+        async with database.transaction() as other:
+            await other.execute(select(func.pg_terminate_backend(row["pid"])))
+        await eventually(lambda: dead(database))
+        async with database.direct(readonly=True) as conn:
+            assert await conn.rows(Prepared(select(literal(1).label("one")))) == [{"one": 1}]
+    finally:
+        await database.dispose()
+
+
+async def dead(database: Database) -> bool:
+    return all(not spare.reusable() for spare in database._direct_spares)

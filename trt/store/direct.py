@@ -14,6 +14,7 @@ same as through SQLAlchemy.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,30 @@ class SqliteDirect:
         self._connection = connection
         self._dialect = dialect
 
+    async def begin(self, *, readonly: bool) -> None:
+        if readonly:
+            self._connection.begin_read()
+        elif not self._connection.try_begin_immediate():  # another process writes: wait
+            await self._connection.run(partial(_sqlite_statement, "BEGIN IMMEDIATE"))
+
+    async def end(self, *, commit: bool) -> None:
+        connection = self._connection
+        try:
+            await connection.run(partial(_sqlite_statement, "COMMIT" if commit else "ROLLBACK"))
+        except BaseException:
+            if connection.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await connection.run(partial(_sqlite_statement, "ROLLBACK"))
+            raise
+        finally:
+            connection.inline = False
+
+    def reusable(self) -> bool:
+        return not self._connection.in_transaction  # else its COMMIT and ROLLBACK failed
+
+    async def close(self) -> None:
+        await self._connection.close()
+
     async def rows(
         self, prepared: Prepared, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -134,6 +159,10 @@ class SqliteDirect:
         return int(count)
 
 
+def _sqlite_statement(sql: str, conn: sqlite3.Connection) -> None:
+    conn.execute(sql)
+
+
 def _sqlite_execute(
     sql: str, arguments: list[Any], conn: sqlite3.Connection
 ) -> tuple[list[tuple[Any, ...]], int]:
@@ -145,11 +174,33 @@ def _sqlite_execute(
 
 
 class AsyncpgDirect:
-    """Over an asyncpg connection (its own prepared-statement cache keeps the plans)."""
+    """Over an asyncpg connection (its own prepared-statement cache keeps the plans).
+
+    A read-only unit opens no transaction: under READ COMMITTED, Postgres's default, each
+    statement sees its own snapshot inside a transaction too, so BEGIN and COMMIT would only
+    add two round trips to the one the read needs. The callers read with one statement."""
 
     def __init__(self, connection: Any, dialect: Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
+        self._transaction: Any = None
+
+    async def begin(self, *, readonly: bool) -> None:
+        self._transaction = None if readonly else self._connection.transaction()
+        if self._transaction is not None:
+            await self._transaction.start()
+
+    async def end(self, *, commit: bool) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await (transaction.commit() if commit else transaction.rollback())
+
+    def reusable(self) -> bool:
+        connection = self._connection
+        return not connection.is_closed() and not connection.is_in_transaction()
+
+    async def close(self) -> None:
+        await self._connection.close(timeout=5)
 
     async def rows(
         self, prepared: Prepared, params: Mapping[str, Any] | None = None
@@ -165,3 +216,13 @@ class AsyncpgDirect:
         )
         count = status.rsplit(" ", 1)[-1]  # "INSERT 0 1", "UPDATE 3", "DELETE 0"
         return int(count) if count.isdigit() else 0
+
+
+Direct = SqliteDirect | AsyncpgDirect
+
+
+def direct_over(driver: Any, dialect: Dialect) -> Direct:
+    """The `Direct` for a driver connection of either backend."""
+    if isinstance(driver, FusedConnection):
+        return SqliteDirect(driver, dialect)
+    return AsyncpgDirect(driver, dialect)

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import partial
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from trt.errors import DatabaseUnavailable
 from trt.settings import describe_database
-from trt.store.direct import AsyncpgDirect, DirectConnection, SqliteDirect
+from trt.store.direct import Direct, DirectConnection, direct_over
 from trt.store.sqlite import FusedConnection, fused_connector
 
 # SQLite waits this long for another process's write lock before giving up.
@@ -52,8 +52,8 @@ class Database:
         self._checkpointing: asyncio.Task[None] | None = None
         # An SQLite file's `direct` transactions keep their connections out of the pool:
         # a pool checkout and return cost more than the transaction's statements.
-        self._direct_spares: list[FusedConnection] = []
-        self._direct_opened: list[FusedConnection] = []
+        self._direct_spares: list[Direct] = []
+        self._direct_opened: list[Direct] = []
 
     @property
     def location(self) -> str:
@@ -87,55 +87,60 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def direct(self, *, readonly: bool = False) -> AsyncIterator[DirectConnection]:
-        """A `small` transaction whose statements skip SQLAlchemy's execution layer
-        (`trt.store.direct`): the bot's per-update reads and writes. Raises:
+        """A `small` unit of work whose statements skip SQLAlchemy's execution layer
+        (`trt.store.direct`): the bot's per-update reads and writes. Read-only work must
+        read with one statement (on Postgres it opens no transaction). Raises:
         DatabaseUnavailable."""
         async with contextlib.AsyncExitStack() as stack:
             if self._lock is not None and (self._shared_connection or not readonly):
                 await stack.enter_async_context(self._lock)
             try:
-                driver = await self._direct_driver(stack)
-                if isinstance(driver, FusedConnection):
-                    direct: SqliteDirect | AsyncpgDirect = SqliteDirect(
-                        driver, self.engine.dialect
-                    )
-                    finish = await _begin_sqlite(driver, readonly)
-                else:
-                    direct = AsyncpgDirect(driver, self.engine.dialect)
-                    finish = await _begin_asyncpg(driver, readonly)
-            except (OSError, OperationalError, DBAPIError, sqlite3.OperationalError) as exc:
+                direct = await self._direct_connection(stack)
+                await direct.begin(readonly=readonly)
+            except Exception as exc:
+                if not _unavailable(exc):
+                    raise
                 raise DatabaseUnavailable(self.location, _reason(exc)) from None
             try:
                 yield direct
             except BaseException:
-                await finish(False)
+                await direct.end(commit=False)
                 raise
-            await finish(True)
+            await direct.end(commit=True)
         if self._wal and not readonly:
             self._after_write()
 
-    async def _direct_driver(self, stack: contextlib.AsyncExitStack) -> Any:
-        """The driver's connection for one `direct` transaction, handed back when it ends."""
-        if not self._wal:  # Postgres, or the one shared connection of an in-memory SQLite
+    async def _direct_connection(self, stack: contextlib.AsyncExitStack) -> Direct:
+        """A connection for one `direct` unit, handed back when it ends. They stay out of
+        SQLAlchemy's pool: a checkout and return cost more than a unit's statements."""
+        if self._shared_connection:  # an in-memory SQLite: its one connection, from the pool
             conn = await self._connect(stack, inline=True)
-            return (await conn.get_raw_connection()).driver_connection
-        if self._direct_spares:
-            driver = self._direct_spares.pop()
-        else:
+            raw = await conn.get_raw_connection()
+            return direct_over(raw.driver_connection, self.engine.dialect)
+        direct = None
+        while self._direct_spares and direct is None:
+            direct = self._direct_spares.pop()
+            if not direct.reusable():  # closed meanwhile (a Postgres restart, say)
+                await self._discard(direct)
+                direct = None
+        if direct is None:
             fairy = await self.engine.raw_connection()  # opened as the pool opens its own
-            assert isinstance(fairy.driver_connection, FusedConnection)
-            driver = fairy.driver_connection
+            direct = direct_over(fairy.driver_connection, self.engine.dialect)
             fairy.detach()  # now ours: `dispose` closes it
-            self._direct_opened.append(driver)
-        stack.push_async_callback(self._give_back, driver)
-        return driver
+            self._direct_opened.append(direct)
+        stack.push_async_callback(self._give_back, direct)
+        return direct
 
-    async def _give_back(self, driver: FusedConnection) -> None:
-        if driver.in_transaction:  # its COMMIT and ROLLBACK both failed: not fit for reuse
-            self._direct_opened.remove(driver)
-            await driver.close()
+    async def _give_back(self, direct: Direct) -> None:
+        if direct.reusable():
+            self._direct_spares.append(direct)
         else:
-            self._direct_spares.append(driver)
+            await self._discard(direct)
+
+    async def _discard(self, direct: Direct) -> None:
+        self._direct_opened.remove(direct)
+        with contextlib.suppress(Exception):  # it failed already; the next unit opens anew
+            await direct.close()
 
     async def _connect(self, stack: contextlib.AsyncExitStack, *, inline: bool) -> AsyncConnection:
         if not inline:
@@ -174,8 +179,8 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpointing is not None:
             await self._checkpointing
-        for driver in self._direct_opened:
-            await driver.close()
+        for direct in self._direct_opened:
+            await direct.close()
         self._direct_opened, self._direct_spares = [], []
         await self.engine.dispose()
 
@@ -235,41 +240,14 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     return engine
 
 
-Finish = Callable[[bool], Awaitable[None]]  # True: commit, False: roll back
-
-
-async def _begin_sqlite(driver: FusedConnection, readonly: bool) -> Finish:
-    if readonly:
-        driver.begin_read()
-    elif not driver.try_begin_immediate():  # another process writes: wait on its thread
-        await driver.run(partial(_sqlite_statement, "BEGIN IMMEDIATE"))
-
-    async def finish(commit: bool) -> None:
-        try:
-            await driver.run(partial(_sqlite_statement, "COMMIT" if commit else "ROLLBACK"))
-        except BaseException:
-            if driver.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    await driver.run(partial(_sqlite_statement, "ROLLBACK"))
-            raise
-        finally:
-            driver.inline = False
-
-    return finish
-
-
-def _sqlite_statement(sql: str, conn: sqlite3.Connection) -> None:
-    conn.execute(sql)
-
-
-async def _begin_asyncpg(driver: Any, readonly: bool) -> Finish:
-    transaction = driver.transaction(readonly=readonly)
-    await transaction.start()
-
-    async def finish(commit: bool) -> None:
-        await (transaction.commit() if commit else transaction.rollback())
-
-    return finish
+def _unavailable(exc: Exception) -> bool:
+    """Whether `exc` says the database cannot be reached or opened (asyncpg's own errors
+    are checked only once something has imported it: the CLI's start-up stays light)."""
+    if isinstance(exc, OSError | OperationalError | DBAPIError | sqlite3.OperationalError):
+        return True
+    asyncpg = sys.modules.get("asyncpg")
+    errors = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError) if asyncpg else ()
+    return isinstance(exc, errors)
 
 
 def _reason(exc: BaseException) -> str:
