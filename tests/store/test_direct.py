@@ -64,6 +64,15 @@ async def test_a_failed_transaction_changes_nothing(store: SqlStore, database: D
         assert await conn.run(INSERT_USER, new_user(USER, Profile(None, None, None))) == 1
 
 
+async def test_a_single_statement_unit_refuses_a_second(database: Database) -> None:
+    """Postgres runs a `single` unit without a transaction, so a second statement would not
+    be atomic with the first: it fails on every backend, where the tests can see it."""
+    with pytest.raises(AssertionError, match="second statement"):
+        async with database.direct(readonly=True, single=True) as conn:
+            await conn.rows(BY_ID, {"id": USER})
+            await conn.rows(BY_ID, {"id": USER})
+
+
 async def test_a_statement_that_needs_python_side_defaults_is_refused(
     database: Database,
 ) -> None:

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import delete
+
 from trt.domain import TgUserId
 from trt.store.base import Profile
-from trt.store.inbox import Arrival
+from trt.store.inbox import Arrival, SqlInbox
 from trt.store.sql import SqlStore
+from trt.store.tables import users
 
 LEASE = timedelta(minutes=1)
 
@@ -31,6 +34,21 @@ class TestInbox:
         assert (user.first_name, user.language, user.balance) == ("Ann", "en", 0)
         later = await store.inbox.record_many([update(3, 501), update(4, 502)], claim=LEASE)
         assert later.new_users == {502}
+        restarted = SqlInbox(store.db)  # knows nobody yet: the database says who is new
+        assert (await restarted.record_many([update(5, 501)], claim=LEASE)).new_users == set()
+
+    async def test_a_registered_sender_costs_no_insert_later(self, store: SqlStore) -> None:
+        """The inbox remembers whom it registered (users are never deleted): a row removed
+        behind its back shows that it does not try again; the visit read registers them."""
+        await store.inbox.record_many([update(1, 501)], claim=LEASE)
+        async with store.db.transaction() as conn:
+            await conn.execute(delete(users).where(users.c.id == 501))
+        assert (await store.inbox.record_many([update(2, 501)], claim=LEASE)).new == {2}
+        assert await store.users.count() == 0
+        visit = await store.visits.arrive(
+            TgUserId(501), Profile(first_name="Ann"), form_key="k", free_day=None
+        )
+        assert visit.created
 
     async def test_recorded_updates_are_claimed_by_their_receiver(self, store: SqlStore):
         """A freshly recorded update is not stranded and cannot be claimed by another worker."""

@@ -119,8 +119,10 @@ class SqliteDirect:
     def __init__(self, connection: FusedConnection, dialect: Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
+        self._left: int | None = None  # statements the unit may still run (None: any)
 
-    async def begin(self, *, readonly: bool) -> None:
+    async def begin(self, *, readonly: bool, single: bool) -> None:
+        self._left = 1 if single else None
         if readonly:
             self._connection.begin_read()
         elif not self._connection.try_begin_immediate():  # another process writes: wait
@@ -147,16 +149,28 @@ class SqliteDirect:
     async def rows(
         self, prepared: Prepared, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
+        self._left = _one_more(self._left)
         compiled = prepared.compiled(self._dialect)
         arguments = compiled.arguments(params or {})
         found, _ = await self._connection.run(partial(_sqlite_execute, compiled.sql, arguments))
         return [compiled.row(values) for values in found]
 
     async def run(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> int:
+        self._left = _one_more(self._left)
         compiled = prepared.compiled(self._dialect)
         arguments = compiled.arguments(params or {})
         _, count = await self._connection.run(partial(_sqlite_execute, compiled.sql, arguments))
         return int(count)
+
+
+def _one_more(left: int | None) -> int | None:
+    """Count a statement against a single-statement unit (on both backends, so a second
+    statement fails the tests on SQLite too, not only the atomicity on Postgres)."""
+    if left is None:
+        return None
+    if left == 0:
+        raise AssertionError("a unit begun as single ran a second statement")
+    return left - 1
 
 
 def _sqlite_statement(sql: str, conn: sqlite3.Connection) -> None:
@@ -176,17 +190,18 @@ def _sqlite_execute(
 class AsyncpgDirect:
     """Over an asyncpg connection (its own prepared-statement cache keeps the plans).
 
-    A read-only unit opens no transaction: under READ COMMITTED, Postgres's default, each
-    statement sees its own snapshot inside a transaction too, so BEGIN and COMMIT would only
-    add two round trips to the one the read needs. The callers read with one statement."""
+    A single-statement unit opens no transaction: one statement is atomic on its own, and
+    BEGIN and COMMIT would add two round trips to the one it needs."""
 
     def __init__(self, connection: Any, dialect: Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
         self._transaction: Any = None
+        self._left: int | None = None
 
-    async def begin(self, *, readonly: bool) -> None:
-        self._transaction = None if readonly else self._connection.transaction()
+    async def begin(self, *, readonly: bool, single: bool) -> None:
+        self._left = 1 if single else None
+        self._transaction = None if single else self._connection.transaction(readonly=readonly)
         if self._transaction is not None:
             await self._transaction.start()
 
@@ -205,11 +220,13 @@ class AsyncpgDirect:
     async def rows(
         self, prepared: Prepared, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
+        self._left = _one_more(self._left)
         compiled = prepared.compiled(self._dialect)
         found = await self._connection.fetch(compiled.sql, *compiled.arguments(params or {}))
         return [compiled.row(tuple(record)) for record in found]
 
     async def run(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> int:
+        self._left = _one_more(self._left)
         compiled = prepared.compiled(self._dialect)
         status: str = await self._connection.execute(
             compiled.sql, *compiled.arguments(params or {})

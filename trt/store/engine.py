@@ -86,17 +86,19 @@ class Database:
             self._after_write()
 
     @contextlib.asynccontextmanager
-    async def direct(self, *, readonly: bool = False) -> AsyncIterator[DirectConnection]:
+    async def direct(
+        self, *, readonly: bool = False, single: bool = False
+    ) -> AsyncIterator[DirectConnection]:
         """A `small` unit of work whose statements skip SQLAlchemy's execution layer
-        (`trt.store.direct`): the bot's per-update reads and writes. Read-only work must
-        read with one statement (on Postgres it opens no transaction). Raises:
+        (`trt.store.direct`): the bot's per-update reads and writes. `single`: it runs one
+        statement, which Postgres then runs without BEGIN and COMMIT. Raises:
         DatabaseUnavailable."""
         async with contextlib.AsyncExitStack() as stack:
             if self._lock is not None and (self._shared_connection or not readonly):
                 await stack.enter_async_context(self._lock)
             try:
                 direct = await self._direct_connection(stack)
-                await direct.begin(readonly=readonly)
+                await direct.begin(readonly=readonly, single=single)
             except Exception as exc:
                 if not _unavailable(exc):
                     raise

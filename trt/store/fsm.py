@@ -71,7 +71,7 @@ async def _write(
 ) -> None:
     if clearing and not (await _exists(db, key) if exists is None else exists):
         return  # clearing what is not there: no write lock needed (most /start presses)
-    async with db.direct() as conn:
+    async with db.direct(single=not clearing) as conn:
         # Insert the row, or set just the given columns of the one there (one statement).
         row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
         await conn.run(_UPSERTS[tuple(values)], row)
@@ -83,13 +83,13 @@ async def _write(
 
 async def _read(db: Database, key: str) -> FormRow:
     """The row under `key`; an empty one when there is none."""
-    async with db.direct(readonly=True) as conn:
+    async with db.direct(readonly=True, single=True) as conn:
         found = await conn.rows(_SELECT, {"key": key})
     return FormRow(found[0]["state"], found[0]["data"] or {}) if found else FormRow()
 
 
 async def _exists(db: Database, key: str) -> bool:
-    async with db.direct(readonly=True) as conn:
+    async with db.direct(readonly=True, single=True) as conn:
         return bool(await conn.rows(_SELECT, {"key": key}))
 
 

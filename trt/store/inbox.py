@@ -37,6 +37,8 @@ class Recorded:
     new_users: set[TgUserId]  # senders who were not users yet
 
 
+KNOWN_SENDERS = 50_000
+
 # INSERT … ON CONFLICT DO NOTHING, one row each: changing no row means it was there.
 _INSERT_UPDATE = Prepared(
     lambda dialect: insert_ignoring(dialect, inbox, key="update_id"),
@@ -55,24 +57,33 @@ _DONE = Prepared(
 class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Senders this process saw registered. Users are never deleted, so their next
+        # updates skip the INSERT (should one be missing after all, the bot's visit read
+        # registers them: `SqlVisits.arrive`).
+        self._registered: set[TgUserId] = set()
 
     async def record_many(self, arrivals: Sequence[Arrival], *, claim: timedelta) -> Recorded:
         """Store a batch of updates in one transaction, each claimed for `claim`, and
         register their senders."""
         now = datetime.now(UTC)
         senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
+        unknown = sorted(senders.keys() - self._registered)
         new: set[int] = set()
         created: set[TgUserId] = set()
-        async with self._db.direct() as conn:
+        single = len(arrivals) + len(unknown) == 1
+        async with self._db.direct(single=single) as conn:
             # In key order, so two instances' overlapping batches lock rows in the same order.
             for a in sorted(arrivals, key=lambda a: a.update_id):
                 row = {"update_id": a.update_id, "payload": a.payload, "received_at": now,
                        "claimed_until": now + claim}  # fmt: skip
                 if await conn.run(_INSERT_UPDATE, row):
                     new.add(a.update_id)
-            for user_id in sorted(senders):
+            for user_id in unknown:
                 if await conn.run(_INSERT_USER, senders[user_id]):
                     created.add(user_id)
+        if len(self._registered) + len(senders) > KNOWN_SENDERS:
+            self._registered.clear()  # a bound on memory; forgetting costs one INSERT each
+        self._registered.update(senders)
         return Recorded(new, created)
 
     async def claim(self, update_id: int, *, lease: timedelta) -> dict[str, Any] | None:
@@ -90,7 +101,7 @@ class SqlInbox:
             return payload
 
     async def done(self, update_id: int) -> None:
-        async with self._db.direct() as conn:
+        async with self._db.direct(single=True) as conn:
             await conn.run(_DONE, {"update_id": update_id, "now": datetime.now(UTC)})
 
     async def stranded(self, *, older_than: timedelta, limit: int = 100) -> list[int]:

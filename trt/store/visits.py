@@ -42,7 +42,7 @@ class SqlVisits:
     ) -> Visit:
         """The user (created if new), their form and free generations used on `free_day`."""
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.direct(readonly=True) as conn:
+        async with self._db.direct(readonly=True, single=True) as conn:
             visit = await _read(conn, user_id, form_key, free_day, created=False)
         if visit is not None:
             return visit
