@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from tests.e2e.conftest import USER, Stack, eventually
 from trt.bot.emulator.model import ChatMessage
+from trt.core.referrals import code_for
+from trt.domain import TgUserId
 from trt.store.base import JobFilter
+
+NEWCOMER = TgUserId(4242)
 
 
 async def has_button(stack: Stack, prefix: str) -> ChatMessage:
@@ -47,3 +51,17 @@ class TestBotOverWebhook:
         assert [b.text for b in photo.buttons()][:2] == ["🔁 Repeat", "✏️ Change prompt"]
         jobs = await stack.services.store.jobs.find(JobFilter(user_id=USER))
         assert len(jobs) == 1
+
+    async def test_a_first_contact_is_answered_as_new(self, stack: Stack) -> None:
+        """A newcomer's first update registers them when it is recorded; the bot answers from
+        that record (in their language, by name) and treats them as new: an invitation in
+        their first /start binds them to the inviter."""
+        stack.tg.user(NEWCOMER, language_code="ru", first_name="Оля")
+        await stack.tg.send_text(NEWCOMER, f"/start ref_{code_for(USER)}")
+        welcome = await stack.tg.wait_for_message(
+            NEWCOMER, lambda m: (m.text or "").startswith("👋"), timeout=10
+        )
+        assert (welcome.text or "").startswith("👋 Привет, Оля!")
+        user = await stack.services.store.users.get(NEWCOMER)
+        assert (user.first_name, user.language, user.balance) == ("Оля", "ru", 0)
+        assert await stack.services.store.referrals.referrer_of(NEWCOMER) == USER

@@ -108,8 +108,8 @@ class TestTwoInstances:
 
         await eventually(one_leader, within=15)
         for n, server in enumerate(servers):
+            tg.user(6000 + n, language_code="en")  # before the update: the reply needs the chat
             assert await post_update(server, 100 + n, 6000 + n) == 200
-            tg.user(6000 + n, language_code="en")
         for n in range(2):
             await tg.wait_for_message(6000 + n, lambda m: "⭐" in (m.text or ""))
 

@@ -29,13 +29,13 @@ class TestInbox:
         """The first update from someone registers them, in the same transaction; later
         ones (and a second sender's) report only who is new."""
         first = await store.inbox.record_many([update(1, 501), update(2, 501)], claim=LEASE)
-        assert first.new_users == {501}
         user = await store.users.get(TgUserId(501))
+        assert first.new_users == {501: user}  # the record as stored
         assert (user.first_name, user.language, user.balance) == ("Ann", "en", 0)
         later = await store.inbox.record_many([update(3, 501), update(4, 502)], claim=LEASE)
-        assert later.new_users == {502}
+        assert later.new_users.keys() == {502}
         restarted = SqlInbox(store.db)  # knows nobody yet: the database says who is new
-        assert (await restarted.record_many([update(5, 501)], claim=LEASE)).new_users == set()
+        assert (await restarted.record_many([update(5, 501)], claim=LEASE)).new_users == {}
 
     async def test_a_registered_sender_costs_no_insert_later(self, store: SqlStore) -> None:
         """The inbox remembers whom it registered (users are never deleted): a row removed

@@ -20,7 +20,8 @@ from trt.bot.texts import Texts, language_of
 from trt.domain import TgUserId
 from trt.runtime import Services
 from trt.store import fsm
-from trt.store.base import Profile
+from trt.store.base import Profile, UserRecord
+from trt.store.visits import Visit
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -39,16 +40,23 @@ class UserMiddleware(BaseMiddleware):
         context = self.forms.resolve_event_context(data["bot"], data)
         if sender is None or sender.is_bot or not isinstance(event, Update) or context is None:
             return None
-        profile = Profile(sender.username, sender.first_name, language_of(sender.language_code))
         day = free.today()
-        visit = await services.store.visits.arrive(
-            TgUserId(sender.id), profile, form_key=key_text(context.key),
-            free_day=day if free.tier_on(services) else None,
-        )  # fmt: skip
+        # A first contact is registered when the update is recorded (`UpdateProcessor`),
+        # which passes the new record: there is nothing more to read about them yet.
+        registered: UserRecord | None = data.get("registered")
+        if registered is not None and registered.id == sender.id:
+            visit = Visit.first(registered)
+        else:
+            profile = Profile(
+                sender.username, sender.first_name, language_of(sender.language_code)
+            )
+            visit = await services.store.visits.arrive(
+                TgUserId(sender.id), profile, form_key=key_text(context.key),
+                free_day=day if free.tier_on(services) else None,
+            )  # fmt: skip
         user = visit.user
         t = Texts(user.language or language_of(sender.language_code))
-        # A first contact is registered when the update is recorded (`UpdateProcessor`).
-        data.update(user=user, t=t, new_user=visit.created or data.get("new_user", False))
+        data.update(user=user, t=t, new_user=visit.created)
         if chat is not None and chat.type != "private":
             return await _group(event, data["bot"], t)
         if user.is_banned and not _payment(event):  # payments get a refusal, or a refund

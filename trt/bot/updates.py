@@ -20,7 +20,7 @@ from trt.bot.texts import language_of
 from trt.core.metrics import Metrics
 from trt.core.workers import WorkerPool
 from trt.domain import TgUserId
-from trt.store.base import Profile
+from trt.store.base import Profile, UserRecord
 from trt.store.inbox import Arrival, SqlInbox
 
 logger = logging.getLogger(__name__)
@@ -30,8 +30,9 @@ WORKERS = 4
 BATCH = 500
 QUEUE_CAPACITY = 10_000
 
-# (update_id, payload or None for a stranded update the worker must claim, sender is new)
-Item = tuple[int, dict[str, Any] | None, bool]
+# (update_id, payload or None for a stranded update the worker must claim, the sender's
+# record when recording the update created it)
+Item = tuple[int, dict[str, Any] | None, UserRecord | None]
 
 
 class UpdateProcessor:
@@ -96,20 +97,20 @@ class UpdateProcessor:
                 update_id, sender = arrival.update_id, arrival.sender
                 new = update_id in recorded.new and update_id not in first
                 if new:  # queued before the POSTs are answered: the reply comes first
-                    new_user = sender is not None and sender[0] in recorded.new_users
-                    self.pool.offer((update_id, arrival.payload, new_user))
+                    registered = recorded.new_users.get(sender[0]) if sender else None
+                    self.pool.offer((update_id, arrival.payload, registered))
                 stored.set_result(new)
                 first.add(update_id)
 
     async def _process(self, item: Item) -> None:
-        update_id, payload, new_user = item
+        update_id, payload, registered = item
         if payload is None:  # a stranded update: claim it first
             payload = await self.inbox.claim(update_id, lease=2 * self.recovery)
             if payload is None:
                 return  # processed already, or another worker holds it
         try:
             update = Update.model_validate(payload, context={"bot": self.bot})
-            await self.dp.feed_update(self.bot, update, new_user=new_user)
+            await self.dp.feed_update(self.bot, update, registered=registered)
         except Exception:  # a handler bug must not wedge the inbox: log it and move on
             logger.exception("update %s failed in the bot", update_id)
         await self.inbox.done(update_id)
@@ -117,7 +118,7 @@ class UpdateProcessor:
     async def recover(self) -> None:
         """Process updates a crash left unprocessed (leader only)."""
         for update_id in await self.inbox.stranded(older_than=self.recovery):
-            self.pool.offer((update_id, None, False))
+            self.pool.offer((update_id, None, None))
 
     async def prune(self) -> None:
         removed = await self.inbox.prune(older_than=KEEP)

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import bindparam, delete, or_, select, update
 
 from trt.domain import TgUserId
-from trt.store.base import Profile
+from trt.store.base import Profile, UserRecord
 from trt.store.dialect import insert_ignoring
 from trt.store.direct import Prepared
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
 from trt.store.tables import users
-from trt.store.users import new_user
+from trt.store.users import new_user, user_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class Arrival:
 @dataclass(frozen=True, slots=True)
 class Recorded:
     new: set[int]  # update_ids not seen before (a repeat, even within the batch, is left out)
-    new_users: set[TgUserId]  # senders who were not users yet
+    new_users: dict[TgUserId, UserRecord]  # senders who were not users yet: their new rows
 
 
 KNOWN_SENDERS = 50_000
@@ -69,7 +69,7 @@ class SqlInbox:
         senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
         unknown = sorted(senders.keys() - self._registered)
         new: set[int] = set()
-        created: set[TgUserId] = set()
+        created: dict[TgUserId, UserRecord] = {}
         single = len(arrivals) + len(unknown) == 1
         async with self._db.direct(single=single) as conn:
             # In key order, so two instances' overlapping batches lock rows in the same order.
@@ -80,7 +80,7 @@ class SqlInbox:
                     new.add(a.update_id)
             for user_id in unknown:
                 if await conn.run(_INSERT_USER, senders[user_id]):
-                    created.add(user_id)
+                    created[user_id] = user_from(senders[user_id])
         if len(self._registered) + len(senders) > KNOWN_SENDERS:
             self._registered.clear()  # a bound on memory; forgetting costs one INSERT each
         self._registered.update(senders)

@@ -32,6 +32,12 @@ class Visit:
     form: FormRow | None  # the FSM row under `form_key`; None when there is none
     free_used: int  # free generations on `free_day`; 0 when no day was asked for
 
+    @classmethod
+    def first(cls, user: UserRecord) -> Visit:
+        """The visit of a user whose record was created just now (by the inbox): no form
+        and no ledger rows can exist yet, since both need the user first."""
+        return cls(user, created=True, form=None, free_used=0)
+
 
 class SqlVisits:
     def __init__(self, db: Database) -> None:
