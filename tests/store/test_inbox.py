@@ -37,6 +37,16 @@ class TestInbox:
         restarted = SqlInbox(store.db)  # knows nobody yet: the database says who is new
         assert (await restarted.record_many([update(5, 501)], claim=LEASE)).new_users == {}
 
+    async def test_a_newcomers_lone_update_registers_them_once(self, store: SqlStore) -> None:
+        """A batch of one update from someone new (one statement on Postgres): recorded, and
+        its sender reported new; the same update again is neither."""
+        first = await store.inbox.record_many([update(1, 501)], claim=LEASE)
+        assert (first.new, first.new_users) == ({1}, {501: await store.users.get(TgUserId(501))})
+        again = await SqlInbox(store.db).record_many([update(1, 501)], claim=LEASE)
+        assert (again.new, again.new_users) == (set(), {})
+        other = await SqlInbox(store.db).record_many([update(2, 501)], claim=LEASE)
+        assert (other.new, other.new_users) == ({2}, {})
+
     async def test_a_registered_sender_costs_no_insert_later(self, store: SqlStore) -> None:
         """The inbox remembers whom it registered (users are never deleted): a row removed
         behind its back shows that it does not try again; the visit read registers them."""

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 
 from trt.domain import TgUserId
 from trt.store.base import Profile, UserRecord
@@ -40,13 +41,36 @@ class Recorded:
 KNOWN_SENDERS = 50_000
 
 # INSERT … ON CONFLICT DO NOTHING, one row each: changing no row means it was there.
+_UPDATE_KEYS = ("update_id", "payload", "received_at", "claimed_until")
 _INSERT_UPDATE = Prepared(
-    lambda dialect: insert_ignoring(dialect, inbox, key="update_id"),
-    keys=("update_id", "payload", "received_at", "claimed_until"),
+    lambda dialect: insert_ignoring(dialect, inbox, key="update_id"), keys=_UPDATE_KEYS
 )
 _INSERT_USER = Prepared(
     lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
 )
+
+
+def _update_and_user(_: str) -> Any:
+    """INSERT the update … RETURNING whether its sender was new, the user's INSERT … ON
+    CONFLICT DO NOTHING in a WITH (Postgres only: SQLite's WITH cannot insert)."""
+    registered = (
+        postgresql.insert(users)
+        .values({c.key: bindparam(c.key, type_=c.type) for c in users.columns})
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(users.c.id)
+        .cte("registered")
+    )
+    was_new = select(func.count()).select_from(registered).scalar_subquery() > 0
+    return (
+        postgresql.insert(inbox)
+        .values({key: bindparam(key, type_=inbox.c[key].type) for key in _UPDATE_KEYS})
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .add_cte(registered)
+        .returning(inbox.c.update_id, was_new.label("registered"))
+    )
+
+
+_UPDATE_AND_USER = Prepared(_update_and_user)
 _DONE = Prepared(
     update(inbox)
     .where(inbox.c.update_id == bindparam("update_id"))
@@ -66,25 +90,44 @@ class SqlInbox:
         """Store a batch of updates in one transaction, each claimed for `claim`, and
         register their senders."""
         now = datetime.now(UTC)
+        # In key order, so two instances' overlapping batches lock rows in the same order.
+        rows = [
+            {"update_id": a.update_id, "payload": a.payload, "received_at": now,
+             "claimed_until": now + claim}
+            for a in sorted(arrivals, key=lambda a: a.update_id)
+        ]  # fmt: skip
         senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
-        unknown = sorted(senders.keys() - self._registered)
-        new: set[int] = set()
-        created: dict[TgUserId, UserRecord] = {}
-        single = len(arrivals) + len(unknown) == 1
-        async with self._db.direct(single=single) as conn:
-            # In key order, so two instances' overlapping batches lock rows in the same order.
-            for a in sorted(arrivals, key=lambda a: a.update_id):
-                row = {"update_id": a.update_id, "payload": a.payload, "received_at": now,
-                       "claimed_until": now + claim}  # fmt: skip
-                if await conn.run(_INSERT_UPDATE, row):
-                    new.add(a.update_id)
-            for user_id in unknown:
-                if await conn.run(_INSERT_USER, senders[user_id]):
-                    created[user_id] = user_from(senders[user_id])
+        unknown = [senders[user_id] for user_id in sorted(senders.keys() - self._registered)]
+        if self._db.dialect == "postgresql" and len(rows) == len(unknown) == 1:
+            recorded = await self._first_contact(rows[0], unknown[0])
+        else:
+            recorded = await self._record(rows, unknown)
         if len(self._registered) + len(senders) > KNOWN_SENDERS:
             self._registered.clear()  # a bound on memory; forgetting costs one INSERT each
         self._registered.update(senders)
+        return recorded
+
+    async def _record(self, rows: list[dict[str, Any]], users: list[dict[str, Any]]) -> Recorded:
+        new: set[int] = set()
+        created: dict[TgUserId, UserRecord] = {}
+        async with self._db.direct(single=len(rows) + len(users) == 1) as conn:
+            for row in rows:
+                if await conn.run(_INSERT_UPDATE, row):
+                    new.add(row["update_id"])
+            for user in users:
+                if await conn.run(_INSERT_USER, user):
+                    created[user["id"]] = user_from(user)
         return Recorded(new, created)
+
+    async def _first_contact(self, row: dict[str, Any], user: dict[str, Any]) -> Recorded:
+        """Postgres: a newcomer's update and their user row in one statement, so one round
+        trip instead of a transaction's four (the commonest first update is /start)."""
+        async with self._db.direct(single=True) as conn:
+            found = await conn.rows(_UPDATE_AND_USER, {**row, **user})
+        if not found:  # a repeated update: its sender was registered with it the first time
+            return Recorded(set(), {})
+        created = {user["id"]: user_from(user)} if found[0]["registered"] else {}
+        return Recorded({row["update_id"]}, created)
 
     async def claim(self, update_id: int, *, lease: timedelta) -> dict[str, Any] | None:
         """The payload if this worker may process the update now, else None."""
