@@ -3,14 +3,18 @@ read and write exactly what SQLAlchemy's execution layer would, on both backends
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, func, insert, literal, select
 
 from tests.e2e.conftest import eventually
-from tests.store.conftest import postgres_url
+from tests.store.conftest import postgres_url, reset_schema
 from trt.domain import LedgerKind, TgUserId
+from trt.store import engine
 from trt.store.base import Profile
 from trt.store.direct import Prepared
 from trt.store.engine import Database, create_database
@@ -102,3 +106,41 @@ async def test_a_spare_connection_the_server_closed_is_replaced() -> None:
 
 async def dead(database: Database) -> bool:
     return all(not spare.reusable() for spare in database._direct_spares)
+
+
+@pytest.fixture(params=["sqlite file", "postgres"])
+async def pooled(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database whose units each take a connection of their own (an in-memory SQLite has
+    only one, so its units take turns anyway)."""
+    sqlite = request.param == "sqlite file"
+    database = create_database(
+        f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}" if sqlite else postgres_url()
+    )
+    await reset_schema(database)
+    yield database
+    await database.dispose()
+
+
+async def test_units_beyond_the_connection_bound_wait_their_turn(pooled: Database) -> None:
+    """At most DIRECT_CONNECTIONS units hold a connection at once; the rest wait, then run."""
+    database = pooled
+    inside, most = 0, 0
+    release = asyncio.Event()
+
+    async def unit() -> None:
+        nonlocal inside, most
+        async with database.direct(readonly=True, single=True) as conn:
+            inside += 1
+            most = max(most, inside)
+            await release.wait()
+            await conn.rows(BY_ID, {"id": USER})
+            inside -= 1
+
+    async def bound_reached() -> bool:
+        return inside == engine.DIRECT_CONNECTIONS
+
+    units = [asyncio.create_task(unit()) for _ in range(3 * engine.DIRECT_CONNECTIONS)]
+    await eventually(bound_reached)
+    release.set()
+    await asyncio.gather(*units)
+    assert most == engine.DIRECT_CONNECTIONS

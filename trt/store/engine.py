@@ -31,6 +31,9 @@ SQLITE_BUSY_TIMEOUT_S = 30
 CHECKPOINT_EVERY = 200
 QUIET_S = 0.05
 CHECKPOINT_WAIT_S = 5.0
+# Connections kept for `Database.direct` units: the bot's workers and its inbox writer,
+# with room to spare; more units at once wait for one.
+DIRECT_CONNECTIONS = 8
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +53,8 @@ class Database:
         self._wal = self.dialect == "sqlite" and not self._shared_connection
         self._writes, self._last_write = 0, 0.0
         self._checkpointing: asyncio.Task[None] | None = None
-        # An SQLite file's `direct` transactions keep their connections out of the pool:
-        # a pool checkout and return cost more than the transaction's statements.
+        # Connections of `direct` units (see `_direct_connection`), at most DIRECT_CONNECTIONS.
+        self._direct_slots = asyncio.Semaphore(DIRECT_CONNECTIONS)
         self._direct_spares: list[Direct] = []
         self._direct_opened: list[Direct] = []
 
@@ -96,6 +99,7 @@ class Database:
         async with contextlib.AsyncExitStack() as stack:
             if self._lock is not None and (self._shared_connection or not readonly):
                 await stack.enter_async_context(self._lock)
+            await stack.enter_async_context(self._direct_slots)
             try:
                 direct = await self._direct_connection(stack)
                 await direct.begin(readonly=readonly, single=single)
@@ -181,9 +185,9 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpointing is not None:
             await self._checkpointing
-        for direct in self._direct_opened:
-            await direct.close()
-        self._direct_opened, self._direct_spares = [], []
+        for direct in list(self._direct_opened):
+            await self._discard(direct)
+        self._direct_spares = []
         await self.engine.dispose()
 
 

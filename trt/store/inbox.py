@@ -22,7 +22,7 @@ from trt.store.direct import Prepared
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
 from trt.store.tables import users
-from trt.store.users import new_user, user_from
+from trt.store.users import INSERT_NEW_USER, new_user, user_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +44,6 @@ KNOWN_SENDERS = 50_000
 _UPDATE_KEYS = ("update_id", "payload", "received_at", "claimed_until")
 _INSERT_UPDATE = Prepared(
     lambda dialect: insert_ignoring(dialect, inbox, key="update_id"), keys=_UPDATE_KEYS
-)
-_INSERT_USER = Prepared(
-    lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
 )
 
 
@@ -115,7 +112,7 @@ class SqlInbox:
                 if await conn.run(_INSERT_UPDATE, row):
                     new.add(row["update_id"])
             for user in users:
-                if await conn.run(_INSERT_USER, user):
+                if await conn.run(INSERT_NEW_USER, user):
                     created[user["id"]] = user_from(user)
         return Recorded(new, created)
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trt.domain import TgUserId
 from trt.errors import UserNotFound
 from trt.store.base import Profile, UserRecord
-from trt.store.dialect import insert_or_ignore
+from trt.store.dialect import insert_ignoring, insert_or_ignore
+from trt.store.direct import Prepared
 from trt.store.engine import Database
 from trt.store.tables import users
 
@@ -87,6 +88,12 @@ def new_user(user_id: TgUserId, profile: Profile) -> dict[str, Any]:
         "language": profile.language, "balance": 0, "held": 0, "is_banned": False,
         "blocked_bot": False, "created_at": now, "updated_at": now,
     }  # fmt: skip
+
+
+# The row of `new_user`, unless the user is there already (then no row changes).
+INSERT_NEW_USER = Prepared(
+    lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
+)
 
 
 async def _find(conn: AsyncConnection, user_id: int) -> UserRecord | None:

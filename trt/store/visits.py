@@ -17,12 +17,11 @@ from sqlalchemy import Select, bindparam, func, literal, select
 from trt.domain import TgUserId
 from trt.store.allowance import free_key_prefix
 from trt.store.base import Profile, UserRecord
-from trt.store.dialect import insert_ignoring
 from trt.store.direct import DirectConnection, Prepared
 from trt.store.engine import Database
 from trt.store.fsm import FormRow
 from trt.store.tables import fsm_states, ledger_entries, users
-from trt.store.users import new_user, user_from
+from trt.store.users import INSERT_NEW_USER, new_user, user_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +34,7 @@ class Visit:
     @classmethod
     def first(cls, user: UserRecord) -> Visit:
         """The visit of a user whose record was created just now (by the inbox): no form
-        and no ledger rows can exist yet, since both need the user first."""
+        and no ledger rows can exist yet, since both are written for registered users only."""
         return cls(user, created=True, form=None, free_used=0)
 
 
@@ -54,7 +53,7 @@ class SqlVisits:
             return visit
         async with self._db.direct() as conn:
             # A concurrent first contact may insert the same user; the loser just reads it.
-            inserted = await conn.run(_INSERT_USER, new_user(user_id, profile))
+            inserted = await conn.run(INSERT_NEW_USER, new_user(user_id, profile))
             visit = await _read(conn, user_id, form_key, free_day, inserted == 1)
             assert visit is not None
             return visit
@@ -86,9 +85,6 @@ def _statement(count_free: bool) -> Select[Any]:
 
 
 _WITH_FREE, _WITHOUT_FREE = Prepared(_statement(True)), Prepared(_statement(False))
-_INSERT_USER = Prepared(
-    lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
-)
 
 
 async def _read(
