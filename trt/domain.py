@@ -9,12 +9,20 @@ from __future__ import annotations
 import os
 import time
 from enum import StrEnum
-from typing import NewType
+from typing import NewType, TypeGuard
 
 JobId = NewType("JobId", str)
 ModelId = NewType("ModelId", str)
 TgUserId = NewType("TgUserId", int)
 KieTaskId = NewType("KieTaskId", str)
+
+# Telegram's ids (updates, users, chats) are stored as signed 64-bit integers.
+ID_LIMIT = 2**63
+
+
+def storable_id(value: object) -> TypeGuard[int]:
+    """A non-negative integer (not a bool) the database can store as an id."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < ID_LIMIT
 
 
 class JobState(StrEnum):

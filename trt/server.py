@@ -15,7 +15,7 @@ from aiohttp import web
 from trt import __version__
 from trt.bot.updates import UpdateProcessor
 from trt.core.workers import WorkerPool
-from trt.domain import JobState, KieTaskId
+from trt.domain import JobState, KieTaskId, storable_id
 from trt.errors import TrtError
 from trt.kie.callbacks import (
     SIGNATURE_HEADER,
@@ -108,8 +108,8 @@ class TrtServer:
             raise web.HTTPUnauthorized(text="wrong secret token")
         payload = await _json_body(request, MAX_UPDATE_BYTES)
         update_id = payload.get("update_id")
-        if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
-            raise web.HTTPBadRequest(text="update_id must be a non-negative integer")
+        if not storable_id(update_id):
+            raise web.HTTPBadRequest(text="update_id must be an integer from 0 to 2^63 - 1")
         if self.updates is None:
             raise web.HTTPServiceUnavailable(text="no bot configured")
         await self.updates.receive(update_id, payload)

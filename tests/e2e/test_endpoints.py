@@ -72,12 +72,31 @@ class TestWebhook:
         assert await server_metric(stack, 'trt_updates_total{outcome="duplicate"}') == 0
 
     @pytest.mark.parametrize(
-        "body", [b"{not json", b"[]", b'{"update_id": "x"}', b'{"update_id": -1}', b""]
+        "body",
+        [
+            b"{not json",
+            b"[]",
+            b'{"update_id": "x"}',
+            b'{"update_id": -1}',
+            b"",
+            b'{"update_id": 9223372036854775808}',
+        ],  # fmt: skip
     )
     async def test_malformed_update_is_400(self, stack: Stack, body: bytes) -> None:
-        """Bodies that are not an update object are 400, never 500."""
+        """Bodies that are not an update object (or an id past 64 bits) are 400, never 500."""
         status, _ = await post(stack, HOOK, body, GOOD_HEADER)
         assert status == 400
+
+    async def test_a_sender_id_past_64_bits_is_stored_and_ignored(self, stack: Stack) -> None:
+        """A forged sender id no database column holds: the update is taken (200) and
+        left unanswered, and the updates around it are answered as usual."""
+        forged = json.loads(update(80))
+        forged["message"]["from"]["id"] = forged["message"]["chat"]["id"] = 2**64
+        status, _ = await post(stack, HOOK, json.dumps(forged).encode(), GOOD_HEADER)
+        assert status == 200
+        assert (await post(stack, HOOK, update(81), GOOD_HEADER))[0] == 200
+        await stack.tg.wait_for_message(USER, lambda _: True)
+        assert await server_metric(stack, 'trt_updates_total{outcome="new"}') == 2
 
     async def test_oversized_update_is_413(self, stack: Stack) -> None:
         """A body over the limit is refused before it is parsed."""

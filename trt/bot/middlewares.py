@@ -17,7 +17,7 @@ from aiogram.types import Chat, Message, TelegramObject, Update, User
 from trt.bot import free
 from trt.bot.storage import key_text, known
 from trt.bot.texts import Texts, language_of
-from trt.domain import TgUserId
+from trt.domain import TgUserId, storable_id
 from trt.runtime import Services
 from trt.store import fsm
 from trt.store.base import Profile, UserRecord
@@ -39,6 +39,8 @@ class UserMiddleware(BaseMiddleware):
         services: Services = data["services"]
         context = self.forms.resolve_event_context(data["bot"], data)
         if sender is None or sender.is_bot or not isinstance(event, Update) or context is None:
+            return None
+        if not storable_id(sender.id):  # a forged update: Telegram's ids fit in 64 bits
             return None
         day = free.today()
         # A first contact is registered when the update is recorded (`UpdateProcessor`),

@@ -19,7 +19,7 @@ from aiogram.types import Update
 from trt.bot.texts import language_of
 from trt.core.metrics import Metrics
 from trt.core.workers import WorkerPool
-from trt.domain import TgUserId
+from trt.domain import TgUserId, storable_id
 from trt.store.base import Profile, UserRecord
 from trt.store.inbox import Arrival, SqlInbox
 
@@ -157,7 +157,7 @@ def sender_of(payload: dict[str, Any]) -> tuple[TgUserId, Profile] | None:
         person = (event.get("from") or event.get("user")) if isinstance(event, dict) else None
         if key != "update_id" and isinstance(person, dict) and not person.get("is_bot"):
             user_id = person.get("id")
-            if isinstance(user_id, int) and not isinstance(user_id, bool):
+            if storable_id(user_id) and user_id:
                 return TgUserId(user_id), _profile(person)
     return None
 
