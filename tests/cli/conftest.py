@@ -1,9 +1,15 @@
-"""A migrated SQLite file in the test's folder, seeded through the store, for CLI tests."""
+"""A migrated SQLite file in the test's folder, seeded through the store, for CLI tests;
+and servers (emulators) the CLI under test reaches, each on a thread of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
 
 import pytest
 
@@ -15,6 +21,44 @@ from trt.store.sql import open_store
 
 ALICE = TgUserId(111)
 BOB = TgUserId(222)
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def served_in_thread(running: Callable[[], AbstractAsyncContextManager[T]]) -> Iterator[T]:
+    """Enter `running()` on an event loop of its own thread (the CLI under test runs
+    asyncio.run on the test's) and give what it yields; leaving the block stops it.
+
+    A start-up failure is raised here, and the thread is a daemon: a server that failed
+    to start can never hold the test run open at exit."""
+    loop = asyncio.new_event_loop()
+    ready, stop = threading.Event(), asyncio.Event()
+    box: dict[str, Any] = {}
+
+    async def serve() -> None:
+        try:
+            async with running() as value:
+                box["value"] = value
+                ready.set()
+                await stop.wait()
+        except BaseException as exc:
+            box["error"] = exc
+            ready.set()
+            raise
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        raise TimeoutError("the server did not start within 30 s")
+    if "error" in box:
+        raise box["error"]
+    try:
+        yield box["value"]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        if not thread.is_alive():
+            loop.close()
 
 
 def scrub(text: str) -> str:

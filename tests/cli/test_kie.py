@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.cli.conftest import served_in_thread
 from tests.conftest import CliInvoke
 from trt.kie.emulator import Emulator, Fault, run_emulator
 
@@ -23,28 +22,8 @@ KEY = "sk-live-very-secret"
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     """An emulator on 127.0.0.1 in its own thread and loop, since the CLI runs asyncio.run."""
-    ready = threading.Event()
-    box: dict[str, object] = {}
-    loop = asyncio.new_event_loop()
-
-    async def serve() -> None:
-        async with run_emulator(api_key=KEY) as emu:
-            stop = asyncio.Event()
-            box.update(emu=emu, stop=stop)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
-    thread.start()
-    assert ready.wait(10)
-    emu = box["emu"]
-    assert isinstance(emu, Emulator)
-    yield emu
-    stop = box["stop"]
-    assert isinstance(stop, asyncio.Event)
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+    with served_in_thread(lambda: run_emulator(api_key=KEY)) as emu:
+        yield emu
 
 
 def real_env(emu: Emulator) -> dict[str, str]:

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 
-from tests.cli.conftest import ALICE, BOB
+from tests.cli.conftest import ALICE, BOB, served_in_thread
 from tests.conftest import CliInvoke
 from trt.bot.emulator.core import TelegramEmulator
 from trt.bot.emulator.model import Payment
@@ -42,30 +41,13 @@ def paid(trt: CliInvoke, seeded) -> None:
 def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramEmulator]:
     """The Telegram emulator on its own thread (the CLI runs its own event loop), knowing
     the charges `paid` made, with the CLI pointed at it."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    box: dict[str, TelegramEmulator] = {}
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        async with run_telegram_emulator(flood_limits=False) as emu:
-            box["emu"] = emu
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
-    thread.start()
-    ready.wait(10)
-    emu = box["emu"]
-    emu.payments["ch-a"] = Payment("q1", ALICE, True, charge_id="ch-a", total_amount=50)
-    emu.payments["ch-b"] = Payment("q2", BOB, True, charge_id="ch-b", total_amount=250)
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emu.token)
-    monkeypatch.setenv("TELEGRAM_API_BASE_URL", emu.base_url)
-    monkeypatch.setenv("KIE_MODE", "emulator")
-    yield emu
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+    with served_in_thread(lambda: run_telegram_emulator(flood_limits=False)) as emu:
+        emu.payments["ch-a"] = Payment("q1", ALICE, True, charge_id="ch-a", total_amount=50)
+        emu.payments["ch-b"] = Payment("q2", BOB, True, charge_id="ch-b", total_amount=250)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emu.token)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", emu.base_url)
+        monkeypatch.setenv("KIE_MODE", "emulator")
+        yield emu
 
 
 def balance(trt: CliInvoke, user: int) -> int:

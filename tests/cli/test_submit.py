@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from tests.cli.conftest import served_in_thread
 from tests.conftest import CliInvoke
 from trt.core.schedule import PollSchedule
 from trt.kie.emulation import Schedule
@@ -40,22 +39,9 @@ def scrub(text: str) -> str:
 def kie(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """A quick emulator in its own thread, reached in real mode through KIE_BASE_URL."""
     monkeypatch.setattr("trt.core.submit.KIE_POLLING", PollSchedule.every(0.01))
-    ready, box = threading.Event(), dict[str, Any]()
-    loop = asyncio.new_event_loop()
-
-    async def serve() -> None:
-        async with run_emulator(api_key=KEY, schedule=Schedule(0.01, 0.02, 0.05)) as emu:
-            box.update(emu=emu, stop=asyncio.Event())
-            ready.set()
-            await box["stop"].wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
-    thread.start()
-    assert ready.wait(10)
-    yield box["emu"]
-    loop.call_soon_threadsafe(box["stop"].set)
-    thread.join(10)
-    loop.close()
+    schedule = Schedule(0.01, 0.02, 0.05)
+    with served_in_thread(lambda: run_emulator(api_key=KEY, schedule=schedule)) as emu:
+        yield emu
 
 
 def real_env(emu: Emulator) -> dict[str, str]:
