@@ -82,6 +82,8 @@ def _compile(prepared: Prepared, dialect: Dialect) -> Compiled:
     if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
         # Python-side column defaults are filled in by SQLAlchemy's execution layer.
         raise ValueError("a Prepared statement must be given every column that has a default")
+    # The cached processors and `_result_columns` are what SQLAlchemy's own execution uses
+    # (uv.lock pins the version); tests/store/test_direct.py holds both paths' rows equal.
     names = tuple(compiled.positiontup or ())
     binds = tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names)
     fixed = {
