@@ -114,17 +114,40 @@ class DirectConnection(Protocol):
         ...
 
 
-class SqliteDirect:
+class _Unit:
+    """What both backends share: compiling for their dialect, and counting the statements
+    of a single-statement unit (on both, so a second one fails the tests on SQLite too,
+    not only the atomicity on Postgres)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._left: int | None = None  # statements the unit may still run (None: any)
+
+    def _count_from(self, *, single: bool) -> None:
+        self._left = 1 if single else None
+
+    def _statement(
+        self, prepared: Prepared, params: Mapping[str, Any] | None
+    ) -> tuple[Compiled, list[Any]]:
+        """The compiled statement and its arguments, counted against the unit."""
+        if self._left == 0:
+            raise AssertionError("a unit begun as single ran a second statement")
+        if self._left is not None:
+            self._left -= 1
+        compiled = prepared.compiled(self._dialect)
+        return compiled, compiled.arguments(params or {})
+
+
+class SqliteDirect(_Unit):
     """Over a `FusedConnection`: inline on the loop's thread when the transaction began
     there, else one hand-over to the connection's thread per statement."""
 
     def __init__(self, connection: FusedConnection, dialect: Dialect) -> None:
+        super().__init__(dialect)
         self._connection = connection
-        self._dialect = dialect
-        self._left: int | None = None  # statements the unit may still run (None: any)
 
     async def begin(self, *, readonly: bool, single: bool) -> None:
-        self._left = 1 if single else None
+        self._count_from(single=single)
         if readonly:
             self._connection.begin_read()
         elif not self._connection.try_begin_immediate():  # another process writes: wait
@@ -151,28 +174,14 @@ class SqliteDirect:
     async def rows(
         self, prepared: Prepared, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        self._left = _one_more(self._left)
-        compiled = prepared.compiled(self._dialect)
-        arguments = compiled.arguments(params or {})
+        compiled, arguments = self._statement(prepared, params)
         found, _ = await self._connection.run(partial(_sqlite_execute, compiled.sql, arguments))
         return [compiled.row(values) for values in found]
 
     async def run(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> int:
-        self._left = _one_more(self._left)
-        compiled = prepared.compiled(self._dialect)
-        arguments = compiled.arguments(params or {})
+        compiled, arguments = self._statement(prepared, params)
         _, count = await self._connection.run(partial(_sqlite_execute, compiled.sql, arguments))
         return int(count)
-
-
-def _one_more(left: int | None) -> int | None:
-    """Count a statement against a single-statement unit (on both backends, so a second
-    statement fails the tests on SQLite too, not only the atomicity on Postgres)."""
-    if left is None:
-        return None
-    if left == 0:
-        raise AssertionError("a unit begun as single ran a second statement")
-    return left - 1
 
 
 def _sqlite_statement(sql: str, conn: sqlite3.Connection) -> None:
@@ -189,20 +198,19 @@ def _sqlite_execute(
         cursor.close()
 
 
-class AsyncpgDirect:
+class AsyncpgDirect(_Unit):
     """Over an asyncpg connection (its own prepared-statement cache keeps the plans).
 
     A single-statement unit opens no transaction: one statement is atomic on its own, and
     BEGIN and COMMIT would add two round trips to the one it needs."""
 
     def __init__(self, connection: Any, dialect: Dialect) -> None:
+        super().__init__(dialect)
         self._connection = connection
-        self._dialect = dialect
         self._transaction: Any = None
-        self._left: int | None = None
 
     async def begin(self, *, readonly: bool, single: bool) -> None:
-        self._left = 1 if single else None
+        self._count_from(single=single)
         self._transaction = None if single else self._connection.transaction(readonly=readonly)
         if self._transaction is not None:
             await self._transaction.start()
@@ -222,17 +230,13 @@ class AsyncpgDirect:
     async def rows(
         self, prepared: Prepared, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        self._left = _one_more(self._left)
-        compiled = prepared.compiled(self._dialect)
-        found = await self._connection.fetch(compiled.sql, *compiled.arguments(params or {}))
+        compiled, arguments = self._statement(prepared, params)
+        found = await self._connection.fetch(compiled.sql, *arguments)
         return [compiled.row(tuple(record)) for record in found]
 
     async def run(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> int:
-        self._left = _one_more(self._left)
-        compiled = prepared.compiled(self._dialect)
-        status: str = await self._connection.execute(
-            compiled.sql, *compiled.arguments(params or {})
-        )
+        compiled, arguments = self._statement(prepared, params)
+        status: str = await self._connection.execute(compiled.sql, *arguments)
         count = status.rsplit(" ", 1)[-1]  # "INSERT 0 1", "UPDATE 3", "DELETE 0"
         return int(count) if count.isdigit() else 0
 
