@@ -182,6 +182,7 @@ def _generation(
         messenger=messenger, metrics=metrics, callback_url=callback_url,
         max_active_jobs=settings.max_active_jobs,
         kie_reads=RateLimiter(settings.kie_queries_per_second),
+        free_daily=settings.free_daily_generations,
         late_callback=timedelta(seconds=settings.kie_late_callback_seconds),
         delivery_lease=timedelta(seconds=settings.delivery_lease_seconds),
     )  # fmt: skip

@@ -25,6 +25,7 @@ from trt.store.leader import leader_lock
 logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
+PRUNE_EVERY_SECONDS = 600.0
 
 
 async def serve(
@@ -53,9 +54,9 @@ async def _run(
     dp = build_dispatcher(services) if services.bot else None
     updates = None
     if services.bot and dp:
-        recovery = timedelta(seconds=settings.inbox_recovery_seconds)
+        lease = timedelta(seconds=settings.inbox_lease_seconds)
         inbox, metrics = services.store.inbox, services.metrics
-        updates = UpdateProcessor(services.bot, dp, inbox, metrics, recovery=recovery)
+        updates = UpdateProcessor(services.bot, dp, inbox, metrics, lease=lease)
     leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
     reconciler = Reconciler(
         services.generation, leader_lock(services.store.db), on_leadership=leader.switch,
@@ -103,7 +104,7 @@ def _settle_heap() -> None:
 
 
 class _LeaderWork:
-    """What only the leader does besides reconciling: poll Telegram, recover the inbox."""
+    """What only the leader does besides reconciling: poll Telegram, prune the inbox."""
 
     def __init__(self, updates: UpdateProcessor | None, *, polling: bool) -> None:
         self.updates = updates
@@ -127,12 +128,11 @@ class _LeaderWork:
     async def _maintain(self, updates: UpdateProcessor) -> None:
         while not self._stop.is_set():
             try:
-                await updates.recover()
                 await updates.prune()
             except Exception:  # keep the leader's housekeeping alive through a bad moment
                 logger.exception("inbox maintenance failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=updates.recovery.total_seconds())
+                await asyncio.wait_for(self._stop.wait(), timeout=PRUNE_EVERY_SECONDS)
 
 
 def _log_start(services: Services) -> None:

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     kie_queries_per_second: float = Field(default=10, gt=0)
     kie_late_callback_seconds: float = Field(default=120, gt=0)
     reconcile_interval_seconds: float = Field(default=1.0, gt=0)
-    inbox_recovery_seconds: float = Field(default=30, gt=0)
+    inbox_lease_seconds: float = Field(default=15, gt=0)
     delivery_lease_seconds: float = Field(default=120, gt=0)
     # The bot's free tier and alerts; every amount is in Stars.
     welcome_bonus: int = Field(default=0, ge=0)

@@ -86,6 +86,7 @@ def make_services(
         pricing=Pricing(Decimal("0.005"), Decimal("0.013"), Decimal("1.5")),
         messenger=messenger, metrics=Metrics(), callback_url="https://bot.example/cb/tok",
         max_active_jobs=3, kie_reads=RateLimiter(100, sleep=_no_sleep),
+        free_daily=config.free_daily_generations,
     )  # fmt: skip
     runtime = Runtime(settings=config, store=store)
     return Services(runtime, registry, kie, generation, Metrics(), bot, False, None)

@@ -1,4 +1,4 @@
-"""The free tier's daily count: read with the user once per update, refreshed by a claim."""
+"""The free tier's daily count, as the bot shows it: read from the ledger."""
 
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ from trt.store.allowance import free_key_prefix
 USER_ID = TgUserId(USER)
 
 
-async def test_the_count_read_with_the_user_serves_until_a_claim(en: Driver) -> None:
+async def test_a_free_credit_of_today_uses_up_the_day(en: Driver) -> None:
+    """One a day: before any credit one is left; a credit under today's key takes it."""
     services, day = en.services, free.today()
+    assert await free.free_left(services, USER_ID) == 1
     await services.store.ledger.credit(
         USER_ID, 3, kind=LedgerKind.BONUS, key=f"{free_key_prefix(USER_ID, day)}1", reason="t"
     )
-    assert await free.free_left(services, USER_ID) == 0  # one a day, and it is used
-    with free.known_used(USER_ID, day, 0):  # as the update read it, before that credit
-        assert await free.free_left(services, USER_ID) == 1
-        spec = services.registry.get("google/nano-banana")
-        assert not await free.claim(services, USER_ID, spec, price=3)  # the ledger says no
-        assert await free.free_left(services, USER_ID) == 0  # and the claim learned it
+    assert await free.free_left(services, USER_ID) == 0

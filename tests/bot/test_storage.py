@@ -1,4 +1,5 @@
-"""The FSM storage over the database, with the form an update read lent to it (`known`)."""
+"""The FSM storage over the database, and one update's `FormStorage` holding the form the
+update read."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 
-from trt.bot.storage import SqlStorage, key_text, known, save_form
+from trt.bot.storage import FormStorage, SqlStorage, key_text, save_form
 from trt.store import fsm
 from trt.store.fsm import FormRow
 from trt.store.sql import SqlStore
@@ -18,28 +19,27 @@ OTHER = StorageKey(bot_id=1, chat_id=8, user_id=8)
 
 
 async def test_reads_within_an_update_use_the_form_it_read(store: SqlStore) -> None:
-    """Inside `known`, the key's reads come from the row lent (no query); other keys and
-    code outside the block read the database."""
-    storage = SqlStorage(store.db)
+    """The update's key is answered from the row it holds (no query); other keys, and
+    another update's storage, read the database."""
+    storage = FormStorage(store.db, KEY, FormRow("held", {"a": 1}))
     await fsm.save(store.db, key_text(OTHER), FormRow("other", {"n": 1}))
-    with known(KEY, FormRow("lent", {"a": 1})):
-        assert await storage.get_state(KEY) == "lent"
-        assert await storage.get_data(KEY) == {"a": 1}
-        assert await storage.get_state(OTHER) == "other"
-    assert await storage.get_state(KEY) is None  # the database never held "lent"
+    assert await storage.get_state(KEY) == "held"
+    assert await storage.get_data(KEY) == {"a": 1}
+    assert await storage.get_state(OTHER) == "other"
+    assert await SqlStorage(store.db).get_state(KEY) is None  # the database never held it
 
 
 async def test_writes_within_an_update_reach_the_database_and_the_form(store: SqlStore):
-    """Writes go to the database and keep the lent form current for later reads."""
-    storage = SqlStorage(store.db)
-    with known(KEY, None):
-        await storage.set_data(KEY, {"prompt": "a cat"})
-        await storage.set_state(KEY, "Flow:asking")
-        assert (await storage.get_state(KEY), await storage.get_data(KEY)) == (
-            "Flow:asking", {"prompt": "a cat"},
-        )  # fmt: skip
-        await FSMContext(storage, KEY).clear()
-        assert await storage.get_data(KEY) == {}
+    """Writes go to the database and keep the held form current for later reads."""
+    storage = FormStorage(store.db, KEY, None)
+    await storage.set_data(KEY, {"prompt": "a cat"})
+    await storage.set_state(KEY, "Flow:asking")
+    assert (await storage.get_state(KEY), await storage.get_data(KEY)) == (
+        "Flow:asking", {"prompt": "a cat"},
+    )  # fmt: skip
+    assert await fsm.get_state(store.db, key_text(KEY)) == "Flow:asking"
+    await FSMContext(storage, KEY).clear()
+    assert await storage.get_data(KEY) == {}
     assert await fsm.get_state(store.db, key_text(KEY)) is None
     assert await fsm.get_data(store.db, key_text(KEY)) == {}
 

@@ -34,7 +34,7 @@ def server_settings(tmp_path: Path, tg: TelegramEmulator, kie: Emulator) -> dict
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}", "port": port,
         "kie_late_callback_seconds": 1, "reconcile_interval_seconds": 0.2,
         "kie_queries_per_second": 200,  # the emulator's limit, not KIE's: keeps the test short
-        "inbox_recovery_seconds": 1, "delivery_lease_seconds": 3, **SECRETS,
+        "inbox_lease_seconds": 1, "delivery_lease_seconds": 3, **SECRETS,
     }  # fmt: skip
 
 

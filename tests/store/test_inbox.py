@@ -1,77 +1,158 @@
+"""The Telegram update inbox (`SqlInbox`): dedupe, claims with leases, per-user order,
+recovery and bad bytes. On SQLite and Postgres."""
+
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import select, update
 
-from trt.domain import TgUserId
-from trt.store.base import Profile
-from trt.store.inbox import Arrival, SqlInbox
+from trt.store.inbox import DEDUPE_WINDOW, Arrival, Pending
 from trt.store.sql import SqlStore
-from trt.store.tables import users
+from trt.store.tables import telegram_updates
 
 LEASE = timedelta(minutes=1)
+NOW = timedelta(0)
 
 
-def update(n: int, sender: int | None = None) -> Arrival:
-    who = None if sender is None else (TgUserId(sender), Profile(first_name="Ann", language="en"))
-    return Arrival(n, {"update_id": n, "message": {"text": "/start"}}, who)
+def arrival(n: int, user: int | None = None, text: str = "/start") -> Arrival:
+    return Arrival(n, {"update_id": n, "message": {"text": text}}, user)
 
 
-class TestInbox:
-    async def test_a_batch_stores_each_new_update_once(self, store: SqlStore) -> None:
-        """New ids are reported; an id seen before, or twice in one batch, is not new."""
-        assert (await store.inbox.record_many([update(1), update(2)], claim=LEASE)).new == {1, 2}
-        recorded = await store.inbox.record_many([update(2), update(3), update(3)], claim=LEASE)
-        assert recorded.new == {3}
+async def record(store: SqlStore, *arrivals: Arrival) -> list[Pending]:
+    outcomes = await store.inbox.record_many(arrivals)
+    assert all(not isinstance(o, BaseException) for o in outcomes)
+    return [o for o in outcomes if isinstance(o, Pending)]
 
-    async def test_senders_become_users_with_their_update(self, store: SqlStore) -> None:
-        """The first update from someone registers them, in the same transaction; later
-        ones (and a second sender's) report only who is new."""
-        first = await store.inbox.record_many([update(1, 501), update(2, 501)], claim=LEASE)
-        user = await store.users.get(TgUserId(501))
-        assert first.new_users == {501: user}  # the record as stored
-        assert (user.first_name, user.language, user.balance) == ("Ann", "en", 0)
-        later = await store.inbox.record_many([update(3, 501), update(4, 502)], claim=LEASE)
-        assert later.new_users.keys() == {502}
-        restarted = SqlInbox(store.db)  # knows nobody yet: the database says who is new
-        assert (await restarted.record_many([update(5, 501)], claim=LEASE)).new_users == {}
 
-    async def test_a_newcomers_lone_update_registers_them_once(self, store: SqlStore) -> None:
-        """A batch of one update from someone new (one statement on Postgres): recorded, and
-        its sender reported new; the same update again is neither."""
-        first = await store.inbox.record_many([update(1, 501)], claim=LEASE)
-        assert (first.new, first.new_users) == ({1}, {501: await store.users.get(TgUserId(501))})
-        again = await SqlInbox(store.db).record_many([update(1, 501)], claim=LEASE)
-        assert (again.new, again.new_users) == (set(), {})
-        other = await SqlInbox(store.db).record_many([update(2, 501)], claim=LEASE)
-        assert (other.new, other.new_users) == ({2}, {})
+async def claim(store: SqlStore, pending: Pending, owner: str = "a") -> dict[str, Any] | None:
+    return await store.inbox.claim(pending.seq, owner=owner, lease=LEASE)
 
-    async def test_a_registered_sender_costs_no_insert_later(self, store: SqlStore) -> None:
-        """The inbox remembers whom it registered (users are never deleted): a row removed
-        behind its back shows that it does not try again; the visit read registers them."""
-        await store.inbox.record_many([update(1, 501)], claim=LEASE)
-        async with store.db.transaction() as conn:
-            await conn.execute(delete(users).where(users.c.id == 501))
-        assert (await store.inbox.record_many([update(2, 501)], claim=LEASE)).new == {2}
-        assert await store.users.count() == 0
-        visit = await store.visits.arrive(
-            TgUserId(501), Profile(first_name="Ann"), form_key="k", free_day=None
+
+async def age(store: SqlStore, by: timedelta) -> None:
+    """Move every row's times back by `by`, as if that much time had passed."""
+    table = telegram_updates
+    async with store.db.transaction() as conn:
+        rows = (
+            await conn.execute(select(table.c.seq, table.c.received_at, table.c.claimed_until))
+        ).all()
+        for seq, received, claimed in rows:
+            await conn.execute(
+                update(table)
+                .where(table.c.seq == seq)
+                .values(received_at=received - by, claimed_until=claimed and claimed - by)
+            )
+
+
+class TestDedupe:
+    async def test_a_repeated_delivery_is_a_duplicate(self, store: SqlStore) -> None:
+        """A new update is stored once; the same id with the same payload again, even
+        within one batch, is a duplicate (None)."""
+        first = await store.inbox.record_many([arrival(1), arrival(2)])
+        assert [p.update_id for p in first if isinstance(p, Pending)] == [1, 2]
+        again = await store.inbox.record_many([arrival(2), arrival(3), arrival(3)])
+        assert again[0] is None and again[2] is None
+        assert isinstance(again[1], Pending) and again[1].update_id == 3
+
+    async def test_an_old_id_with_a_new_payload_is_a_new_update(self, store: SqlStore) -> None:
+        """An emulator restarted at 1, or Telegram's random id restart, reuses ids: a
+        different payload under a known id is stored and run, not dropped."""
+        (old,) = await record(store, arrival(1, 5, "hello"))
+        assert await claim(store, old) is not None
+        await store.inbox.done(old.seq, owner="a")
+        (new,) = await record(store, arrival(1, 5, "a new message"))
+        assert new.seq != old.seq
+        assert await claim(store, new) == arrival(1, 5, "a new message").payload
+
+    async def test_processed_updates_are_pruned_after_the_window(self, store: SqlStore) -> None:
+        """Processed rows older than the dedupe window go; unprocessed ones never do."""
+        done, waiting = await record(store, arrival(1), arrival(2))
+        await claim(store, done)
+        await store.inbox.done(done.seq, owner="a")
+        assert await store.inbox.prune() == 0
+        await age(store, DEDUPE_WINDOW + timedelta(minutes=1))
+        assert await store.inbox.prune() == 1
+        assert [p.seq for p in await store.inbox.stranded(grace=NOW)] == [waiting.seq]
+
+
+class TestClaims:
+    async def test_one_worker_at_a_time_then_done(self, store: SqlStore) -> None:
+        """A claim holds against every other worker until done; then nobody gets it."""
+        (pending,) = await record(store, arrival(7))
+        assert await claim(store, pending, "a") == arrival(7).payload
+        assert await claim(store, pending, "b") is None
+        assert await store.inbox.stranded(grace=NOW) == []
+        assert await store.inbox.done(pending.seq, owner="a")
+        assert await claim(store, pending, "b") is None
+
+    async def test_a_lapsed_lease_is_recovered_once(self, store: SqlStore) -> None:
+        """A dead worker's claim lapses: the update is stranded, claimable by one other
+        worker, and the dead one can no longer mark it done."""
+        (pending,) = await record(store, arrival(9))
+        await claim(store, pending, "dead")
+        await age(store, LEASE + timedelta(seconds=1))
+        assert await store.inbox.stranded(grace=NOW) == [pending]
+        assert await claim(store, pending, "b") is not None
+        assert await claim(store, pending, "c") is None
+        assert not await store.inbox.done(pending.seq, owner="dead")
+        assert await store.inbox.done(pending.seq, owner="b")
+
+    async def test_a_renewed_lease_holds(self, store: SqlStore) -> None:
+        """Renewing extends every unprocessed claim of the owner, and only its own."""
+        a, b = await record(store, arrival(1), arrival(2))
+        await claim(store, a, "a")
+        await claim(store, b, "b")
+        await age(store, LEASE - timedelta(seconds=1))
+        assert await store.inbox.renew("a", lease=LEASE) == 1
+        await age(store, timedelta(seconds=2))
+        assert await store.inbox.stranded(grace=NOW) == [b]
+
+    async def test_an_unclaimed_update_is_left_to_its_receiver_for_the_grace(
+        self, store: SqlStore
+    ) -> None:
+        (pending,) = await record(store, arrival(3))
+        assert await store.inbox.stranded(grace=timedelta(seconds=30)) == []
+        await age(store, timedelta(seconds=31))
+        assert await store.inbox.stranded(grace=timedelta(seconds=30)) == [pending]
+
+
+class TestOrder:
+    async def test_a_users_later_update_waits_for_the_earlier(self, store: SqlStore) -> None:
+        """While an earlier update of the same sender is unprocessed, a later one cannot
+        be claimed (on any instance); another sender's can."""
+        first, second, other = await record(
+            store, arrival(10, user=5), arrival(11, user=5), arrival(12, user=6)
         )
-        assert visit.created
+        assert await claim(store, second) is None
+        assert await claim(store, other) is not None
+        assert await claim(store, first) is not None
+        assert await claim(store, second, "b") is None  # the first still runs
+        await store.inbox.done(first.seq, owner="a")
+        assert await claim(store, second, "b") is not None
 
-    async def test_recorded_updates_are_claimed_by_their_receiver(self, store: SqlStore):
-        """A freshly recorded update is not stranded and cannot be claimed by another worker."""
-        await store.inbox.record_many([update(7)], claim=LEASE)
-        assert await store.inbox.claim(7, lease=LEASE) is None
-        assert await store.inbox.stranded(older_than=timedelta(0)) == []
+    async def test_stranded_updates_come_in_id_order(self, store: SqlStore) -> None:
+        await record(store, arrival(30, 1), arrival(10, 2), arrival(20, 1))
+        found = await store.inbox.stranded(grace=NOW)
+        assert [p.update_id for p in found] == [10, 20, 30]
+        assert [p.user_id for p in found] == [2, 1, 1]
 
-    async def test_an_expired_claim_is_recovered_once_then_done(self, store: SqlStore) -> None:
-        """After its claim lapses an unprocessed update is stranded, claimable once, and
-        gone from the stranded list once processed."""
-        await store.inbox.record_many([update(9)], claim=-LEASE)  # already lapsed
-        assert await store.inbox.stranded(older_than=timedelta(0)) == [9]
-        assert await store.inbox.claim(9, lease=LEASE) == update(9).payload
-        assert await store.inbox.claim(9, lease=LEASE) is None
-        await store.inbox.done(9)
-        assert await store.inbox.stranded(older_than=timedelta(0)) == []
+
+class TestBadBytes:
+    async def test_a_payload_with_nul_or_a_lone_surrogate_is_stored_cleaned(
+        self, store: SqlStore
+    ) -> None:
+        """Postgres refuses NUL and no UTF-8 column holds a lone surrogate: both become
+        U+FFFD, and the batch around them is stored."""
+        odd = Arrival(2, {"update_id": 2, "message": {"text": "a\x00b\udc80", "n\x00": 1}}, 5)
+        stored = await record(store, arrival(1), odd, arrival(3))
+        assert [p.update_id for p in stored] == [1, 2, 3]
+        payload = await claim(store, stored[1])
+        assert payload == {"update_id": 2, "message": {"text": "a\ufffdb\ufffd", "n\ufffd": 1}}
+
+    async def test_a_row_the_database_refuses_fails_alone(self, store: SqlStore) -> None:
+        """An update_id past 64 bits cannot be stored: that arrival gets the error, the
+        others of its batch are stored."""
+        outcomes = await store.inbox.record_many([arrival(1), arrival(2**63), arrival(3)])
+        assert isinstance(outcomes[1], BaseException)
+        assert [o.update_id for o in outcomes if isinstance(o, Pending)] == [1, 3]

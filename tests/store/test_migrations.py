@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -46,3 +47,28 @@ class TestMigrations:
 
         heads = ScriptDirectory.from_config(schema.alembic_config()).get_heads()
         assert heads == [schema.SCHEMA_HEAD]
+
+    async def test_the_inbox_rebuild_keeps_every_update(self, database: Database) -> None:
+        """0005 rebuilds the inbox: stored updates keep their state, gain their digest (a
+        retried delivery stays a duplicate) and their sender (their order is kept)."""
+        from trt.store.inbox import Arrival, SqlInbox
+
+        await empty(database)
+        await schema.upgrade(database, "0004")
+        payload = '{"update_id": 5, "message": {"from": {"id": 77}, "text": "hi"}}'
+        async with database.transaction() as conn:
+            for update_id, processed in ((5, "NULL"), (6, "'2026-12-01 10:00:00'")):
+                body = payload.replace("5", str(update_id), 1)
+                await conn.execute(
+                    text(
+                        "INSERT INTO telegram_updates (update_id, payload, received_at, "
+                        f"processed_at) VALUES ({update_id}, '{body}', "
+                        f"'2026-12-01 09:00:00', {processed})"
+                    )
+                )
+        await schema.upgrade(database)
+        inbox = SqlInbox(database)
+        stranded = await inbox.stranded(grace=timedelta(0))
+        assert [(p.update_id, p.user_id) for p in stranded] == [(5, 77)]
+        retried = Arrival(6, {"update_id": 6, "message": {"from": {"id": 77}, "text": "hi"}}, 77)
+        assert await inbox.record_many([retried]) == [None]

@@ -1,25 +1,22 @@
-"""One read per update (`SqlVisits.arrive`): the user, their form and today's free count."""
+"""One read per update (`SqlVisits.arrive`): the user and their form."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from trt.domain import LedgerKind, TgUserId
+from trt.domain import TgUserId
 from trt.store import fsm
-from trt.store.allowance import free_key_prefix
 from trt.store.base import Profile
 from trt.store.fsm import FormRow
 from trt.store.sql import SqlStore
 
 ANN = TgUserId(41)
-DAY = date(2026, 11, 29)
 FORM = "1:41:41::::default"
 
 
-async def arrive(store: SqlStore, free_day: date | None = DAY):
-    return await store.visits.arrive(
-        ANN, Profile("ann", "Ann", "en"), form_key=FORM, free_day=free_day
-    )
+ANN_PROFILE = Profile("ann", "Ann", "en")
+
+
+async def arrive(store: SqlStore, profile: Profile = ANN_PROFILE):
+    return await store.visits.arrive(ANN, profile, form_key=FORM)
 
 
 class TestArrive:
@@ -27,24 +24,30 @@ class TestArrive:
         """New: created from the profile with no Stars; the next visit finds them."""
         first = await arrive(store)
         assert (first.created, first.user.first_name, first.user.balance) == (True, "Ann", 0)
-        assert (first.form, first.free_used) == (None, 0)
+        assert first.form is None
         again = await arrive(store)
         assert (again.created, again.user.id) == (False, ANN)
 
-    async def test_the_form_and_the_free_count_come_with_the_user(self, store: SqlStore):
-        """The FSM row under the key, and the free generations of that day only."""
+    async def test_the_form_comes_with_the_user(self, store: SqlStore):
+        """The FSM row under the key."""
         await arrive(store)
         await fsm.save(store.db, FORM, FormRow("Flow:asking", {"model": "m"}))
-        for n, day in ((1, DAY), (2, DAY), (1, date(2026, 11, 28))):
-            await store.ledger.credit(
-                ANN, 3, kind=LedgerKind.BONUS, key=f"{free_key_prefix(ANN, day)}{n}", reason="free"
-            )
         visit = await arrive(store)
         assert visit.form == FormRow("Flow:asking", {"model": "m"})
-        assert (visit.free_used, visit.user.balance) == (2, 9)
-        assert (await arrive(store, free_day=None)).free_used == 0  # free tier off: no count
 
     async def test_another_keys_form_is_not_theirs(self, store: SqlStore) -> None:
         await arrive(store)
         await fsm.save(store.db, "1:42:42::::default", FormRow("Flow:asking", {}))
         assert (await arrive(store)).form is None
+
+    async def test_a_profile_the_columns_cannot_hold_is_stored_cut_and_cleaned(
+        self, store: SqlStore
+    ) -> None:
+        """A first name past 128 characters is cut; a NUL or a lone surrogate becomes
+        U+FFFD (Postgres refuses both): the user is registered all the same."""
+        odd = Profile("a\x00b" * 30, "\ud800" + "x" * 200, "en-US-verylong")
+        user = (await arrive(store, odd)).user
+        assert user.first_name == "\ufffd" + "x" * 127
+        assert user.username is not None and len(user.username) == 64
+        assert "\x00" not in user.username
+        assert user.language == "en-US-ve"

@@ -34,13 +34,12 @@ from trt.runtime import Services
 def build_dispatcher(services: Services) -> Dispatcher:
     dp = Dispatcher(
         storage=SqlStorage(services.store.db),
-        disable_fsm=True,  # registered below, after UserMiddleware has read the form
+        disable_fsm=True,  # UserMiddleware gives handlers their form (`FormStorage`)
         services=services,
         catalog=Catalog(services.registry, services.generation.pricing),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
     dp.update.outer_middleware(UserMiddleware(dp.fsm))
-    dp.update.outer_middleware(dp.fsm)
     if services.bot is not None:  # deliveries share this bot: their 403s mark users too
         watch_blocked(services.bot, services.store.users)
     dp.include_routers(

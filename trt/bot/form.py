@@ -33,7 +33,8 @@ class Form:
     step: str | None = None
     answered: list[str] = field(default_factory=list)
     editing: bool = False  # the current step was opened from the settings screen
-    job: str | None = None  # the job "Generate" started
+    job: str | None = None  # the job "Generate" started (STARTING while a press runs)
+    status: int | None = None  # the status message id that press sent
     price: int | None = None  # the price the confirmation showed; Generate charges only that
 
     def to_data(self) -> dict[str, Any]:

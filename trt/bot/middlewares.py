@@ -1,8 +1,8 @@
 """Per-update context: the user's record and language, bans, and chats other than private.
 
-`UserMiddleware` runs before aiogram's FSM middleware: it reads the user, their form and
-their free generations in one statement (`SqlVisits.arrive`) and lends the form to the
-storage and the count to the free tier for the rest of the update.
+`UserMiddleware` stands in for aiogram's FSM middleware: it reads the user and their form in
+one statement (`SqlVisits.arrive`) and gives the handlers an `FSMContext` over a
+`FormStorage` that holds that form for the rest of the update.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 
-from trt.bot import free
-from trt.bot.storage import key_text, known
+from trt.bot.storage import FormStorage, key_text
 from trt.bot.texts import Texts, language_of
 from trt.domain import TgUserId, storable_id
 from trt.runtime import Services
 from trt.store import fsm
-from trt.store.base import Profile, UserRecord
-from trt.store.visits import Visit
+from trt.store.base import Profile
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -42,31 +41,25 @@ class UserMiddleware(BaseMiddleware):
             return None
         if not storable_id(sender.id):  # a forged update: Telegram's ids fit in 64 bits
             return None
-        day = free.today()
-        # A first contact is registered when the update is recorded (`UpdateProcessor`),
-        # which passes the new record: there is nothing more to read about them yet.
-        registered: UserRecord | None = data.get("registered")
-        if registered is not None and registered.id == sender.id:
-            visit = Visit.first(registered)
-        else:
-            profile = Profile(
-                sender.username, sender.first_name, language_of(sender.language_code)
-            )
-            visit = await services.store.visits.arrive(
-                TgUserId(sender.id), profile, form_key=key_text(context.key),
-                free_day=day if free.tier_on(services) else None,
-            )  # fmt: skip
+        profile = Profile(sender.username, sender.first_name, language_of(sender.language_code))
+        visit = await services.store.visits.arrive(
+            TgUserId(sender.id), profile, form_key=key_text(context.key)
+        )
         user = visit.user
         t = Texts(user.language or language_of(sender.language_code))
-        data.update(user=user, t=t, new_user=visit.created)
+        forms = FormStorage(services.store.db, context.key, visit.form)
+        data.update(
+            user=user, t=t, new_user=visit.created, fsm_storage=forms,
+            state=FSMContext(storage=forms, key=context.key),
+            raw_state=visit.form.state if visit.form else None,
+        )  # fmt: skip
         if chat is not None and chat.type != "private":
             return await _group(event, data["bot"], t)
         if user.is_banned and not _payment(event):  # payments get a refusal, or a refund
             return await _banned(event, services, user.id, t)
         if user.blocked_bot:  # they wrote to us, so they unblocked the bot
             data["user"] = await services.store.users.set_blocked_bot(user.id, False)
-        with known(context.key, visit.form), free.known_used(user.id, day, visit.free_used):
-            return await handler(event, data)
+        return await handler(event, data)
 
 
 def _payment(update: Update) -> bool:

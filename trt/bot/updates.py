@@ -1,7 +1,10 @@
-"""Telegram updates in: the inbox first, then the dispatcher, once per update_id.
+"""Telegram updates in: the inbox first, then the dispatcher, exactly once per update.
 
-Webhook and polling both go through `receive`; the leader also re-processes updates a crash
-left unprocessed, and prunes old ones.
+Webhook and polling both go through `receive`. A worker claims a stored update when it
+starts it, with a lease this process renews while it holds any; one user's updates run one
+at a time, in order (`SerialPool` here, the inbox's claim across instances). Every instance
+also recovers what nobody holds: updates a crashed process left, or a busy one did not
+start within the grace, at the rate its workers process live ones.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -16,29 +20,22 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
 
-from trt.bot.texts import language_of
 from trt.core.metrics import Metrics
-from trt.core.workers import WorkerPool
-from trt.domain import TgUserId, storable_id
-from trt.store.base import Profile, UserRecord
-from trt.store.inbox import Arrival, SqlInbox
+from trt.core.workers import SerialPool
+from trt.domain import storable_id
+from trt.store.inbox import Arrival, Pending, SqlInbox
 
 logger = logging.getLogger(__name__)
 
-KEEP = timedelta(days=7)
 WORKERS = 4
-BATCH = 500
+BATCH = 500  # updates written in one group commit, and recovered per look
 QUEUE_CAPACITY = 10_000
-
-# (update_id, payload or None for a stranded update the worker must claim, the sender's
-# record when recording the update created it)
-Item = tuple[int, dict[str, Any] | None, UserRecord | None]
+LEASE = timedelta(seconds=15)  # a dead worker's update is free again this long after it died
+GRACE = timedelta(seconds=3)  # a stored update is left this long to the instance that took it
+RECOVERY_INTERVAL = 1.0  # seconds between looks for stranded updates while there are none
 
 
 class UpdateProcessor:
-    """`recovery`: how old an unclaimed, unprocessed update must be before the leader takes
-    it as stranded; a worker's claim lasts twice that, so a live worker keeps its update."""
-
     def __init__(
         self,
         bot: Bot,
@@ -46,19 +43,24 @@ class UpdateProcessor:
         inbox: SqlInbox,
         metrics: Metrics,
         *,
-        recovery: timedelta = timedelta(seconds=30),
+        lease: timedelta = LEASE,
+        grace: timedelta = GRACE,
     ) -> None:
         self.bot = bot
         self.dp = dp
         self.inbox = inbox
         self.metrics = metrics
-        self.recovery = recovery
+        self.lease = lease
+        self.grace = grace
+        self.owner = secrets.token_hex(8)  # this process's claims; a restart is a new owner
         # A few workers, not a task per update: a burst of updates then queues instead of
         # starving the webhook endpoint of the event loop and the database.
-        self.pool: WorkerPool[Item] = WorkerPool(
+        self.pool: SerialPool[object, Pending] = SerialPool(
             self._process, workers=WORKERS, capacity=QUEUE_CAPACITY
         )
-
+        self._here: set[int] = set()  # seqs queued or running in this process
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
         # Group commit: updates arriving while one batch is being written go into the next,
         # so a burst costs one transaction per batch instead of one per update.
         self._waiting: list[tuple[Arrival, asyncio.Future[bool]]] = []
@@ -66,12 +68,17 @@ class UpdateProcessor:
 
     def start(self) -> None:
         self.pool.start()
+        self._tasks = [
+            asyncio.create_task(self._recover_forever()),
+            asyncio.create_task(self._renew_forever()),
+        ]
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Record (and claim) the update and queue it; False for a repeated update_id.
+        """Record the update and queue it; False for a repeated delivery.
 
-        Returns only once the update is stored. When the queue is full the claim simply
-        expires and the leader's recovery takes the update.
+        Returns only once the update is stored. When the queue is full the update waits in
+        the inbox, and recovery (here or on another instance) takes it.
+        Raises: DatabaseUnavailable, or why this update alone could not be stored.
         """
         stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((Arrival(update_id, payload, sender_of(payload)), stored))
@@ -85,49 +92,88 @@ class UpdateProcessor:
         while self._waiting:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
             try:
-                recorded = await self.inbox.record_many(
-                    [arrival for arrival, _ in batch], claim=2 * self.recovery
-                )
+                outcomes = await self.inbox.record_many([arrival for arrival, _ in batch])
             except Exception as exc:  # every waiting POST gets the error (a 500, retried)
                 for _, stored in batch:
                     stored.set_exception(exc)
                 continue
-            first: set[int] = set()
-            for arrival, stored in batch:  # a repeat within one batch is a duplicate
-                update_id, sender = arrival.update_id, arrival.sender
-                new = update_id in recorded.new and update_id not in first
-                if new:  # queued before the POSTs are answered: the reply comes first
-                    registered = recorded.new_users.get(sender[0]) if sender else None
-                    self.pool.offer((update_id, arrival.payload, registered))
-                stored.set_result(new)
-                first.add(update_id)
+            for (_, stored), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Pending):  # queued before the POST is answered
+                    self._offer(outcome)
+                    stored.set_result(True)
+                elif outcome is None:
+                    stored.set_result(False)
+                else:
+                    stored.set_exception(outcome)
 
-    async def _process(self, item: Item) -> None:
-        update_id, payload, registered = item
-        if payload is None:  # a stranded update: claim it first
-            payload = await self.inbox.claim(update_id, lease=2 * self.recovery)
-            if payload is None:
-                return  # processed already, or another worker holds it
+    def _offer(self, pending: Pending) -> bool:
+        if pending.seq in self._here:
+            return True
+        key = pending.user_id if pending.user_id is not None else ("update", pending.seq)
+        if not self.pool.offer(key, pending):
+            return False
+        self._here.add(pending.seq)
+        return True
+
+    async def _process(self, pending: Pending) -> None:
         try:
-            update = Update.model_validate(payload, context={"bot": self.bot})
-            await self.dp.feed_update(self.bot, update, registered=registered)
-        except Exception:  # a handler bug must not wedge the inbox: log it and move on
-            logger.exception("update %s failed in the bot", update_id)
-        await self.inbox.done(update_id)
+            payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
+            if payload is None:  # processed, held elsewhere, or behind its sender's earlier one
+                return
+            try:
+                update = Update.model_validate(payload, context={"bot": self.bot})
+                await self.dp.feed_update(self.bot, update)
+            except Exception:  # a handler bug must not wedge the inbox: log it and move on
+                logger.exception("update %s failed in the bot", pending.update_id)
+            if not await self.inbox.done(pending.seq, owner=self.owner):
+                logger.warning(
+                    "update %s: the lease lapsed while it ran; another worker may repeat it",
+                    pending.update_id,
+                )
+        finally:
+            self._here.discard(pending.seq)
 
-    async def recover(self) -> None:
-        """Process updates a crash left unprocessed (leader only)."""
-        for update_id in await self.inbox.stranded(older_than=self.recovery):
-            self.pool.offer((update_id, None, None))
+    async def _recover_forever(self) -> None:
+        """Offer stranded updates as fast as the workers take them; look again every
+        RECOVERY_INTERVAL while there are none."""
+        while not self._stop.is_set():
+            offered = 0
+            try:
+                await self.pool.wait_for_room(BATCH)
+                found = await self.inbox.stranded(grace=self.grace, limit=BATCH)
+                fresh = [p for p in found if p.seq not in self._here]
+                offered = sum(self._offer(p) for p in fresh)
+                if offered:
+                    logger.info("recovering %d stored updates", offered)
+            except Exception:  # the database may be away for a moment: look again later
+                logger.exception("looking for stranded updates failed")
+            if offered < BATCH:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=RECOVERY_INTERVAL)
+
+    async def _renew_forever(self) -> None:
+        """Keep this process's claims from lapsing while their updates run."""
+        every = self.lease.total_seconds() / 3
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=every)
+            if self._here and not self._stop.is_set():
+                try:
+                    await self.inbox.renew(self.owner, lease=self.lease)
+                except Exception:
+                    logger.exception("renewing the inbox leases failed")
 
     async def prune(self) -> None:
-        removed = await self.inbox.prune(older_than=KEEP)
+        removed = await self.inbox.prune()
         if removed:
             logger.info("pruned %d processed updates", removed)
 
     async def drain(self, seconds: float) -> None:
-        """Wait (at most `seconds`) for queued updates, then stop the workers."""
+        """Wait (at most `seconds`) for queued updates, then stop. What is left stays in
+        the inbox for another instance, or this one's next start."""
+        self._stop.set()
         await self.pool.drain(seconds)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll getUpdates until `stop` (the leader alone does this: no 409s)."""
@@ -151,20 +197,12 @@ class UpdateProcessor:
                 offset = update.update_id + 1
 
 
-def sender_of(payload: dict[str, Any]) -> tuple[TgUserId, Profile] | None:
+def sender_of(payload: dict[str, Any]) -> int | None:
     """The person who sent an update (its event's `from`, or a poll answer's `user`)."""
     for key, event in payload.items():
         person = (event.get("from") or event.get("user")) if isinstance(event, dict) else None
         if key != "update_id" and isinstance(person, dict) and not person.get("is_bot"):
             user_id = person.get("id")
             if storable_id(user_id) and user_id:
-                return TgUserId(user_id), _profile(person)
+                return int(user_id)
     return None
-
-
-def _profile(person: dict[str, Any]) -> Profile:
-    def text(name: str) -> str | None:
-        value = person.get(name)
-        return value if isinstance(value, str) else None
-
-    return Profile(text("username"), text("first_name"), language_of(text("language_code")))

@@ -28,6 +28,7 @@ from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import CreateTask, Family, KieApi, TaskRecord
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
+from trt.store.allowance import FreeGrant
 from trt.store.base import JobChanges, JobRecord, NewJob
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Generation:
         callback_url: str | None,
         max_active_jobs: int,
         kie_reads: schedule.RateLimiter,
+        free_daily: int = 0,
         late_callback: timedelta = schedule.LATE_CALLBACK_EVERY,
         delivery_lease: timedelta = schedule.DELIVERY_LEASE,
         clock: Callable[[], datetime] = utcnow,
@@ -82,6 +84,7 @@ class Generation:
         self.metrics = metrics
         self.callback_url = callback_url
         self.max_active_jobs = max_active_jobs
+        self.free_daily = free_daily  # free generations a user may have a day
         self._kie_reads = kie_reads
         self._late_callback_every = late_callback
         self.delivery_lease = delivery_lease
@@ -109,10 +112,15 @@ class Generation:
         chat_id: int | None = None,
         request_key: str | None = None,
         media: Mapping[str, Sequence[MediaFile]] | None = None,
+        free_tier: bool = False,
     ) -> JobRecord:
         """Hold the price and submit the task. Raises: InsufficientBalance, TooManyActiveJobs.
 
         A KIE refusal does not raise: the job fails, the hold is released, the user is told.
+        A repeated `request_key` returns the first job, and finishes what its first attempt
+        began (a crash between the hold and the submission): one job, one hold. With
+        `free_tier` (the bot's users), a free model's job is credited as one of the day's
+        free generations while any are left.
         """
         now = self._clock()
         new = NewJob(
@@ -122,10 +130,16 @@ class Generation:
             deadline_at=now + timedelta(seconds=quote.spec.deadline_seconds),
             next_check_at=now + schedule.ORPHAN_GRACE,
         )  # fmt: skip
-        job, created = await self.store.pipeline.open_job(new, max_active=self.max_active_jobs)
-        if not created:
-            return job
-        self.metrics.inc("trt_ledger_moves_total", kind="hold")
+        free = None
+        if free_tier and quote.spec.free and self.free_daily > 0:
+            free = FreeGrant(now.date(), self.free_daily)
+        job, created = await self.store.pipeline.open_job(
+            new, max_active=self.max_active_jobs, free=free
+        )
+        if not created and job.state is not JobState.HELD:
+            return job  # submitted already, or settled: nothing left to finish
+        if created:
+            self.metrics.inc("trt_ledger_moves_total", kind="hold")
         try:
             params = await self._upload(quote, media or {})
         except KieError as exc:
@@ -145,10 +159,13 @@ class Generation:
 
     async def _submit(self, job: JobRecord, spec: ModelSpec, params: dict[str, Any]) -> JobRecord:
         orphaned_at = self._clock() + schedule.ORPHAN_GRACE
-        job = await self.store.jobs.transition(
-            job.id, JobState.SUBMITTING, source=EventSource.USER,
-            changes=JobChanges(next_check_at=orphaned_at, extra={"params": params}),
-        )  # fmt: skip
+        try:
+            job = await self.store.jobs.transition(
+                job.id, JobState.SUBMITTING, source=EventSource.USER,
+                changes=JobChanges(next_check_at=orphaned_at, extra={"params": params}),
+            )  # fmt: skip
+        except InvalidTransition:  # a replay, or the reconciler, moved it on first
+            return await self.store.jobs.get(job.id)
         api_input = {k: v for k, v in params.items() if v is not None}
         request = CreateTask(
             family=Family(spec.family.value), model=spec.api_model, input=api_input,

@@ -1,19 +1,30 @@
 """The bot's daily free generations, counted from the ledger itself.
 
 A free generation is a BONUS credit of exactly the job's price under the key
-`bonus:free:<user>:<YYYY-MM-DD>:<n>`, made right before the hold, so the ledger invariant
-holds and the n-th free generation of a day can be credited only once.
+`bonus:free:<user>:<YYYY-MM-DD>:<n>`, made in the transaction that opens the job, right
+before the hold (`SqlPipeline.open_job`), so the ledger invariant holds and the n-th free
+generation of a day can be credited only once.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
 from trt.store.engine import Database
 from trt.store.tables import ledger_entries
+
+
+@dataclass(frozen=True, slots=True)
+class FreeGrant:
+    """A job may be a free one: `daily` free generations a user may have on `day`."""
+
+    day: date
+    daily: int
 
 
 def free_key_prefix(user_id: TgUserId, day: date) -> str:
@@ -22,6 +33,11 @@ def free_key_prefix(user_id: TgUserId, day: date) -> str:
 
 async def free_used(db: Database, user_id: TgUserId, day: date) -> int:
     """How many free generations the user has had on `day` (UTC)."""
+    async with db.transaction(readonly=True) as conn:
+        return await free_used_in(conn, user_id, day)
+
+
+async def free_used_in(conn: AsyncConnection, user_id: TgUserId, day: date) -> int:
     pattern = free_key_prefix(user_id, day) + "%"
     statement = (
         select(func.count())
@@ -29,5 +45,4 @@ async def free_used(db: Database, user_id: TgUserId, day: date) -> int:
         .where(ledger_entries.c.user_id == user_id)
         .where(ledger_entries.c.key.like(pattern))
     )
-    async with db.transaction(readonly=True, small=True) as conn:
-        return int((await conn.execute(statement)).scalar_one())
+    return int((await conn.execute(statement)).scalar_one())

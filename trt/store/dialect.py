@@ -15,15 +15,16 @@ def insert_or_ignore(
     table: Table,
     values: dict[str, Any] | list[dict[str, Any]],
     *,
-    key: str,
+    key: str | Sequence[str],
 ) -> Any:
     """INSERT … ON CONFLICT (key) DO NOTHING for the connection's backend (one row or many)."""
     return insert_ignoring(conn.dialect.name, table, key=key).values(values)
 
 
-def insert_ignoring(dialect: str, table: Table, *, key: str) -> Any:
+def insert_ignoring(dialect: str, table: Table, *, key: str | Sequence[str]) -> Any:
     """INSERT … ON CONFLICT (key) DO NOTHING for `dialect`, its rows given when executed."""
-    return _module(dialect).insert(table).on_conflict_do_nothing(index_elements=[key])
+    columns = [key] if isinstance(key, str) else list(key)
+    return _module(dialect).insert(table).on_conflict_do_nothing(index_elements=columns)
 
 
 def upserting(dialect: str, table: Table, *, key: str, update: Sequence[str]) -> Any:

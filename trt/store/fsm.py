@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 
 from trt.store.dialect import upserting
-from trt.store.direct import Prepared
 from trt.store.engine import Database
 from trt.store.tables import fsm_states
 
@@ -71,36 +70,30 @@ async def _write(
 ) -> None:
     if clearing and not (await _exists(db, key) if exists is None else exists):
         return  # clearing what is not there: no write lock needed (most /start presses)
-    async with db.direct(single=not clearing) as conn:
+    async with db.transaction() as conn:
         # Insert the row, or set just the given columns of the one there (one statement).
         row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
-        await conn.run(_UPSERTS[tuple(values)], row)
+        columns = [*values, "updated_at"]
+        await conn.execute(
+            upserting(conn.dialect.name, fsm_states, key="key", update=columns), row
+        )
         if clearing:  # the other column may be empty too
-            found = await conn.rows(_SELECT, {"key": key})
-            if found and found[0]["state"] is None and not found[0]["data"]:
-                await conn.run(_DELETE, {"key": key})
+            found = (await conn.execute(_select(key))).first()
+            if found is not None and found.state is None and not found.data:
+                await conn.execute(delete(fsm_states).where(fsm_states.c.key == key))
 
 
 async def _read(db: Database, key: str) -> FormRow:
     """The row under `key`; an empty one when there is none."""
-    async with db.direct(readonly=True, single=True) as conn:
-        found = await conn.rows(_SELECT, {"key": key})
-    return FormRow(found[0]["state"], found[0]["data"] or {}) if found else FormRow()
+    async with db.transaction(readonly=True) as conn:
+        found = (await conn.execute(_select(key))).first()
+    return FormRow(found.state, found.data or {}) if found is not None else FormRow()
 
 
 async def _exists(db: Database, key: str) -> bool:
-    async with db.direct(readonly=True, single=True) as conn:
-        return bool(await conn.rows(_SELECT, {"key": key}))
+    async with db.transaction(readonly=True) as conn:
+        return (await conn.execute(_select(key))).first() is not None
 
 
-def _upsert(columns: tuple[str, ...]) -> Prepared:
-    return Prepared(
-        lambda dialect: upserting(dialect, fsm_states, key="key", update=[*columns, "updated_at"]),
-        keys=("key", "state", "data", "updated_at"),
-    )
-
-
-_KEY = fsm_states.c.key == bindparam("key")
-_SELECT = Prepared(select(fsm_states.c.state, fsm_states.c.data).where(_KEY))
-_UPSERTS = {columns: _upsert(columns) for columns in [("state",), ("data",), ("state", "data")]}
-_DELETE = Prepared(delete(fsm_states).where(_KEY))
+def _select(key: str) -> Any:
+    return select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == key)

@@ -1,163 +1,189 @@
-"""The Telegram update inbox: an update is recorded before Telegram gets its 200, claimed by
-one worker, and marked processed after the bot handled it. A crash leaves it unprocessed,
-and its claim expires, so the leader processes it after a restart.
+"""The Telegram update inbox: an update is recorded before Telegram gets its 200, claimed
+by one worker when it starts (with a lease the worker renews), and marked processed after
+the bot handled it.
 
-Recording also registers each update's sender as a user, in the same transaction: a first
-contact then costs no write of its own before the bot can answer."""
+- Dedupe: an update is the pair (update_id, digest of its payload). A retried delivery
+  repeats both and is a duplicate; Telegram's random id restart and an emulator's restart
+  at 1 bring new payloads under old ids, which are new updates. Rows are pruned after
+  `DEDUPE_WINDOW`, longer than Telegram keeps an unacknowledged update (24 h).
+- Order: a claim is refused while an earlier update of the same sender is unprocessed, so
+  one user's updates run one at a time in update_id order, across instances too.
+- Recovery: an update nobody claimed within the grace, or whose lease lapsed (its worker
+  died), is `stranded`; any instance may claim it.
+- Bad bytes: strings a column cannot hold (a lone surrogate, NUL) are replaced before
+  writing (`storable`), so one odd update never fails the batch it arrives in.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import and_, delete, exists, or_, select, update
 
-from trt.domain import TgUserId
-from trt.store.base import Profile, UserRecord
-from trt.store.dialect import insert_ignoring
-from trt.store.direct import Prepared
+from trt.errors import DatabaseUnavailable
+from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
-from trt.store.tables import users
-from trt.store.users import INSERT_NEW_USER, new_user, user_from
+from trt.store.text import storable
+
+logger = logging.getLogger(__name__)
+
+# Processed rows are kept this long to recognise a retried delivery (Telegram retries an
+# unacknowledged update for up to 24 hours; twice that leaves room for clock skew and a
+# backlog). A longer memory would only risk taking a new update for an old one.
+DEDUPE_WINDOW = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
     update_id: int
     payload: dict[str, Any]
-    sender: tuple[TgUserId, Profile] | None = None  # who sent it, when someone did
+    user_id: int | None = None  # who sent it, when someone did: their updates run in order
 
 
 @dataclass(frozen=True, slots=True)
-class Recorded:
-    new: set[int]  # update_ids not seen before (a repeat, even within the batch, is left out)
-    new_users: dict[TgUserId, UserRecord]  # senders who were not users yet: their new rows
+class Pending:
+    """A stored, unprocessed update, as a worker needs to know it before claiming it."""
+
+    seq: int
+    update_id: int
+    user_id: int | None
 
 
-KNOWN_SENDERS = 50_000
-
-# INSERT … ON CONFLICT DO NOTHING, one row each: changing no row means it was there.
-_UPDATE_KEYS = ("update_id", "payload", "received_at", "claimed_until")
-_INSERT_UPDATE = Prepared(
-    lambda dialect: insert_ignoring(dialect, inbox, key="update_id"), keys=_UPDATE_KEYS
-)
+# What became of one arrival: stored (to be run), None (a duplicate), or refused (why).
+Outcome = Pending | BaseException | None
 
 
-def _update_and_user(_: str) -> Any:
-    """INSERT the update … RETURNING whether its sender was new, the user's INSERT … ON
-    CONFLICT DO NOTHING in a WITH (Postgres only: SQLite's WITH cannot insert)."""
-    registered = (
-        postgresql.insert(users)
-        .values({c.key: bindparam(c.key, type_=c.type) for c in users.columns})
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(users.c.id)
-        .cte("registered")
-    )
-    was_new = select(func.count()).select_from(registered).scalar_subquery() > 0
-    return (
-        postgresql.insert(inbox)
-        .values({key: bindparam(key, type_=inbox.c[key].type) for key in _UPDATE_KEYS})
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .add_cte(registered)
-        .returning(inbox.c.update_id, was_new.label("registered"))
-    )
-
-
-_UPDATE_AND_USER = Prepared(_update_and_user)
-_DONE = Prepared(
-    update(inbox)
-    .where(inbox.c.update_id == bindparam("update_id"))
-    .values(processed_at=bindparam("now", type_=inbox.c.processed_at.type))
-)
+def digest_of(payload: dict[str, Any]) -> str:
+    """The same for the same update's every delivery (key order does not matter)."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
 
 
 class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Senders this process saw registered. Users are never deleted, so their next
-        # updates skip the INSERT (should one be missing after all, the bot's visit read
-        # registers them: `SqlVisits.arrive`).
-        self._registered: set[TgUserId] = set()
 
-    async def record_many(self, arrivals: Sequence[Arrival], *, claim: timedelta) -> Recorded:
-        """Store a batch of updates in one transaction, each claimed for `claim`, and
-        register their senders."""
+    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+        """Store a batch; for each arrival in order: its row when new, None for a duplicate,
+        or the error that kept it out (the others are stored all the same).
+
+        Raises: DatabaseUnavailable (nothing was stored).
+        """
+        rows = [_row(a) for a in arrivals]
+        try:
+            return await self._record(rows)
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # one row the database refuses: store the others one by one
+            logger.warning("an inbox batch of %d failed; storing one by one", len(rows))
+        outcomes: list[Outcome] = []
+        for row in rows:
+            try:
+                outcomes.extend(await self._record([row]))
+            except DatabaseUnavailable:
+                raise
+            except Exception as exc:
+                logger.error("update %s could not be stored: %s", row["update_id"], exc)
+                outcomes.append(exc)
+        return outcomes
+
+    async def _record(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        seen: dict[tuple[int, str], Pending] = {}
+        outcomes: list[Outcome] = []
+        async with self._db.transaction() as conn:
+            # In key order, so two instances' overlapping batches lock rows in one order.
+            for row in sorted(rows, key=lambda r: (r["update_id"], r["digest"])):
+                key = (row["update_id"], row["digest"])
+                if key in seen:
+                    continue
+                inserted = await conn.execute(
+                    insert_or_ignore(conn, inbox, row, key=("update_id", "digest")).returning(
+                        inbox.c.seq
+                    )
+                )
+                seq = inserted.scalar_one_or_none()
+                if seq is not None:
+                    seen[key] = Pending(seq, row["update_id"], row["user_id"])
+        first: set[tuple[int, str]] = set()
+        for row in rows:  # a repeat, even within the batch, is a duplicate
+            key = (row["update_id"], row["digest"])
+            new = key in seen and key not in first
+            outcomes.append(seen[key] if new else None)
+            first.add(key)
+        return outcomes
+
+    async def claim(self, seq: int, *, owner: str, lease: timedelta) -> dict[str, Any] | None:
+        """The payload if `owner` may process the update now, else None: it is processed,
+        another worker's lease holds it, or an earlier update of its sender is waiting."""
         now = datetime.now(UTC)
-        # In key order, so two instances' overlapping batches lock rows in the same order.
-        rows = [
-            {"update_id": a.update_id, "payload": a.payload, "received_at": now,
-             "claimed_until": now + claim}
-            for a in sorted(arrivals, key=lambda a: a.update_id)
-        ]  # fmt: skip
-        senders = {a.sender[0]: new_user(*a.sender) for a in arrivals if a.sender is not None}
-        unknown = [senders[user_id] for user_id in sorted(senders.keys() - self._registered)]
-        if self._db.dialect == "postgresql" and len(rows) == len(unknown) == 1:
-            recorded = await self._first_contact(rows[0], unknown[0])
-        else:
-            recorded = await self._record(rows, unknown)
-        if len(self._registered) + len(senders) > KNOWN_SENDERS:
-            self._registered.clear()  # a bound on memory; forgetting costs one INSERT each
-        self._registered.update(senders)
-        return recorded
-
-    async def _record(self, rows: list[dict[str, Any]], users: list[dict[str, Any]]) -> Recorded:
-        new: set[int] = set()
-        created: dict[TgUserId, UserRecord] = {}
-        async with self._db.direct(single=len(rows) + len(users) == 1) as conn:
-            for row in rows:
-                if await conn.run(_INSERT_UPDATE, row):
-                    new.add(row["update_id"])
-            for user in users:
-                if await conn.run(INSERT_NEW_USER, user):
-                    created[user["id"]] = user_from(user)
-        return Recorded(new, created)
-
-    async def _first_contact(self, row: dict[str, Any], user: dict[str, Any]) -> Recorded:
-        """Postgres: a newcomer's update and their user row in one statement, so one round
-        trip instead of a transaction's four (the commonest first update is /start)."""
-        async with self._db.direct(single=True) as conn:
-            found = await conn.rows(_UPDATE_AND_USER, {**row, **user})
-        if not found:  # a repeated update: its sender was registered with it the first time
-            return Recorded(set(), {})
-        created = {user["id"]: user_from(user)} if found[0]["registered"] else {}
-        return Recorded({row["update_id"]}, created)
-
-    async def claim(self, update_id: int, *, lease: timedelta) -> dict[str, Any] | None:
-        """The payload if this worker may process the update now, else None."""
-        now = datetime.now(UTC)
-        async with self._db.transaction(small=True) as conn:
+        earlier = inbox.alias("earlier")
+        waiting_before = exists().where(
+            earlier.c.user_id == inbox.c.user_id,
+            earlier.c.processed_at.is_(None),
+            or_(
+                earlier.c.update_id < inbox.c.update_id,
+                and_(earlier.c.update_id == inbox.c.update_id, earlier.c.seq < inbox.c.seq),
+            ),
+        )
+        async with self._db.transaction() as conn:
             claimed = await conn.execute(
                 update(inbox)
-                .where(inbox.c.update_id == update_id, inbox.c.processed_at.is_(None))
+                .where(inbox.c.seq == seq, inbox.c.processed_at.is_(None))
                 .where(or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < now))
-                .values(claimed_until=now + lease)
+                .where(~waiting_before)
+                .values(claimed_by=owner, claimed_until=now + lease)
                 .returning(inbox.c.payload)
             )
             payload: dict[str, Any] | None = claimed.scalar_one_or_none()
             return payload
 
-    async def done(self, update_id: int) -> None:
-        async with self._db.direct(single=True) as conn:
-            await conn.run(_DONE, {"update_id": update_id, "now": datetime.now(UTC)})
+    async def renew(self, owner: str, *, lease: timedelta) -> int:
+        """Extend every unprocessed claim of `owner`; how many it holds."""
+        async with self._db.transaction() as conn:
+            renewed = await conn.execute(
+                update(inbox)
+                .where(inbox.c.claimed_by == owner, inbox.c.processed_at.is_(None))
+                .values(claimed_until=datetime.now(UTC) + lease)
+            )
+            return renewed.rowcount
 
-    async def stranded(self, *, older_than: timedelta, limit: int = 100) -> list[int]:
-        """Unprocessed updates nobody holds a claim on (left by a crash)."""
+    async def done(self, seq: int, *, owner: str) -> bool:
+        """Mark processed; False when `owner` no longer held it (its lease had lapsed)."""
+        async with self._db.transaction() as conn:
+            marked = await conn.execute(
+                update(inbox)
+                .where(inbox.c.seq == seq, inbox.c.claimed_by == owner)
+                .values(processed_at=datetime.now(UTC), claimed_until=None)
+            )
+            return marked.rowcount == 1
+
+    async def stranded(self, *, grace: timedelta, limit: int = 200) -> list[Pending]:
+        """Unprocessed updates nobody holds: unclaimed for `grace` since they arrived (the
+        instance that stored them died, or is too busy), or with a lapsed lease."""
         now = datetime.now(UTC)
         query = (
-            select(inbox.c.update_id)
-            .where(inbox.c.processed_at.is_(None), inbox.c.received_at < now - older_than)
-            .where(or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < now))
-            .order_by(inbox.c.update_id)
+            select(inbox.c.seq, inbox.c.update_id, inbox.c.user_id)
+            .where(inbox.c.processed_at.is_(None))
+            .where(
+                or_(
+                    and_(inbox.c.claimed_until.is_(None), inbox.c.received_at < now - grace),
+                    inbox.c.claimed_until < now,
+                )
+            )
+            .order_by(inbox.c.update_id, inbox.c.seq)
             .limit(limit)
         )
         async with self._db.transaction(readonly=True) as conn:
-            return list((await conn.execute(query)).scalars())
+            return [Pending(*row) for row in (await conn.execute(query)).all()]
 
-    async def prune(self, *, older_than: timedelta) -> int:
+    async def prune(self, *, older_than: timedelta = DEDUPE_WINDOW) -> int:
         """Delete processed updates received before `older_than` ago."""
         cutoff = datetime.now(UTC) - older_than
         async with self._db.transaction() as conn:
@@ -167,3 +193,12 @@ class SqlInbox:
                 )
             )
             return result.rowcount
+
+
+def _row(arrival: Arrival) -> dict[str, Any]:
+    payload = storable(arrival.payload)
+    return {
+        "update_id": arrival.update_id, "digest": digest_of(payload),
+        "user_id": arrival.user_id, "payload": payload, "received_at": datetime.now(UTC),
+        "claimed_by": None, "claimed_until": None, "processed_at": None,
+    }  # fmt: skip

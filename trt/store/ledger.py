@@ -37,7 +37,7 @@ class Movement:
 
 async def apply(db: Database, movement: Movement) -> LedgerResult:
     """Run one movement atomically. Raises: InsufficientBalance, UserNotFound."""
-    async with db.transaction(small=True) as conn:
+    async with db.transaction() as conn:
         return await apply_in(conn, movement) or await existing_in(conn, movement.key)
 
 
@@ -56,7 +56,7 @@ async def settle(
 
     Raises: LedgerConflict when the job has no such hold/charge or was settled the other way.
     """
-    async with db.transaction(small=True) as conn:
+    async with db.transaction() as conn:
         result = await settle_in(conn, job_id, kind, reason=reason)
         return result or await existing_in(conn, f"{kind}:{job_id}")
 

@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind
 from trt.errors import TooManyActiveJobs, UserNotFound
+from trt.store.allowance import FreeGrant, free_key_prefix, free_used_in
 from trt.store.base import JobChanges, JobRecord, NewJob
 from trt.store.engine import Database
 from trt.store.jobs import create_in, get_in, to_job, transition_in
-from trt.store.ledger import apply_in, hold_movement, settle_in
+from trt.store.ledger import apply_in, credit_movement, hold_movement, settle_in
 from trt.store.tables import jobs, ledger_entries, users
 
 ACTIVE_STATES = (JobState.HELD, JobState.SUBMITTING, JobState.SUBMITTED, JobState.RUNNING)
@@ -29,8 +30,14 @@ class SqlPipeline:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open_job(self, job: NewJob, *, max_active: int) -> tuple[JobRecord, bool]:
+    async def open_job(
+        self, job: NewJob, *, max_active: int, free: FreeGrant | None = None
+    ) -> tuple[JobRecord, bool]:
         """Create the job and hold its price; a repeated request key returns the first job.
+
+        `free`: when the user has a free generation left on that day, credit the price as
+        that day's next free one first, in the same transaction (so a replayed request can
+        neither take a second free one nor lose the first).
 
         Raises: InsufficientBalance, TooManyActiveJobs, UserNotFound.
         """
@@ -44,6 +51,8 @@ class SqlPipeline:
             if active >= max_active:
                 raise TooManyActiveJobs(job.user_id, max_active)
             created = await create_in(conn, replace(job, state=JobState.QUOTED), EventSource.USER)
+            if free is not None:
+                await _grant_free(conn, job, free)
             await apply_in(conn, hold_movement(job.user_id, created.id, job.price_stars))
             held = await transition_in(conn, created.id, JobState.HELD, source=EventSource.USER)
             return held, True
@@ -146,6 +155,17 @@ class SqlPipeline:
 async def _by_request_key(conn: AsyncConnection, key: str) -> JobRecord | None:
     row = (await conn.execute(select(jobs).where(jobs.c.request_key == key))).one_or_none()
     return None if row is None else to_job(row)
+
+
+async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant) -> None:
+    used = await free_used_in(conn, job.user_id, free.day)
+    if used < free.daily:
+        key = f"{free_key_prefix(job.user_id, free.day)}{used + 1}"
+        reason = f"free generation: {job.model_id}"
+        movement = credit_movement(
+            job.user_id, job.price_stars, kind=LedgerKind.BONUS, key=key, reason=reason
+        )
+        await apply_in(conn, movement)
 
 
 async def _lock_user(conn: AsyncConnection, user_id: int) -> None:

@@ -189,13 +189,27 @@ class Referral(SQLModel, table=True):
 
 
 class TelegramUpdate(SQLModel, table=True):
-    """The inbox: an update is recorded here before Telegram gets its 200."""
+    """The inbox: an update is recorded here before Telegram gets its 200.
+
+    An update is the pair (update_id, digest of its payload): Telegram restarts its ids at
+    random after a week without updates, and an emulator restarts them at 1, so an id alone
+    does not say "seen before"; a retried delivery repeats both. A worker claims a row
+    (`claimed_by`, a token of that attempt) until `claimed_until`, renewing it while it runs.
+    """
 
     __tablename__ = "telegram_updates"
+    __table_args__ = (
+        Index("uq_telegram_updates_update_id_digest", "update_id", "digest", unique=True),
+        Index("ix_telegram_updates_user_id_update_id", "user_id", "update_id"),
+    )
 
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    seq: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    update_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    digest: str = Field(sa_column=Column(String(64), nullable=False))
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = _utc(index=True)
+    claimed_by: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     claimed_until: datetime | None = _utc(nullable=True)
     processed_at: datetime | None = _utc(nullable=True, index=True)
 

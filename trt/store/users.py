@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trt.domain import TgUserId
 from trt.errors import UserNotFound
 from trt.store.base import Profile, UserRecord
-from trt.store.dialect import insert_ignoring, insert_or_ignore
-from trt.store.direct import Prepared
+from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.tables import users
+from trt.store.text import fit
 
 
 class SqlUsers:
@@ -32,20 +32,19 @@ class SqlUsers:
         language: str | None = None,
     ) -> tuple[UserRecord, bool]:
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.transaction(readonly=True, small=True) as conn:
+        async with self._db.transaction(readonly=True) as conn:
             existing = await _find(conn, user_id)
         if existing is not None:
             return existing, False
-        async with self._db.transaction(small=True) as conn:
-            values = new_user(user_id, Profile(username, first_name, language))
+        async with self._db.transaction() as conn:
             # A concurrent first contact may insert the same user; the loser just reads it.
-            inserted = await conn.execute(insert_or_ignore(conn, users, values, key="id"))
+            created = await insert_new_user(conn, user_id, Profile(username, first_name, language))
             record = await _find(conn, user_id)
             assert record is not None
-            return record, inserted.rowcount == 1
+            return record, created
 
     async def get(self, user_id: TgUserId) -> UserRecord:
-        async with self._db.transaction(readonly=True, small=True) as conn:
+        async with self._db.transaction(readonly=True) as conn:
             record = await _find(conn, user_id)
         if record is None:
             raise UserNotFound(user_id)
@@ -68,7 +67,7 @@ class SqlUsers:
             return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
 
     async def _set(self, user_id: TgUserId, **values: object) -> UserRecord:
-        async with self._db.transaction(small=True) as conn:
+        async with self._db.transaction() as conn:
             await conn.execute(
                 update(users)
                 .where(users.c.id == user_id)
@@ -84,16 +83,19 @@ def new_user(user_id: TgUserId, profile: Profile) -> dict[str, Any]:
     """The `users` row of a user's first contact: no Stars, not banned."""
     now = datetime.now(UTC)
     return {
-        "id": user_id, "username": profile.username, "first_name": profile.first_name,
-        "language": profile.language, "balance": 0, "held": 0, "is_banned": False,
+        "id": user_id, "username": fit(profile.username, 64),
+        "first_name": fit(profile.first_name, 128), "language": fit(profile.language, 8),
+        "balance": 0, "held": 0, "is_banned": False,
         "blocked_bot": False, "created_at": now, "updated_at": now,
     }  # fmt: skip
 
 
-# The row of `new_user`, unless the user is there already (then no row changes).
-INSERT_NEW_USER = Prepared(
-    lambda dialect: insert_ignoring(dialect, users, key="id"), keys=users.columns.keys()
-)
+async def insert_new_user(conn: AsyncConnection, user_id: TgUserId, profile: Profile) -> bool:
+    """The row of a first contact, unless the user is there already; whether it was new."""
+    inserted = await conn.execute(
+        insert_or_ignore(conn, users, new_user(user_id, profile), key="id")
+    )
+    return inserted.rowcount == 1
 
 
 async def _find(conn: AsyncConnection, user_id: int) -> UserRecord | None:

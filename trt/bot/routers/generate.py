@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from trt.bot import free, progress
+from trt.bot import progress
 from trt.bot.alerts import CreditWatch
 from trt.bot.callbacks import GenAct, GenCb, NavCb, Screen
 from trt.bot.catalog import Catalog
@@ -21,6 +23,7 @@ from trt.bot.texts import Texts
 from trt.bot.wizard import Next, load, save
 from trt.catalog.spec import ModelSpec
 from trt.core.generation import MediaFile
+from trt.domain import JobState
 from trt.errors import KieError
 from trt.runtime import Services
 from trt.store.base import JobRecord, UserRecord
@@ -29,6 +32,7 @@ from trt.store.status import set_status_message
 logger = logging.getLogger(__name__)
 
 STARTING = "starting"  # form.job while the first press is being handled
+QUEUED = frozenset({JobState.QUOTED, JobState.HELD, JobState.SUBMITTING})  # the text sent
 
 
 def make_router() -> Router:
@@ -41,6 +45,8 @@ async def generate(
     query: CallbackQuery, callback_data: GenCb, *, bot: Bot, services: Services,
     catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext, credit_watch: CreditWatch,
 ) -> None:  # fmt: skip
+    """A press, or its replay after a crash (the same update processed again): the press's
+    request key makes it one job and one hold, and the form keeps its one status message."""
     ctx = Ctx(services, catalog, user, t, state)
     form = await load(state)
     message = query.message
@@ -57,7 +63,7 @@ async def generate(
             t=t,
         )
         return
-    if form.job is not None:  # a second press: the first one's job is the only one
+    if form.job not in (None, STARTING):  # a second press: the first one's job is the only one
         await query.answer(t("confirm.already"))
         return
     spec = services.registry.get(form.model)
@@ -65,10 +71,13 @@ async def generate(
     if quote.stars != form.price:  # prices changed since the screen was drawn: show again
         await proceed(query, ctx, spec, form, Next.CONFIRM)
         return
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
-    form.job = STARTING
-    await save(state, form)
+    with contextlib.suppress(TelegramBadRequest):  # a replayed query may be too old
+        await query.answer()
+    with contextlib.suppress(TelegramBadRequest):  # a replay finds the buttons gone
+        await message.edit_reply_markup(reply_markup=None)
+    if form.job is None:
+        form.job = STARTING
+        await save(state, form)
     await _start(message, ctx, spec, form, bot)
     await _check_credits(services, credit_watch)
 
@@ -87,24 +96,27 @@ async def _check_credits(services: Services, watch: CreditWatch) -> None:
 
 
 async def _start(message: Message, ctx: Ctx, spec: ModelSpec, form: Form, bot: Bot) -> None:
-    services, user = ctx.services, ctx.user
+    services, user, chat_id = ctx.services, ctx.user, message.chat.id
     quote = services.generation.quote(spec.id, form.raw(spec))
-    status = await message.answer(ctx.t("progress.queued", title=title(spec, ctx.t.lang)))
+    if form.status is None:  # a replay after a crash keeps the status message it sent
+        status = await message.answer(ctx.t("progress.queued", title=title(spec, ctx.t.lang)))
+        form.status = status.message_id
+        await save(ctx.state, form)
     try:
-        await free.claim(services, user.id, spec, quote.stars)
         job = await services.generation.start(
-            user.id, quote, chat_id=message.chat.id, request_key=f"tg:{user.id}:{form.nonce}",
-            media=await _download(bot, form),
+            user.id, quote, chat_id=chat_id, request_key=f"tg:{user.id}:{form.nonce}",
+            media=await _download(bot, form), free_tier=True,
         )  # fmt: skip
     except BaseException:
-        form.job = None  # let the user press again once the error is shown
+        status_id, form.job, form.status = form.status, None, None  # the user may press again
         await save(ctx.state, form)
-        await status.delete()
+        with contextlib.suppress(TelegramBadRequest):
+            await bot.delete_message(chat_id=chat_id, message_id=status_id)
         raise
     form.job = job.id
     await save(ctx.state, form)
-    await set_status_message(services.store.db, job.id, status.message_id)
-    await _show_progress(services, job, status, ctx.t)
+    await set_status_message(services.store.db, job.id, form.status)
+    await _show_progress(services, job, bot, (chat_id, form.status), ctx.t)
 
 
 async def _download(bot: Bot, form: Form) -> dict[str, list[MediaFile]]:
@@ -118,15 +130,14 @@ async def _download(bot: Bot, form: Form) -> dict[str, list[MediaFile]]:
     return files
 
 
-async def _show_progress(services: Services, job: JobRecord, status: Message, t: Texts) -> None:
+async def _show_progress(
+    services: Services, job: JobRecord, bot: Bot, status: tuple[int, int], t: Texts
+) -> None:
     """The job may have moved on while the status message was being linked: show now."""
     job = await services.store.jobs.get(job.id)
     spec_title = title(services.registry.get(job.model_id), t.lang)
     body = progress.status_text(t, job, spec_title)
-    if body is not None:
-        await show_status(status, body)
-
-
-async def show_status(status: Message, body: str) -> None:
-    if body != status.text:
-        await status.edit_text(body)
+    if body is not None and job.state not in QUEUED:
+        chat_id, message_id = status
+        with contextlib.suppress(TelegramBadRequest):  # the same text already: not modified
+            await bot.edit_message_text(text=body, chat_id=chat_id, message_id=message_id)

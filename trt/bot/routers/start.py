@@ -8,11 +8,12 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from trt.bot import free, keyboards, screens
+from trt.bot import keyboards, screens
 from trt.bot.callbacks import LangCb
 from trt.bot.catalog import Catalog
 from trt.bot.reply import send, show
 from trt.bot.texts import LANGUAGES, Texts
+from trt.core import bonuses
 from trt.runtime import Services
 from trt.store.base import UserRecord
 
@@ -35,7 +36,7 @@ async def start(
     user: UserRecord, t: Texts, state: FSMContext,
 ) -> None:  # fmt: skip
     await state.clear()
-    bonus = await free.welcome(services, user.id)
+    bonus = await bonuses.welcome(services.store.ledger, user.id, services.settings.welcome_bonus)
     if bonus:  # the balance changed
         user = await services.store.users.get(user.id)
     name = message.from_user.first_name if message.from_user else ""
