@@ -11,7 +11,7 @@ import pytest
 from aiohttp import ClientSession, FormData
 
 from tests.sandbox.conftest import png
-from trt.bot.emulator import TelegramEmulator, run_telegram_emulator
+from trt.sandbox.telegram import TelegramEmulator, run_telegram_emulator
 
 MB = 1024 * 1024
 

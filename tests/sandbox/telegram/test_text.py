@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from trt.bot.emulator import ApiError, EmulatorOptions, ManualClock
-from trt.bot.emulator.files import image_size
-from trt.bot.emulator.limits import FloodControl
-from trt.bot.emulator.text import command_entities, parse_html
+from trt.sandbox.telegram import ApiError, EmulatorOptions, ManualClock
+from trt.sandbox.telegram.files import image_size
+from trt.sandbox.telegram.limits import FloodControl
+from trt.sandbox.telegram.text import command_entities, parse_html
 
 
 class TestHtml:

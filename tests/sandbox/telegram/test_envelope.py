@@ -8,8 +8,8 @@ import io
 import pytest
 from aiohttp import ClientSession, FormData
 
-from tests.bot.emulator.conftest import call
-from trt.bot.emulator import TelegramEmulator, run_telegram_emulator
+from tests.sandbox.telegram.conftest import call
+from trt.sandbox.telegram import TelegramEmulator, run_telegram_emulator
 
 
 class TestEnvelope:

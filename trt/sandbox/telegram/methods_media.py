@@ -12,15 +12,15 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from trt.bot.emulator.errors import ApiError, bad_request
-from trt.bot.emulator.files import media_json
-from trt.bot.emulator.methods_messages import apply_edit, edit_target
-from trt.bot.emulator.model import MEDIA_KINDS, ChatHistory, StoredFile
-from trt.bot.emulator.params import Params, Upload
-from trt.bot.emulator.text import caption_text, check_markup
+from trt.sandbox.telegram.errors import ApiError, bad_request
+from trt.sandbox.telegram.files import media_json
+from trt.sandbox.telegram.methods_messages import apply_edit, edit_target
+from trt.sandbox.telegram.model import MEDIA_KINDS, ChatHistory, StoredFile
+from trt.sandbox.telegram.params import Params, Upload
+from trt.sandbox.telegram.text import caption_text, check_markup
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 _WRONG_FILE = "wrong file identifier/HTTP URL specified"
 

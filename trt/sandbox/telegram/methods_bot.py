@@ -7,12 +7,12 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from trt.bot.emulator.errors import bad_request
-from trt.bot.emulator.params import Params
-from trt.bot.emulator.updates import Webhook, check_webhook_url
+from trt.sandbox.telegram.errors import bad_request
+from trt.sandbox.telegram.params import Params
+from trt.sandbox.telegram.updates import Webhook, check_webhook_url
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _ACTIONS = frozenset(

@@ -6,7 +6,7 @@ import html
 import re
 from typing import Any
 
-from trt.bot.emulator.errors import bad_request
+from trt.sandbox.telegram.errors import bad_request
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

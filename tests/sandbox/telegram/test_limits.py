@@ -7,8 +7,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from tests.bot.emulator.conftest import aiogram_bot
-from trt.bot.emulator import ManualClock, TelegramEmulator, run_telegram_emulator
+from tests.sandbox.telegram.conftest import aiogram_bot
+from trt.sandbox.telegram import ManualClock, TelegramEmulator, run_telegram_emulator
 
 USER = 7
 

@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import ClientSession, web
 
-from trt.bot.emulator import ManualClock, TelegramEmulator, run_telegram_emulator
+from trt.sandbox.telegram import ManualClock, TelegramEmulator, run_telegram_emulator
 
 
 def png(width: int = 800, height: int = 600) -> bytes:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from trt.bot.emulator.errors import bad_request
-from trt.bot.emulator.params import Params
-from trt.bot.emulator.text import check_markup
+from trt.sandbox.telegram.errors import bad_request
+from trt.sandbox.telegram.params import Params
+from trt.sandbox.telegram.text import check_markup
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 MAX_STARS = 10_000  # Telegram's ceiling for one Stars invoice
 _QUERY_GONE = "query is too old and response timeout expired or query ID is invalid"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from trt.bot.emulator.clock import Clock
-from trt.bot.emulator.errors import too_many_requests
-from trt.bot.emulator.model import EmulatorOptions
+from trt.sandbox.telegram.clock import Clock
+from trt.sandbox.telegram.errors import too_many_requests
+from trt.sandbox.telegram.model import EmulatorOptions
 
 
 @dataclass

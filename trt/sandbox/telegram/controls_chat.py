@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from trt.bot.emulator.files import image_size
-from trt.bot.emulator.model import MB, MEDIA_KINDS, ChatHistory, ChatMessage
+from trt.sandbox.telegram.files import image_size
+from trt.sandbox.telegram.model import MB, MEDIA_KINDS, ChatHistory, ChatMessage
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 MAX_WAIT = 60.0
 

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from trt.bot.emulator import methods_bot, methods_media, methods_messages, methods_payments
-from trt.bot.emulator.controls import add_control_routes
-from trt.bot.emulator.controls_chat import add_chat_routes
-from trt.bot.emulator.errors import ApiError, bad_request, unauthorized
-from trt.bot.emulator.model import MB, Call
-from trt.bot.emulator.params import Params, read_params
+from trt.sandbox.telegram import methods_bot, methods_media, methods_messages, methods_payments
+from trt.sandbox.telegram.controls import add_control_routes
+from trt.sandbox.telegram.controls_chat import add_chat_routes
+from trt.sandbox.telegram.errors import ApiError, bad_request, unauthorized
+from trt.sandbox.telegram.model import MB, Call
+from trt.sandbox.telegram.params import Params, read_params
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 MethodHandler = Callable[["TelegramEmulator", Params], Awaitable[Any]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

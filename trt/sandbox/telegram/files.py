@@ -7,7 +7,7 @@ import secrets
 import struct
 from typing import Any
 
-from trt.bot.emulator.model import StoredFile
+from trt.sandbox.telegram.model import StoredFile
 
 _FOLDERS = {"photo": "photos", "video": "videos", "audio": "music", "voice": "voice",
             "document": "documents"}  # fmt: skip

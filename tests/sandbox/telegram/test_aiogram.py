@@ -20,8 +20,8 @@ from aiogram.types import (
     LabeledPrice,
 )
 
-from tests.bot.emulator.conftest import LocalSite, png
-from trt.bot.emulator import TelegramEmulator
+from tests.sandbox.telegram.conftest import LocalSite, png
+from trt.sandbox.telegram import TelegramEmulator
 
 USER = 42
 MediaItem = (

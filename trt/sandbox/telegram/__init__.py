@@ -15,10 +15,10 @@ Updates go to the webhook the bot sets or to getUpdates. Telegram's limits apply
 webhooks and fetches media URLs only there, and is not a production server.
 """
 
-from trt.bot.emulator.clock import ManualClock, RealClock
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.errors import ApiError
-from trt.bot.emulator.model import (
+from trt.sandbox.telegram.clock import ManualClock, RealClock
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.errors import ApiError
+from trt.sandbox.telegram.model import (
     Button,
     Call,
     ChatHistory,
@@ -30,8 +30,8 @@ from trt.bot.emulator.model import (
     TgUser,
     WebhookDelivery,
 )
-from trt.bot.emulator.runner import run_telegram_emulator
-from trt.bot.emulator.updates import SECRET_HEADER
+from trt.sandbox.telegram.runner import run_telegram_emulator
+from trt.sandbox.telegram.updates import SECRET_HEADER
 
 __all__ = [
     "SECRET_HEADER",

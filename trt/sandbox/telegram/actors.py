@@ -6,12 +6,12 @@ import asyncio
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from trt.bot.emulator.files import media_json
-from trt.bot.emulator.model import MEDIA_KINDS, ChatHistory, ChatMessage, Payment, TgUser
-from trt.bot.emulator.text import command_entities
+from trt.sandbox.telegram.files import media_json
+from trt.sandbox.telegram.model import MEDIA_KINDS, ChatHistory, ChatMessage, Payment, TgUser
+from trt.sandbox.telegram.text import command_entities
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 
 async def send_text(

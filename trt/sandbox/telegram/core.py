@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
-from trt.bot.emulator import actors
-from trt.bot.emulator.clock import Clock, ManualClock
-from trt.bot.emulator.errors import ApiError, blocked, chat_not_found
-from trt.bot.emulator.files import FileStore
-from trt.bot.emulator.limits import FloodControl
-from trt.bot.emulator.model import (
+from trt.sandbox.telegram import actors
+from trt.sandbox.telegram.clock import Clock, ManualClock
+from trt.sandbox.telegram.errors import ApiError, blocked, chat_not_found
+from trt.sandbox.telegram.files import FileStore
+from trt.sandbox.telegram.limits import FloodControl
+from trt.sandbox.telegram.model import (
     Call,
     ChatHistory,
     ChatMessage,
@@ -26,8 +26,8 @@ from trt.bot.emulator.model import (
     TgChat,
     TgUser,
 )
-from trt.bot.emulator.updates import LOCAL_HOSTS, UpdateHub
-from trt.bot.emulator.waiting import Notifier
+from trt.sandbox.telegram.updates import LOCAL_HOSTS, UpdateHub
+from trt.sandbox.telegram.waiting import Notifier
 
 T = TypeVar("T")
 UserRef = TgUser | int

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
-from trt.bot.emulator.errors import ApiError, bad_request
-from trt.bot.emulator.model import EmulatorOptions, WebhookDelivery
-from trt.bot.emulator.waiting import Notifier
+from trt.sandbox.telegram.errors import ApiError, bad_request
+from trt.sandbox.telegram.model import EmulatorOptions, WebhookDelivery
+from trt.sandbox.telegram.waiting import Notifier
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from trt.bot.emulator.clock import Clock, RealClock
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.model import EmulatorOptions
-from trt.bot.emulator.routes import build_app
+from trt.sandbox.telegram.clock import Clock, RealClock
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.model import EmulatorOptions
+from trt.sandbox.telegram.routes import build_app
 
 
 @asynccontextmanager

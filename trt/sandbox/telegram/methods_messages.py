@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from trt.bot.emulator.errors import bad_request
-from trt.bot.emulator.model import ChatMessage
-from trt.bot.emulator.params import Params
-from trt.bot.emulator.text import caption_text, check_markup, message_text
+from trt.sandbox.telegram.errors import bad_request
+from trt.sandbox.telegram.model import ChatMessage
+from trt.sandbox.telegram.params import Params
+from trt.sandbox.telegram.text import caption_text, check_markup, message_text
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "

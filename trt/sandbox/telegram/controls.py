@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from trt.bot.emulator.model import TgChat, TgUser
+from trt.sandbox.telegram.model import TgChat, TgUser
 
 if TYPE_CHECKING:
-    from trt.bot.emulator.core import TelegramEmulator
+    from trt.sandbox.telegram.core import TelegramEmulator
 
 Action = Callable[["TelegramEmulator", web.Request, dict[str, Any]], Awaitable[Any]]
 _USER_FIELDS = {"first_name", "last_name", "username", "language_code"}

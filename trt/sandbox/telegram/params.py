@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from trt.bot.emulator.errors import bad_request
+from trt.sandbox.telegram.errors import bad_request
 
 # Fields Telegram reads as JSON-serialized objects when they come as form values.
 JSON_FIELDS = frozenset(

@@ -11,8 +11,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice
 from aiohttp import ClientSession
 
-from tests.bot.emulator.conftest import png
-from trt.bot.emulator import TelegramEmulator
+from tests.sandbox.telegram.conftest import png
+from trt.sandbox.telegram import TelegramEmulator
 
 USER = 21
 

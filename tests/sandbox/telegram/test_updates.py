@@ -9,8 +9,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
 from aiohttp import ClientSession
 
-from tests.bot.emulator.conftest import LocalSite, call
-from trt.bot.emulator import SECRET_HEADER, TelegramEmulator
+from tests.sandbox.telegram.conftest import LocalSite, call
+from trt.sandbox.telegram import SECRET_HEADER, TelegramEmulator
 
 USER = 11
 
