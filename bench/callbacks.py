@@ -37,8 +37,8 @@ from bench._servers import (
 from bench._timing import verdict
 from trt.core.schedule import next_poll
 from trt.kie.base import Family
-from trt.kie.emulation import Schedule, callback_bodies
-from trt.kie.emulator import Emulator, run_emulator
+from trt.sandbox.kie.emulation import Schedule, callback_bodies
+from trt.sandbox.kie.emulator import Emulator, run_emulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
 

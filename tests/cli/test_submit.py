@@ -14,9 +14,9 @@ from syrupy.assertion import SnapshotAssertion
 from tests.cli.conftest import served_in_thread
 from tests.conftest import CliInvoke
 from trt.core.schedule import PollSchedule
-from trt.kie.emulation import Schedule
-from trt.kie.emulator import Emulator, Fault, TaskPlan, run_emulator
-from trt.kie.media import png
+from trt.sandbox.kie.emulation import Schedule
+from trt.sandbox.kie.emulator import Emulator, Fault, TaskPlan, run_emulator
+from trt.sandbox.kie.media import png
 
 FAST = ("--emulator", "--emulator-duration", "0.05")
 KEY = "sk-submit-secret"

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from tests.e2e.conftest import SECRETS, free_port, migrate
-from trt.kie.emulator import run_emulator
+from trt.sandbox.kie.emulator import run_emulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.serve import serve
 from trt.settings import Settings

@@ -1,7 +1,7 @@
 """The emulator's model of KIE, without HTTP: tasks, their schedule and their JSON shapes.
 
-`trt.kie.emulator` serves these over aiohttp. Times come from a clock the emulator owns
-(`RealClock`, or `ManualClock` that tests move forward), so a test decides when a task
+`trt.sandbox.kie.emulator` serves these over aiohttp. Times come from a clock the emulator
+owns (`RealClock`, or `ManualClock` that tests move forward), so a test decides when a task
 finishes instead of sleeping.
 """
 

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from trt.kie import media, wire
+from trt.kie import wire
 from trt.kie.base import Family
-from trt.kie.emulation import DEFAULT_MESSAGES, Fault, Route
 from trt.kie.states import TaskState
+from trt.sandbox.kie import media
+from trt.sandbox.kie.emulation import DEFAULT_MESSAGES, Fault, Route
 
 if TYPE_CHECKING:
-    from trt.kie.emulator import Emulator
+    from trt.sandbox.kie.emulator import Emulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EmuHandler = Callable[["Emulator", web.Request], Awaitable[web.StreamResponse]]

@@ -39,7 +39,8 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from trt.clocks import Clock, ManualClock, RealClock
 from trt.kie.base import Family
 from trt.kie.callbacks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from trt.kie.emulation import (
+from trt.kie.states import TaskState
+from trt.sandbox.kie.emulation import (
     CallbackPlan,
     EmulatedTask,
     Fault,
@@ -51,8 +52,7 @@ from trt.kie.emulation import (
     media_kind,
     record_json,
 )
-from trt.kie.emulator_routes import build_app
-from trt.kie.states import TaskState
+from trt.sandbox.kie.routes import build_app
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import struct
 import wave
 import zlib
 
-from trt.kie import media
+from trt.sandbox.kie import media
 
 
 def chunks(png: bytes) -> list[tuple[bytes, bytes]]:

@@ -10,20 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.kie.receiver import CallbackReceiver
+from tests.sandbox.kie.receiver import CallbackReceiver
 from trt.domain import KieTaskId
 from trt.kie.base import CreateTask, Family
 from trt.kie.callbacks import parse_callback, verify_and_parse
 from trt.kie.client import KieClient, RetryPolicy
-from trt.kie.emulator import (
-    CallbackPlan,
-    Emulator,
-    Fault,
-    ManualClock,
-    Schedule,
-    TaskPlan,
-    run_emulator,
-)
 from trt.kie.errors import (
     KieBadResponse,
     KieGenerationFailed,
@@ -38,6 +29,15 @@ from trt.kie.errors import (
     KieValidationError,
 )
 from trt.kie.states import TaskState
+from trt.sandbox.kie.emulator import (
+    CallbackPlan,
+    Emulator,
+    Fault,
+    ManualClock,
+    Schedule,
+    TaskPlan,
+    run_emulator,
+)
 
 MARKET = {"model": "google/nano-banana", "input": {"prompt": "x", "output_format": "png"}}
 
