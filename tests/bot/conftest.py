@@ -20,8 +20,8 @@ from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.schedule import RateLimiter
 from trt.domain import LedgerKind, TgUserId
-from trt.kie.fake import FakeKie
 from trt.runtime import Runtime, Services
+from trt.sandbox.kie.fake import FakeKie
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings

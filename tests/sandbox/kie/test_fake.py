@@ -9,8 +9,8 @@ import pytest
 from trt.domain import KieTaskId
 from trt.kie.base import CreateTask, Family, KieApi
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, KieRateLimited
-from trt.kie.fake import FakeKie
 from trt.kie.states import TaskState
+from trt.sandbox.kie.fake import FakeKie
 
 REQUEST = CreateTask(Family.MARKET, "google/nano-banana", {"prompt": "x"}, "https://cb")
 
