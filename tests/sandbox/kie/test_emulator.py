@@ -29,6 +29,7 @@ from trt.kie.errors import (
     KieValidationError,
 )
 from trt.kie.states import TaskState
+from trt.sandbox.kie import media
 from trt.sandbox.kie.emulator import (
     CallbackPlan,
     Emulator,
@@ -84,10 +85,10 @@ class TestLifecycle:
     @pytest.mark.parametrize(
         ("request_", "kind"),
         [
-            (market(), "image/png"),
-            (market(output_format="jpeg"), "image/jpeg"),
-            (CreateTask(Family.MARKET, "kling/v2-1-text-to-video", {"prompt": "x"}), "video/mp4"),
-            (CreateTask(Family.VEO, "veo3_fast", {"prompt": "cat"}), "video/mp4"),
+            (market(), "png"),
+            (market(output_format="jpeg"), "jpg"),
+            (CreateTask(Family.MARKET, "kling/v2-1-text-to-video", {"prompt": "x"}), "mp4"),
+            (CreateTask(Family.VEO, "veo3_fast", {"prompt": "cat"}), "mp4"),
             (
                 CreateTask(
                     Family.SUNO,
@@ -95,13 +96,13 @@ class TestLifecycle:
                     {"prompt": "song", "customMode": False, "instrumental": False},
                     "http://127.0.0.1:9/cb",
                 ),
-                "audio/mpeg",
+                "mp3",
             ),
         ],
         ids=["png", "jpeg", "market-video", "veo", "suno"],
     )
     async def test_success_serves_real_result_files(self, request_, kind):
-        """A finished task's result URLs serve sample files of the right type."""
+        """A finished task's result URLs serve the shipped sample file of the right type."""
         async with emulated() as (emu, client):
             task_id = await client.create_task(request_)
             await emu.advance(10)
@@ -111,8 +112,8 @@ class TestLifecycle:
             async with httpx.AsyncClient() as http:
                 answer = await http.get(record.result_urls[0])
         assert answer.status_code == 200
-        assert answer.headers["content-type"] == kind
-        assert len(answer.content) > 100
+        assert answer.headers["content-type"] == media.CONTENT_TYPES[kind]
+        assert answer.content == media.sample(kind)
 
     async def test_fail_rate_one_fails_every_task(self):
         """With fail_rate=1 a task ends in fail with a code and message."""

@@ -278,4 +278,4 @@ async def _result_file(emu: Emulator, request: web.Request) -> web.StreamRespons
         raise web.HTTPNotFound
     if emu.view(task).state is not TaskState.SUCCESS:
         raise web.HTTPNotFound
-    return web.Response(body=media.make(kind), content_type=media.CONTENT_TYPES[kind])
+    return web.Response(body=media.sample(kind), content_type=media.CONTENT_TYPES[kind])
