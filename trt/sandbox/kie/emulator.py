@@ -36,10 +36,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from trt.clocks import Clock, ManualClock, RealClock
 from trt.kie.base import Family
 from trt.kie.callbacks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from trt.kie.states import TaskState
+from trt.sandbox.clock import Clock, ManualClock, RealClock
 from trt.sandbox.kie.emulation import (
     CallbackPlan,
     EmulatedTask,

@@ -15,7 +15,7 @@ Updates go to the webhook the bot sets or to getUpdates. Telegram's limits apply
 webhooks and fetches media URLs only there, and is not a production server.
 """
 
-from trt.sandbox.telegram.clock import ManualClock, RealClock
+from trt.sandbox.clock import ManualClock, RealClock
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.errors import ApiError
 from trt.sandbox.telegram.model import (

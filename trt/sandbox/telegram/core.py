@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
+from trt.sandbox.clock import Clock, ManualClock
 from trt.sandbox.telegram import actors
-from trt.sandbox.telegram.clock import Clock, ManualClock
 from trt.sandbox.telegram.errors import ApiError, blocked, chat_not_found
 from trt.sandbox.telegram.files import FileStore
 from trt.sandbox.telegram.limits import FloodControl

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from trt.sandbox.telegram.clock import Clock
+from trt.sandbox.clock import Clock
 from trt.sandbox.telegram.errors import too_many_requests
 from trt.sandbox.telegram.model import EmulatorOptions
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from trt.sandbox.telegram.clock import Clock, RealClock
+from trt.sandbox.clock import Clock, RealClock
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.model import EmulatorOptions
 from trt.sandbox.telegram.routes import build_app

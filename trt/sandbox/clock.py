@@ -1,4 +1,4 @@
-"""Clocks for the emulators: the real monotonic one, or one a test moves by hand."""
+"""Clocks for both emulators: the real monotonic one, or one a test moves by hand."""
 
 from __future__ import annotations
 
