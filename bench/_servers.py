@@ -24,9 +24,9 @@ from typing import Any
 import aiohttp
 from sqlalchemy import insert
 
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.model import ChatMessage
-from trt.bot.emulator.text import command_entities
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.model import ChatMessage
+from trt.sandbox.telegram.text import command_entities
 from trt.store import tables
 from trt.store.engine import create_database
 

@@ -19,12 +19,12 @@ from aiogram.exceptions import TelegramRetryAfter
 
 from bench._timing import verdict
 from trt.bot.client import make_bot
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.bot.messenger import TelegramMessenger
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.registry import Registry
 from trt.domain import JobId, JobState, TgUserId
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.store.base import JobRecord
 
 RESULTS = 1_000

@@ -25,9 +25,9 @@ from typing import Any
 
 from bench._servers import Poster, Target, Updates, echo_bot, percentile, trt_serve, update_key
 from bench._timing import verdict
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.model import ChatMessage
-from trt.bot.emulator.runner import run_telegram_emulator
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.model import ChatMessage
+from trt.sandbox.telegram.runner import run_telegram_emulator
 
 USERS = 200  # per bot
 EVERY = 0.3

@@ -35,11 +35,11 @@ from bench._servers import (
     trt_serve,
 )
 from bench._timing import verdict
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.core.schedule import next_poll
 from trt.kie.base import Family
-from trt.kie.emulation import Schedule, callback_bodies
-from trt.kie.emulator import Emulator, run_emulator
+from trt.sandbox.kie.emulation import Schedule, callback_bodies
+from trt.sandbox.kie.emulator import Emulator, run_emulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
 
 JOBS = 10_000

@@ -14,9 +14,9 @@ from pathlib import Path
 from bench._servers import echo_bot, migrate, rss_mb, seed_jobs, serve_env, trt_serve
 from bench._timing import verdict
 from bench.callbacks import CALLBACK_TOKEN, FIRST_USER, JOBS, delivered, fire, tasks
-from trt.bot.emulator.runner import run_telegram_emulator
-from trt.kie.emulation import Schedule
-from trt.kie.emulator import run_emulator
+from trt.sandbox.kie.emulation import Schedule
+from trt.sandbox.kie.emulator import run_emulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 
 TARGET_MB = 250.0
 SETTLE_FOR = 1.0  # seconds after start-up before "idle" is read

@@ -30,8 +30,8 @@ from bench._servers import (
     update_key,
 )
 from bench._timing import verdict
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 
 STREAM = 1_000
 WARM_UP = 50

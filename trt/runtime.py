@@ -104,7 +104,7 @@ async def _kie(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[Ki
     base_url, upload_url = settings.kie_base_url, settings.kie_upload_base_url
     if emulated and base_url == DEFAULT_KIE_BASE_URL:
         # Emulator mode must never reach the real KIE: run one in this process.
-        from trt.kie.emulator import run_emulator
+        from trt.sandbox.kie.emulator import run_emulator
 
         hmac = settings.kie_webhook_hmac_key
         emulator = await stack.enter_async_context(

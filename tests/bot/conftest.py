@@ -12,8 +12,6 @@ from aiogram import Bot
 from tests.bot.driver import Driver
 from trt.bot.client import make_bot
 from trt.bot.dispatcher import build_dispatcher
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.bot.messenger import TelegramMessenger
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
@@ -22,8 +20,10 @@ from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.schedule import RateLimiter
 from trt.domain import LedgerKind, TgUserId
-from trt.kie.fake import FakeKie
 from trt.runtime import Runtime, Services
+from trt.sandbox.kie.fake import FakeKie
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore

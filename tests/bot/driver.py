@@ -13,10 +13,10 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.model import ChatMessage
 from trt.domain import EventSource, JobState
 from trt.runtime import Services
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.model import ChatMessage
 from trt.store.base import JobFilter, JobRecord
 
 

@@ -12,10 +12,10 @@ from aiogram.methods import SendMessage
 from tests.bot.conftest import USER
 from tests.bot.driver import Driver, generate_image
 from trt.bot.client import make_bot
-from trt.bot.emulator import ManualClock, TelegramEmulator, run_telegram_emulator
 from trt.bot.flood import pace_of
 from trt.bot.sender import Sender
 from trt.domain import JobState, TgUserId
+from trt.sandbox.telegram import ManualClock, TelegramEmulator, run_telegram_emulator
 
 
 class FakeTime:

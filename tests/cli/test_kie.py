@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli.conftest import served_in_thread
 from tests.conftest import CliInvoke
-from trt.kie.emulator import Emulator, Fault, run_emulator
+from trt.sandbox.kie.emulator import Emulator, Fault, run_emulator
 
 KEY = "sk-live-very-secret"
 

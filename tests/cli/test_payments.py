@@ -8,10 +8,10 @@ import pytest
 
 from tests.cli.conftest import ALICE, BOB, served_in_thread
 from tests.conftest import CliInvoke
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.model import Payment
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.domain import JobId
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.model import Payment
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import DEFAULT_DATABASE_URL
 from trt.store.payments import NewPayment
 from trt.store.sql import open_store

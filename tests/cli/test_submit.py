@@ -14,9 +14,9 @@ from syrupy.assertion import SnapshotAssertion
 from tests.cli.conftest import served_in_thread
 from tests.conftest import CliInvoke
 from trt.core.schedule import PollSchedule
-from trt.kie.emulation import Schedule
-from trt.kie.emulator import Emulator, Fault, TaskPlan, run_emulator
-from trt.kie.media import png
+from trt.sandbox.kie.emulation import Schedule
+from trt.sandbox.kie.emulator import Emulator, Fault, TaskPlan, run_emulator
+from trt.sandbox.kie.media import sample
 
 FAST = ("--emulator", "--emulator-duration", "0.05")
 KEY = "sk-submit-secret"
@@ -51,7 +51,7 @@ def real_env(emu: Emulator) -> dict[str, str]:
 class TestFamilies:
     def test_market_with_image_upload_and_enum(self, trt: CliInvoke, tmp_path: Path):
         """A Market model gets its text, its uploaded image's URL and its enum value."""
-        (tmp_path / "cat.png").write_bytes(png())
+        (tmp_path / "cat.png").write_bytes(sample("png"))
         data = submit_json(
             trt,
             "google/nano-banana-edit",

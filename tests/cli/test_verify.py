@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliInvoke
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 
 TOKEN = "123456789:verify-TEST-token"
 

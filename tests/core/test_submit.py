@@ -32,8 +32,8 @@ from trt.domain import KieTaskId
 from trt.errors import InvalidParameters, UsageError
 from trt.kie import wire
 from trt.kie.base import CreateTask, Family, TaskRecord
-from trt.kie.fake import FakeKie
 from trt.kie.states import TaskState
+from trt.sandbox.kie.fake import FakeKie
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 32

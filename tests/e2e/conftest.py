@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.kie.emulation import Schedule
-from trt.kie.emulator import Emulator, run_emulator
 from trt.runtime import Services, open_services
+from trt.sandbox.kie.emulation import Schedule
+from trt.sandbox.kie.emulator import Emulator, run_emulator
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.serve import serve
 from trt.settings import Settings
 from trt.store import schema

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import USER, Stack, eventually
-from trt.bot.emulator.model import ChatMessage
 from trt.core.referrals import code_for
 from trt.domain import TgUserId
+from trt.sandbox.telegram.model import ChatMessage
 from trt.store.base import JobFilter
 
 NEWCOMER = TgUserId(4242)

@@ -10,12 +10,12 @@ import pytest
 
 from tests.e2e.conftest import SECRETS, eventually, free_port, migrate
 from tests.e2e.processes import ServerProcess
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.kie.emulation import Schedule
-from trt.kie.emulator import Emulator, run_emulator
 from trt.runtime import Services, open_services
+from trt.sandbox.kie.emulation import Schedule
+from trt.sandbox.kie.emulator import Emulator, run_emulator
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
 from trt.store.base import JobFilter
 

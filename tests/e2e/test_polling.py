@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from tests.e2e.conftest import SECRETS, free_port, migrate
-from trt.bot.emulator.runner import run_telegram_emulator
-from trt.kie.emulator import run_emulator
+from trt.sandbox.kie.emulator import run_emulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.serve import serve
 from trt.settings import Settings
 

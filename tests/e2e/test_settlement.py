@@ -8,8 +8,8 @@ import pytest
 from tests.e2e.conftest import ADMIN, USER, Stack, eventually, job_state
 from trt.core.failures import FailureReason, reason_of
 from trt.domain import JobState
-from trt.kie.emulation import CallbackPlan, Fault, TaskPlan
 from trt.kie.states import TaskState
+from trt.sandbox.kie.emulation import CallbackPlan, Fault, TaskPlan
 
 FAST = {"kie_late_callback_seconds": 0.3, "reconcile_interval_seconds": 0.1}
 

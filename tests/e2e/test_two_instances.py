@@ -16,12 +16,12 @@ from sqlalchemy import text
 from tests.e2e.conftest import SECRETS, eventually, free_port, job_reaches
 from tests.e2e.processes import ServerProcess
 from tests.store.conftest import postgres_url
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.kie.emulation import CallbackPlan, Schedule, TaskPlan
-from trt.kie.emulator import Emulator, run_emulator
 from trt.runtime import Services, open_services
+from trt.sandbox.kie.emulation import CallbackPlan, Schedule, TaskPlan
+from trt.sandbox.kie.emulator import Emulator, run_emulator
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
 from trt.store import schema
 from trt.store.engine import create_database

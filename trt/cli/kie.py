@@ -12,7 +12,7 @@ import typer
 from trt.cli import console
 
 if TYPE_CHECKING:
-    from trt.kie.emulator import EmulatorOptions
+    from trt.sandbox.kie.emulator import EmulatorOptions
     from trt.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="KIE.ai: account credits and a local emulator.")
@@ -41,7 +41,7 @@ def show_credits(
 
 async def _ask_credits(settings: Settings, *, use_emulator: bool) -> tuple[Decimal, str]:
     from trt.kie.client import KieClient
-    from trt.kie.emulator import run_emulator
+    from trt.sandbox.kie.emulator import run_emulator
 
     if use_emulator:
         async with run_emulator() as emu:
@@ -90,8 +90,8 @@ def emulate(
     ] = None,
 ) -> None:
     """Run a KIE emulator until Ctrl-C; callbacks are signed when KIE_WEBHOOK_HMAC_KEY is set."""
-    from trt.kie.emulation import Schedule
-    from trt.kie.emulator import EmulatorOptions
+    from trt.sandbox.kie.emulation import Schedule
+    from trt.sandbox.kie.emulator import EmulatorOptions
     from trt.settings import load_settings
 
     hmac_key = load_settings().kie_webhook_hmac_key
@@ -111,7 +111,7 @@ def emulate(
 
 
 async def _serve(host: str, port: int, options: EmulatorOptions) -> None:
-    from trt.kie.emulator import run_emulator
+    from trt.sandbox.kie.emulator import run_emulator
 
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

@@ -168,8 +168,8 @@ async def _connect(
         async with contextlib.aclosing(client):
             yield client, KIE_POLLING
         return
-    from trt.kie.emulation import Schedule
-    from trt.kie.emulator import run_emulator
+    from trt.sandbox.kie.emulation import Schedule
+    from trt.sandbox.kie.emulator import run_emulator
 
     d = emulator_duration
     async with run_emulator(port=0, schedule=Schedule(d * 0.15, d * 0.3, d)) as emu:

@@ -1,5 +1,6 @@
-"""KIE.ai adapter: the port (`base`), its httpx client, a fake, and an emulator server.
+"""KIE.ai adapter: the port (`base`), its httpx client, wire parsing and callbacks.
 
-Import the pieces from their modules; this package import stays light (no httpx, no
-aiohttp) so that `trt --help` does not pay for them.
+The local stand-ins (the emulator server, its sample files, `FakeKie`) live in
+`trt.sandbox.kie`; nothing here imports them. Import the pieces from their modules; this
+package import stays light (no httpx) so that `trt --help` does not pay for it.
 """

@@ -2,7 +2,7 @@
 
 `KieReader` is what polling and support need; `KieApi` adds the calls that create tasks
 and upload files. `trt.kie.client.KieClient` implements it over HTTP and
-`trt.kie.fake.FakeKie` in memory.
+`trt.sandbox.kie.fake.FakeKie` in memory.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from trt.bot.emulator.core import TelegramEmulator
+from trt.sandbox.telegram.core import TelegramEmulator
 
 PAGE_DIR = Path(__file__).with_name("page")
 FILES = {

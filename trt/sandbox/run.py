@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trt.bot.emulator.core import TelegramEmulator
-from trt.bot.emulator.runner import run_telegram_emulator
 from trt.domain import LedgerKind, TgUserId
 from trt.errors import UsageError
 from trt.sandbox.page import add_page_routes
@@ -24,6 +22,8 @@ from trt.sandbox.settings import (
     TEST_USERS,
     sandbox_settings,
 )
+from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
 
 HOST = "127.0.0.1"  # the sandbox is for this machine only

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from trt.bot.emulator.model import EmulatorOptions
+from trt.sandbox.telegram.model import EmulatorOptions
 from trt.settings import KieMode, Settings
 
 SANDBOX_TOKEN = "100000001:SANDBOX-not-a-real-telegram-token"

@@ -8,9 +8,9 @@ from typing import Any
 from aiogram.types import LabeledPrice
 
 from tests.bot.driver import Driver
-from trt.bot.emulator.model import ChatMessage, Payment
 from trt.core import payments
 from trt.domain import TgUserId
+from trt.sandbox.telegram.model import ChatMessage, Payment
 
 
 async def pay(d: Driver, invoice: ChatMessage) -> Payment:

@@ -9,8 +9,8 @@ from tests.bot.conftest import USER, DriverFactory
 from tests.bot.driver import Driver, screen
 from tests.bot.routers.payments_helpers import invoice_for, pay, payment_message, push, signed
 from tests.store.conftest import postgres_url, reset_schema
-from trt.bot.emulator.model import Payment
 from trt.domain import PaymentStatus, TgUserId
+from trt.sandbox.telegram.model import Payment
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore
 
