@@ -106,11 +106,12 @@ def _plan(
 
 
 async def _run(plan: SubmitPlan, options: _Options, settings: Settings) -> _Outcome:
-    from trt.core.submit import TaskTimedOut, build_request, task_failed, upload_files
+    from trt.core.request import build_request, upload_media
+    from trt.core.submit import TaskTimedOut, task_failed
     from trt.kie.states import TaskState
 
     async with _connect(settings, options.emulator_duration) as (kie, schedule):
-        params = await upload_files(kie, plan)
+        params = await upload_media(kie, plan.spec, plan.params, plan.media)
         for item in plan.files:
             console.info(f"uploaded {item.key}: {item.path.name}")
         request = build_request(plan.spec, params)
