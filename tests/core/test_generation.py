@@ -9,9 +9,8 @@ from tests.core.conftest import CHAT, USER, Rig
 from trt.core.failures import FailureReason, reason_of
 from trt.core.ports import DeliveryFailed
 from trt.core.request import PLACEHOLDER_CALLBACK_URL, MediaFile
-from trt.domain import EventSource, JobState, KieTaskId
+from trt.domain import EventSource, Family, JobState, KieTaskId
 from trt.errors import InsufficientBalance, InvalidParameters, ModelNotFound
-from trt.kie.base import Family
 from trt.kie.errors import KieInsufficientCredits, KieTimeout, KieValidationError
 from trt.kie.states import TaskState
 

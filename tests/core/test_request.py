@@ -8,16 +8,16 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from trt.catalog.kinds import Family as CatalogFamily
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core.request import PLACEHOLDER_CALLBACK_URL, MediaFile, build_request, upload_media
 from trt.core.submit import prepare
+from trt.domain import Family
 from trt.errors import UsageError
 from trt.kie import wire
-from trt.kie.base import CreateTask, Family
+from trt.kie.base import CreateTask
 from trt.kie.fake import FakeKie
 
 PRICING = Pricing(Decimal("0.005"), Decimal("0.013"), Decimal("1.5"))
@@ -118,6 +118,6 @@ class TestBuildRequest:
 
     def test_a_family_kie_cannot_take_is_a_usage_error(self, edit: ModelSpec):
         """A model on an API trt does not speak yet is refused before anything is sent."""
-        runway = edit.model_copy(update={"family": CatalogFamily.RUNWAY})
+        runway = edit.model_copy(update={"family": Family.RUNWAY})
         with pytest.raises(UsageError, match="runway API, which trt cannot submit to yet"):
             build_request(runway, {})

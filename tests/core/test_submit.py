@@ -24,9 +24,9 @@ from trt.core.submit import (
     task_failed,
     wait_for_task,
 )
-from trt.domain import KieTaskId
+from trt.domain import Family, KieTaskId
 from trt.errors import InvalidParameters, UsageError
-from trt.kie.base import CreateTask, Family, TaskRecord
+from trt.kie.base import CreateTask, TaskRecord
 from trt.kie.fake import FakeKie
 from trt.kie.states import TaskState
 

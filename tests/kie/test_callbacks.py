@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from trt.kie.base import Family
+from trt.domain import Family
 from trt.kie.callbacks import (
     REPLAY_WINDOW,
     guess_family,

@@ -136,9 +136,7 @@ async def _track(
 ) -> TaskRecord:
     from trt.core.submit import wait_for_task
     from trt.domain import KieTaskId
-    from trt.kie.base import Family
 
-    family = Family(plan.spec.family.value)
     max_wait = options.timeout if options.timeout is not None else plan.spec.deadline_seconds
     with console.status(f"task {task_id}: submitted") as live:
 
@@ -146,7 +144,12 @@ async def _track(
             live.update(f"task {task_id}: {record.state} ({elapsed:.0f} s)")
 
         return await wait_for_task(
-            kie, family, KieTaskId(task_id), max_wait=max_wait, schedule=schedule, on_update=show
+            kie,
+            plan.spec.family,
+            KieTaskId(task_id),
+            max_wait=max_wait,
+            schedule=schedule,
+            on_update=show,
         )
 
 

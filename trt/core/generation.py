@@ -23,9 +23,9 @@ from trt.core.failures import FailureReason, describe, reason_for
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
-from trt.domain import EventSource, JobId, JobState, KieTaskId, TgUserId
+from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
-from trt.kie.base import Family, KieApi, TaskRecord
+from trt.kie.base import KieApi, TaskRecord
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
 from trt.store.base import JobChanges, JobRecord, NewJob

@@ -11,8 +11,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from trt.catalog.spec import ModelSpec
+from trt.domain import Family
 from trt.errors import UsageError
-from trt.kie.base import CreateTask, Family, KieApi
+from trt.kie.base import FAMILIES, CreateTask, KieApi
 
 # KIE's Suno endpoint refuses a request without callBackUrl. With no callback endpoint
 # configured (a CLI run, the emulator) we send an address that can never resolve (RFC 6761
@@ -64,15 +65,13 @@ def build_request(
 ) -> CreateTask:
     """The creation request for validated, uploaded parameters; a parameter left None is
     not sent. Raises: UsageError for a family trt cannot submit to yet."""
-    try:
-        family = Family(spec.family.value)
-    except ValueError:
+    if spec.family not in FAMILIES:
         reason = f"{spec.id} uses the {spec.family} API, which trt cannot submit to yet"
-        raise UsageError("MODEL", reason) from None
-    if callback_url is None and family is Family.SUNO:
+        raise UsageError("MODEL", reason)
+    if callback_url is None and spec.family is Family.SUNO:
         callback_url = PLACEHOLDER_CALLBACK_URL
     sent = {key: value for key, value in params.items() if value is not None}
-    return CreateTask(family, spec.api_model, sent, callback_url)
+    return CreateTask(spec.family, spec.api_model, sent, callback_url)
 
 
 def _is_url(value: object) -> bool:

@@ -23,9 +23,9 @@ from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.spec import InputSpec, ModelSpec
 from trt.core.request import MediaFile
 from trt.core.schedule import WATCHED, PollSchedule
-from trt.domain import KieTaskId
+from trt.domain import Family, KieTaskId
 from trt.errors import InvalidParameters, TrtError, UsageError
-from trt.kie.base import Family, KieApi, TaskRecord
+from trt.kie.base import KieApi, TaskRecord
 from trt.kie.errors import KieGenerationFailed
 
 Sleep = Callable[[float], Awaitable[None]]

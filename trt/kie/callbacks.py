@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from trt.domain import KieTaskId
-from trt.kie.base import Family, TaskRecord
+from trt.domain import Family, KieTaskId
+from trt.kie.base import TaskRecord
 from trt.kie.errors import KieBadResponse, KieCallbackRejected
 from trt.kie.parse import json_field, task_id_of, text_or_none, url_list
 from trt.kie.records import market_record, suno_audio_urls
