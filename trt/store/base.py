@@ -175,8 +175,6 @@ class LedgerRepo(Protocol):
 
 
 class JobRepo(Protocol):
-    async def create(self, job: NewJob, *, source: EventSource) -> JobRecord: ...
-
     async def get(self, job_id: str) -> JobRecord:
         """By job id or KIE task id. Raises: JobNotFound."""
         ...
