@@ -250,7 +250,8 @@ class SqlLedger:
             return [to_record(row) for row in await conn.execute(statement)]
 
     async def invariant_violations(self) -> list[str]:
-        """Users whose balance/held disagree with the sum of their ledger rows."""
+        """Users whose balance/held disagree with the sum of their ledger rows or are
+        negative (DESIGN.md's invariant), one line each, by user id."""
         sums = (
             select(
                 ledger.c.user_id,
@@ -260,12 +261,16 @@ class SqlLedger:
             .group_by(ledger.c.user_id)
             .subquery()
         )
-        statement = select(users.c.id, users.c.balance, users.c.held, sums.c.balance, sums.c.held)
-        statement = statement.outerjoin(sums, sums.c.user_id == users.c.id)
+        summed = (func.coalesce(sums.c.balance, 0), func.coalesce(sums.c.held, 0))
+        statement = select(users.c.id, users.c.balance, users.c.held, *summed)
+        statement = statement.outerjoin(sums, sums.c.user_id == users.c.id).order_by(users.c.id)
         async with self._db.transaction(readonly=True) as conn:
             rows = (await conn.execute(statement)).all()
-        return [
-            f"user {uid}: balance {bal}/held {held} but ledger says {lb or 0}/{lh or 0}"
-            for uid, bal, held, lb, lh in rows
-            if (bal, held) != (lb or 0, lh or 0) or bal < 0 or held < 0
-        ]
+        problems = []
+        for uid, bal, held, ledger_bal, ledger_held in rows:
+            if (bal, held) != (ledger_bal, ledger_held):
+                says = f"{ledger_bal}/{ledger_held}"
+                problems.append(f"user {uid}: balance {bal}/held {held} but ledger says {says}")
+            elif bal < 0 or held < 0:
+                problems.append(f"user {uid}: balance {bal}/held {held} is negative")
+        return problems
