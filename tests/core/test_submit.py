@@ -20,12 +20,11 @@ from trt.core.submit import (
     prepare,
     result_file_name,
     sniff_media_type,
-    split_assignments,
     task_failed,
     wait_for_task,
 )
 from trt.domain import Family, KieTaskId
-from trt.errors import InvalidParameters, UsageError
+from trt.errors import InvalidParameters
 from trt.kie.base import CreateTask, TaskRecord
 from trt.kie.fake import FakeKie
 from trt.kie.states import TaskState
@@ -63,21 +62,6 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.pauses.append(seconds)
         self.now += seconds
-
-
-class TestSplitAssignments:
-    def test_pairs(self):
-        """KEY=VALUE splits at the first '=' and keeps the rest of the value."""
-        assert split_assignments("--set", ["a=1", "b=x=y", "c="]) == [
-            ("a", "1"),
-            ("b", "x=y"),
-            ("c", ""),
-        ]
-
-    def test_missing_equals_names_the_option(self):
-        """An item without '=' is a usage error naming the option."""
-        with pytest.raises(UsageError, match=r"^--file: 'cat.png' is not KEY=VALUE$"):
-            split_assignments("--file", ["cat.png"])
 
 
 class TestPrepare:

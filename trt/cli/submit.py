@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag
+from trt.cli.common import JsonFlag, split_assignments
 from trt.errors import TrtError, UsageError
 
 if TYPE_CHECKING:
@@ -70,7 +70,6 @@ def submit(
     ] = 2.0,
 ) -> None:
     """Validate, price, submit and track one generation; print (and save) its results."""
-    from trt.core.submit import split_assignments
     from trt.settings import KieMode, Purpose, load_settings
 
     if download is not None and not wait:
@@ -98,7 +97,7 @@ def _plan(
     from trt.catalog.paths import resolve_registry_dir
     from trt.catalog.pricing import Pricing
     from trt.catalog.registry import Registry
-    from trt.core.submit import prepare, split_assignments
+    from trt.core.submit import prepare
 
     spec = Registry.load(resolve_registry_dir()).get(model)
     paths = [(key, Path(value)) for key, value in split_assignments("--file", files)]

@@ -24,7 +24,7 @@ from trt.catalog.spec import InputSpec, ModelSpec
 from trt.core.request import MediaFile
 from trt.core.schedule import WATCHED, PollSchedule
 from trt.domain import Family, KieTaskId
-from trt.errors import InvalidParameters, TrtError, UsageError
+from trt.errors import InvalidParameters, TrtError
 from trt.kie.base import KieApi, TaskRecord
 from trt.kie.errors import KieGenerationFailed
 
@@ -111,17 +111,6 @@ class SubmitPlan:
 
 
 KIE_POLLING: Final = WATCHED
-
-
-def split_assignments(option: str, items: Sequence[str]) -> list[tuple[str, str]]:
-    """`key=value` strings as pairs. Raises: UsageError naming the option."""
-    pairs = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(option, f"{item!r} is not KEY=VALUE")
-        pairs.append((key.strip(), value))
-    return pairs
 
 
 def prepare(
