@@ -64,10 +64,6 @@ class TestLoading:
 
 
 class TestRequirements:
-    def test_database_commands_need_nothing(self) -> None:
-        """Database-only commands run with an empty environment."""
-        assert load_settings().problems_for(Purpose.DATABASE) == []
-
     def test_serve_in_webhook_mode_lists_every_missing_variable(self, monkeypatch) -> None:
         """`trt serve` in webhook mode names each missing variable at once."""
         monkeypatch.setenv("BOT_MODE", "webhook")

@@ -1,4 +1,4 @@
-"""Domain vocabulary shared by every layer: typed ids, job states, ledger kinds.
+"""Domain vocabulary shared by every layer: typed ids, KIE families, job states, ledger kinds.
 
 Pure definitions with no I/O so that catalog/, store/, kie/ and core/ can all use them
 without importing each other.
@@ -23,6 +23,20 @@ ID_LIMIT = 2**63
 def storable_id(value: object) -> TypeGuard[int]:
     """A non-negative integer (not a bool) the database can store as an id."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < ID_LIMIT
+
+
+class Family(StrEnum):
+    """Which KIE API serves a model; each has its own endpoints and record shape.
+
+    The registry may name any of these; `trt.kie.base.FAMILIES` says which trt can call.
+    """
+
+    MARKET = "market"  # /api/v1/jobs/createTask + recordInfo
+    VEO = "veo"  # /api/v1/veo/generate + record-info (+ get-1080p-video)
+    SUNO = "suno"  # /api/v1/generate + generate/record-info
+    RUNWAY = "runway"
+    GPT4O_IMAGE = "gpt4o-image"
+    FLUX_KONTEXT = "flux-kontext"
 
 
 class JobState(StrEnum):

@@ -17,13 +17,8 @@ from trt.bot.updates import UpdateProcessor
 from trt.core.workers import WorkerPool
 from trt.domain import JobState, KieTaskId, storable_id
 from trt.errors import TrtError
-from trt.kie.callbacks import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    parse_callback,
-    verify_signature,
-)
-from trt.kie.errors import KieCallbackRejected
+from trt.kie.callbacks import verify_and_parse
+from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 from trt.runtime import Services
 from trt.store import schema
 
@@ -122,20 +117,13 @@ class TrtServer:
             raise web.HTTPUnauthorized(text="wrong callback token")
         body = await _read_limited(request, MAX_CALLBACK_BYTES)
         try:
-            callback = parse_callback(body)
+            callback = verify_and_parse(body, request.headers, key=self.hmac_key)
+        except KieSignatureRejected as exc:
+            metrics.inc("trt_callbacks_total", outcome="bad_signature")
+            raise web.HTTPUnauthorized(text=exc.message) from None
         except KieCallbackRejected as exc:
             metrics.inc("trt_callbacks_total", outcome="malformed")
             raise web.HTTPBadRequest(text=exc.message) from None
-        if self.hmac_key is not None:
-            try:
-                verify_signature(
-                    task_id=callback.task_id, key=self.hmac_key,
-                    timestamp=request.headers.get(TIMESTAMP_HEADER),
-                    signature=request.headers.get(SIGNATURE_HEADER),
-                )  # fmt: skip
-            except KieCallbackRejected as exc:
-                metrics.inc("trt_callbacks_total", outcome="bad_signature")
-                raise web.HTTPUnauthorized(text=exc.message) from None
         metrics.inc("trt_callbacks_total", outcome="accepted")
         # recordInfo decides, not the body: settle after answering (KIE waits 15 s at most).
         if not self.settlements.offer(KieTaskId(callback.task_id)):

@@ -43,7 +43,6 @@ class LogFormat(StrEnum):
 class Purpose(StrEnum):
     """What a command is about to do; each needs a different set of variables."""
 
-    DATABASE = "database"
     KIE = "kie"
     SERVE = "serve"
 

@@ -39,12 +39,12 @@ async def verify(settings: Settings, *, online: bool) -> list[Check]:
     database = await _guard("database", _database, settings)
     checks += [database, _models()]
     if database.outcome is not Outcome.PASS:
-        skipped = ["server app", "bot dispatcher"] + (
+        skipped = ["ledger", "server app", "bot dispatcher"] + (
             ["KIE account", "Telegram"] if online else []
         )
         return checks + [Check(n, Outcome.SKIP, "needs the database") for n in skipped]
     async with _services(settings) as services:
-        checks += [_server_app(services), _dispatcher(services)]
+        checks += [await _ledger(services), _server_app(services), _dispatcher(services)]
         if online:
             checks.append(await _guard("KIE account", _kie_online, services))
             checks.append(await _guard("Telegram", _telegram_online, services))
@@ -122,6 +122,16 @@ def _models() -> Check:
     if failing:
         return Check("models price", Outcome.FAIL, "; ".join(failing[:3]))
     return Check("models price", Outcome.PASS, f"{len(registry.visible())} visible models price")
+
+
+async def _ledger(services: Services) -> Check:
+    """DESIGN.md's money invariant: every user's balance and held are what their ledger
+    rows add up to, and neither is negative."""
+    broken = await services.store.ledger.invariant_violations()
+    if broken:
+        more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
+        return Check("ledger", Outcome.FAIL, "; ".join(broken[:3]) + more)
+    return Check("ledger", Outcome.PASS, "every balance and hold matches the ledger")
 
 
 @contextlib.asynccontextmanager

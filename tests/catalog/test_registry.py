@@ -6,9 +6,10 @@ import pytest
 
 from tests.catalog.catalog_prices import HIDDEN
 from trt.catalog.build import build_registry
-from trt.catalog.kinds import Category, Family, InputType
+from trt.catalog.kinds import Category, InputType
 from trt.catalog.paths import ENV_VAR, default_registry_dir, resolve_registry_dir
 from trt.catalog.registry import Registry
+from trt.domain import Family
 from trt.errors import ModelNotFound, RegistryInvalid
 
 

@@ -72,13 +72,10 @@ async def _seed() -> dict[str, JobId]:
         await store.users.ensure(ALICE, username="alice", language="ru")
         await store.users.ensure(BOB, username="bob", language="en")
         await store.ledger.credit(ALICE, 100, kind=LedgerKind.TOPUP, key="topup:ch1", reason="")
-        done = await store.jobs.create(
-            NewJob(ALICE, "google/nano-banana", "market", {"prompt": "a cat"}, 12),
-            source=EventSource.USER,
+        done, _ = await store.pipeline.open_job(
+            NewJob(ALICE, "google/nano-banana", "market", {"prompt": "a cat"}, 12), max_active=3
         )
-        await store.ledger.hold(ALICE, done.id, 12)
-        for state in (JobState.HELD, JobState.SUBMITTING):
-            await store.jobs.transition(done.id, state, source=EventSource.USER)
+        await store.jobs.transition(done.id, JobState.SUBMITTING, source=EventSource.USER)
         await store.jobs.transition(
             done.id, JobState.SUBMITTED, source=EventSource.USER,
             changes=JobChanges(kie_task_id="task-abc"),
@@ -88,8 +85,10 @@ async def _seed() -> dict[str, JobId]:
             changes=JobChanges(result_urls=["https://files.example/cat.png"]),
         )  # fmt: skip
         await store.ledger.charge(done.id)
-        waiting = await store.jobs.create(
-            NewJob(BOB, "veo3_fast", "veo", {"prompt": "a dog"}, 60), source=EventSource.USER
+        # Bob's job waits for KIE with his whole balance held.
+        await store.ledger.credit(BOB, 60, kind=LedgerKind.TOPUP, key="topup:ch2", reason="")
+        waiting, _ = await store.pipeline.open_job(
+            NewJob(BOB, "veo3_fast", "veo", {"prompt": "a dog"}, 60), max_active=3
         )
         return {"done": done.id, "waiting": waiting.id}
 

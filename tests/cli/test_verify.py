@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,10 @@ def configured(trt: CliInvoke, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def outcomes(result_stdout: str) -> dict[str, str]:
     return {c["name"]: c["outcome"] for c in json.loads(result_stdout)["checks"]}
+
+
+def checks(result_stdout: str) -> dict[str, dict[str, str]]:
+    return {c["name"]: c for c in json.loads(result_stdout)["checks"]}
 
 
 class TestVerify:
@@ -62,6 +68,29 @@ class TestVerify:
         """The verify report names variables, never their values."""
         result = trt("verify", "--json")
         assert TOKEN not in result.output
+
+
+class TestVerifyLedger:
+    def test_a_ledger_that_adds_up_passes(self, trt: CliInvoke, configured, seeded) -> None:
+        """Top-ups, holds and charges made through the store keep the invariant: PASS."""
+        result = trt("verify", "--json")
+        assert result.exit_code == 0, result.output
+        assert outcomes(result.stdout)["ledger"] == "PASS"
+
+    def test_a_balance_changed_behind_the_ledger_fails(
+        self, trt: CliInvoke, configured, seeded
+    ) -> None:
+        """A balance edited by hand fails verify, naming that user and no secret."""
+        with contextlib.closing(sqlite3.connect("data/trt.db")) as db, db:
+            db.execute("UPDATE users SET balance = balance + 5 WHERE id = 222")
+        result = trt("verify", "--json")
+        assert result.exit_code == 1
+        reason = checks(result.stdout)["ledger"]
+        assert (reason["outcome"], reason["reason"]) == (
+            "FAIL", "user 222: balance 5/held 60 but ledger says 0/60",
+        )  # fmt: skip
+        assert TOKEN not in result.output
+        assert trt("verify").exit_code == 1
 
 
 @pytest.fixture

@@ -7,12 +7,10 @@ import pytest
 
 from tests.core.conftest import CHAT, USER, Rig
 from trt.core.failures import FailureReason, reason_of
-from trt.core.generation import MediaFile
 from trt.core.ports import DeliveryFailed
-from trt.core.submit import PLACEHOLDER_CALLBACK_URL
-from trt.domain import EventSource, JobState, KieTaskId
+from trt.core.request import PLACEHOLDER_CALLBACK_URL, MediaFile
+from trt.domain import EventSource, Family, JobState, KieTaskId
 from trt.errors import InsufficientBalance, InvalidParameters, ModelNotFound
-from trt.kie.base import Family
 from trt.kie.errors import KieInsufficientCredits, KieTimeout, KieValidationError
 from trt.kie.states import TaskState
 
@@ -64,8 +62,9 @@ class TestQuoteAndStart:
     async def test_media_is_uploaded_and_replaced_by_urls(self, rig: Rig) -> None:
         """Image inputs are uploaded to KIE first and the task receives their URLs."""
         quote = rig.gen.quote("google/nano-banana-edit", {"prompt": "hat", "image_urls": ["x"]})
-        png = MediaFile("cat.png", b"\x89PNG fake", "image/png")
-        await rig.gen.start(USER, quote, chat_id=CHAT, media={"image_urls": [png, png]})
+        cat = MediaFile("cat.png", b"\x89PNG cat", "image/png")
+        dog = MediaFile("dog.png", b"\x89PNG dog", "image/png")
+        await rig.gen.start(USER, quote, chat_id=CHAT, media={"image_urls": [cat, dog]})
         assert len(rig.kie.uploads) == 2
         [request] = rig.kie.submitted
         assert request.input["image_urls"] == [u.url for u in rig.kie.uploads]

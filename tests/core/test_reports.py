@@ -17,11 +17,10 @@ LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def _job(s: SqlStore, user: TgUserId, model: str, price: int, credits: float) -> str:
-    job = await s.jobs.create(
-        NewJob(user, model, "market", {}, price, kie_credits=credits), source=EventSource.USER
+    job, _ = await s.pipeline.open_job(
+        NewJob(user, model, "market", {}, price, kie_credits=credits), max_active=3
     )
-    await s.ledger.hold(user, job.id, price)
-    for state in (JobState.HELD, JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED):
+    for state in (JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED):
         await s.jobs.transition(job.id, state, source=EventSource.USER, changes=JobChanges())
     await s.ledger.charge(job.id)
     return job.id

@@ -1,4 +1,4 @@
-"""trt.core.submit against FakeKie: validation, uploads, requests, polling and downloads."""
+"""trt.core.submit against FakeKie: validation, uploads, polling and downloads."""
 
 from __future__ import annotations
 
@@ -6,32 +6,26 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from syrupy.assertion import SnapshotAssertion
-from syrupy.extensions.json import JSONSnapshotExtension
 
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
+from trt.core.request import upload_media
 from trt.core.schedule import PollSchedule
 from trt.core.submit import (
-    PLACEHOLDER_CALLBACK_URL,
     DownloadFailed,
     TaskTimedOut,
-    build_request,
     download_results,
     prepare,
     result_file_name,
     sniff_media_type,
-    split_assignments,
     task_failed,
-    upload_files,
     wait_for_task,
 )
-from trt.domain import KieTaskId
-from trt.errors import InvalidParameters, UsageError
-from trt.kie import wire
-from trt.kie.base import CreateTask, Family, TaskRecord
+from trt.domain import Family, KieTaskId
+from trt.errors import InvalidParameters
+from trt.kie.base import CreateTask, TaskRecord
 from trt.kie.states import TaskState
 from trt.sandbox.kie.fake import FakeKie
 
@@ -48,11 +42,6 @@ def registry() -> Registry:
 @pytest.fixture
 def edit(registry: Registry) -> ModelSpec:
     return registry.get("google/nano-banana-edit")
-
-
-@pytest.fixture
-def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(JSONSnapshotExtension)
 
 
 def write(path: Path, content: bytes) -> Path:
@@ -73,21 +62,6 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.pauses.append(seconds)
         self.now += seconds
-
-
-class TestSplitAssignments:
-    def test_pairs(self):
-        """KEY=VALUE splits at the first '=' and keeps the rest of the value."""
-        assert split_assignments("--set", ["a=1", "b=x=y", "c="]) == [
-            ("a", "1"),
-            ("b", "x=y"),
-            ("c", ""),
-        ]
-
-    def test_missing_equals_names_the_option(self):
-        """An item without '=' is a usage error naming the option."""
-        with pytest.raises(UsageError, match=r"^--file: 'cat.png' is not KEY=VALUE$"):
-            split_assignments("--file", ["cat.png"])
 
 
 class TestPrepare:
@@ -196,7 +170,7 @@ class TestUploads:
         a = write(tmp_path / "my cat.png", PNG)
         plan = prepare(edit, [("prompt", "p")], [("image_urls", a), ("image_urls", a)], PRICING)
         kie = FakeKie()
-        params = await upload_files(kie, plan)
+        params = await upload_media(kie, edit, plan.params, plan.media)
         assert [(u.name, u.mime, u.content) for u in kie.uploads] == [
             ("629f4275ec77-my_cat.png", "image/png", PNG)
         ]
@@ -204,39 +178,14 @@ class TestUploads:
         assert params["image_urls"] == [url, url]
         assert params["prompt"] == "p"
 
-
-class TestBuildRequest:
-    @pytest.mark.parametrize(
-        ("model", "sets"),
-        [
-            ("google/nano-banana-edit", [("prompt", "a hat"), ("image_urls", "https://x/a.png")]),
-            ("veo-3.1/fast", [("prompt", "a dog"), ("seeds", "12345"), ("duration", "6")]),
-            ("suno/v4-5", [("prompt", "a song"), ("styleWeight", "0.5")]),
-        ],
-        ids=["market", "veo", "suno"],
-    )
-    async def test_payload(self, registry, model, sets, json_snapshot):
-        """Each family's request reaches KIE in its own body shape, with typed values."""
-        spec = registry.get(model)
+    async def test_urls_given_with_set_stay_first(self, edit: ModelSpec, tmp_path: Path):
+        """URLs given with --set keep their place before the uploaded files' URLs."""
+        a = write(tmp_path / "a.png", PNG)
+        sets = [("prompt", "p"), ("image_urls", "https://x/0.png")]
+        plan = prepare(edit, sets, [("image_urls", a)], PRICING)
         kie = FakeKie()
-        plan = prepare(spec, sets, [], PRICING)
-        await kie.create_task(build_request(spec, plan.params))
-        (request,) = kie.submitted
-        assert {
-            "path": wire.CREATE_PATH[request.family],
-            "body": wire.create_body(request),
-        } == json_snapshot
-
-    def test_suno_gets_the_placeholder_callback(self, registry: Registry):
-        """Suno, which refuses a request without callBackUrl, gets the placeholder."""
-        request = build_request(registry.get("suno/v4-5"), {"prompt": "x"})
-        assert request.callback_url == PLACEHOLDER_CALLBACK_URL
-
-    def test_given_callback_is_kept(self, edit: ModelSpec):
-        """A configured callback URL is used as given; Market gets none otherwise."""
-        url = "https://bot.example.com/callbacks/kie/t"
-        assert build_request(edit, {}, url).callback_url == url
-        assert build_request(edit, {}) == CreateTask(Family.MARKET, edit.api_model, {}, None)
+        params = await upload_media(kie, edit, plan.params, plan.media)
+        assert params["image_urls"] == ["https://x/0.png", kie.uploads[0].url]
 
 
 class TestWaitForTask:

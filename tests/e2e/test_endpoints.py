@@ -116,15 +116,17 @@ class TestWebhook:
 
 class TestKieCallback:
     async def test_wrong_token_is_401(self, stack: Stack) -> None:
-        """A callback to a guessed token is refused."""
+        """A callback to a guessed token is refused and counted as such."""
         status, _ = await post(stack, "/callbacks/kie/guess", b"{}")
         assert status == 401
+        assert await server_metric(stack, 'trt_callbacks_total{outcome="bad_token"}') == 1
 
     @pytest.mark.parametrize("body", [b"{oops", b"[]", b'{"code": 200}'])
     async def test_malformed_callback_is_400(self, stack: Stack, body: bytes) -> None:
-        """A body that is not a KIE callback is 400."""
+        """A body that is not a KIE callback is 400, counted as malformed."""
         status, _ = await post(stack, CALLBACK, body)
         assert status == 400
+        assert await server_metric(stack, 'trt_callbacks_total{outcome="malformed"}') == 1
 
     async def test_oversized_callback_is_413(self, stack: Stack) -> None:
         """A callback body over the limit is refused."""
@@ -164,13 +166,20 @@ class TestSignedCallbacks:
         return "hmac-SECRET-5"
 
     async def test_bad_signature_is_401(self, stack: Stack, hmac_key: str) -> None:
-        """With an HMAC key set, a wrong or missing signature is refused."""
+        """With an HMAC key set, a wrong or missing signature is refused and counted."""
         body = json.dumps({"code": 200, "data": {"taskId": "t1", "state": "success"}}).encode()
         status, _ = await post(stack, CALLBACK, body)
         assert status == 401
         headers = {"X-Webhook-Timestamp": "1700000000", "X-Webhook-Signature": "AAAA"}
         status, _ = await post(stack, CALLBACK, body, headers)
         assert status == 401
+        assert await server_metric(stack, 'trt_callbacks_total{outcome="bad_signature"}') == 2
+
+    async def test_unreadable_body_is_400_even_with_a_key(self, stack: Stack, hmac_key: str):
+        """A signed server still answers a body that is not a callback with 400, not 401."""
+        status, _ = await post(stack, CALLBACK, b"{oops")
+        assert status == 400
+        assert await server_metric(stack, 'trt_callbacks_total{outcome="malformed"}') == 1
 
     async def test_stale_signature_is_401(self, stack: Stack, hmac_key: str) -> None:
         """A correctly signed but old callback (a replay) is refused."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from trt.kie.base import Family
+from trt.domain import Family
 from trt.kie.callbacks import (
     REPLAY_WINDOW,
     guess_family,
@@ -16,7 +16,7 @@ from trt.kie.callbacks import (
     verify_and_parse,
     verify_signature,
 )
-from trt.kie.errors import KieCallbackRejected
+from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 from trt.kie.states import TaskState
 
 MARKET_OK: dict[str, Any] = {
@@ -103,7 +103,7 @@ class TestSignature:
     def test_any_changed_input_is_rejected(self, task_id, timestamp, key):
         """Changing the task id, the timestamp or the key breaks the signature."""
         signature = sign("t1", "1700000000", "k")
-        with pytest.raises(KieCallbackRejected, match="does not match"):
+        with pytest.raises(KieSignatureRejected, match="does not match"):
             verify_signature(
                 task_id=task_id, timestamp=timestamp, signature=signature, key=key, now=1700000000
             )
@@ -112,7 +112,7 @@ class TestSignature:
     def test_stale_or_future_timestamp_is_rejected(self, offset):
         """A timestamp outside the replay window either way is rejected even if signed."""
         stamp = "1700000000"
-        with pytest.raises(KieCallbackRejected, match="replay window"):
+        with pytest.raises(KieSignatureRejected, match="replay window"):
             verify_signature(
                 task_id="t",
                 timestamp=stamp,
@@ -138,7 +138,7 @@ class TestSignature:
     )
     def test_missing_or_bad_headers(self, timestamp, signature, reason):
         """Missing headers or a non-integer timestamp are rejected."""
-        with pytest.raises(KieCallbackRejected, match=reason):
+        with pytest.raises(KieSignatureRejected, match=reason):
             verify_signature(task_id="t", timestamp=timestamp, signature=signature, key="k")
 
 
@@ -160,9 +160,15 @@ class TestVerifyAndParse:
         assert callback.task_id == "2fac"
 
     def test_unsigned_callback_rejected_when_key_set(self):
-        """With a key configured, an unsigned callback is rejected."""
-        with pytest.raises(KieCallbackRejected):
+        """With a key configured, an unsigned callback is rejected for its signature."""
+        with pytest.raises(KieSignatureRejected):
             verify_and_parse(raw(MARKET_OK), {}, key="k")
+
+    def test_an_unreadable_body_is_rejected_before_its_signature(self):
+        """A body that is not a callback is rejected as such, not as a bad signature."""
+        with pytest.raises(KieCallbackRejected) as caught:
+            verify_and_parse(b"{oops", {}, key="k")
+        assert not isinstance(caught.value, KieSignatureRejected)
 
     def test_no_key_means_no_check(self):
         """Without a key, callbacks are only parsed."""

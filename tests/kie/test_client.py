@@ -9,8 +9,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from trt.domain import KieTaskId
-from trt.kie.base import CreateTask, Family, KieApi
+from trt.domain import Family, KieTaskId
+from trt.kie.base import CreateTask, KieApi
 from trt.kie.client import KieClient, RetryPolicy
 from trt.kie.errors import (
     KieBadResponse,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from trt.kie.base import Family
+from trt.domain import Family
 from trt.kie.errors import KieBadResponse, KieNotFound
 from trt.kie.records import parse_record
 from trt.kie.states import TaskState, market_state, suno_state, veo_state

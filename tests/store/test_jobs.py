@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trt.domain import EventSource, JobState, TgUserId
+from trt.domain import EventSource, JobState, LedgerKind, TgUserId
 from trt.errors import InvalidTransition, JobNotFound
-from trt.store.base import JobChanges, JobFilter, NewJob
+from trt.store.base import JobChanges, JobFilter, JobRecord, NewJob
 from trt.store.sql import SqlStore
 
 ALICE, BOB = TgUserId(1), TgUserId(2)
@@ -19,26 +19,35 @@ def new_job(user: TgUserId = ALICE, model: str = "google/nano-banana") -> NewJob
 
 @pytest.fixture
 async def people(store: SqlStore) -> SqlStore:
-    await store.users.ensure(ALICE)
-    await store.users.ensure(BOB)
+    for user in (ALICE, BOB):
+        await store.users.ensure(user)
+        await store.ledger.credit(user, 1000, kind=LedgerKind.TOPUP, key=f"t:{user}", reason="")
     return store
 
 
+async def opened(
+    store: SqlStore, user: TgUserId = ALICE, model: str = "google/nano-banana"
+) -> JobRecord:
+    """A job as the pipeline opens one: quoted, then held in the same transaction."""
+    job, _ = await store.pipeline.open_job(new_job(user, model), max_active=100)
+    return job
+
+
 class TestJobLifecycle:
-    async def test_create_records_the_first_event(self, people: SqlStore) -> None:
-        """A new job starts quoted, with one event saying who created it."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
-        assert job.state is JobState.QUOTED
+    async def test_the_timeline_starts_with_the_quote(self, people: SqlStore) -> None:
+        """A new job's first event is its quote, with no earlier state, then its hold."""
+        job = await opened(people)
+        assert job.state is JobState.HELD
         events = await people.jobs.events(job.id)
         assert [(e.from_state, e.to_state, e.source) for e in events] == [
-            (None, JobState.QUOTED, EventSource.USER)
+            (None, JobState.QUOTED, EventSource.USER),
+            (JobState.QUOTED, JobState.HELD, EventSource.USER),
         ]
 
     async def test_transition_follows_the_pipeline(self, people: SqlStore) -> None:
         """Allowed transitions apply their changes and append events in order."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
-        for state in (JobState.HELD, JobState.SUBMITTING):
-            await people.jobs.transition(job.id, state, source=EventSource.USER)
+        job = await opened(people)
+        await people.jobs.transition(job.id, JobState.SUBMITTING, source=EventSource.USER)
         done = await people.jobs.transition(
             job.id, JobState.SUBMITTED, source=EventSource.USER,
             changes=JobChanges(kie_task_id="task-1"),
@@ -49,16 +58,16 @@ class TestJobLifecycle:
 
     async def test_disallowed_transition_changes_nothing(self, people: SqlStore) -> None:
         """A transition the pipeline forbids raises and leaves state and events alone."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
-        with pytest.raises(InvalidTransition, match="quoted"):
+        job = await opened(people)
+        with pytest.raises(InvalidTransition, match="held"):
             await people.jobs.transition(job.id, JobState.SUCCEEDED, source=EventSource.POLL)
-        assert (await people.jobs.get(job.id)).state is JobState.QUOTED
-        assert len(await people.jobs.events(job.id)) == 1
+        assert (await people.jobs.get(job.id)).state is JobState.HELD
+        assert len(await people.jobs.events(job.id)) == 2
 
     async def test_second_settlement_of_a_job_is_refused(self, people: SqlStore) -> None:
         """Once succeeded, a racing failure cannot settle the job again."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
-        for state in (JobState.HELD, JobState.SUBMITTING, JobState.SUBMITTED):
+        job = await opened(people)
+        for state in (JobState.SUBMITTING, JobState.SUBMITTED):
             await people.jobs.transition(job.id, state, source=EventSource.USER)
         await people.jobs.transition(
             job.id, JobState.SUCCEEDED, source=EventSource.CALLBACK,
@@ -70,8 +79,7 @@ class TestJobLifecycle:
 
     async def test_get_by_kie_task_id(self, people: SqlStore) -> None:
         """A job can be found by its KIE task id as well as its own id."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
-        await people.jobs.transition(job.id, JobState.HELD, source=EventSource.USER)
+        job = await opened(people)
         await people.jobs.transition(job.id, JobState.SUBMITTING, source=EventSource.USER)
         await people.jobs.transition(
             job.id, JobState.SUBMITTED, source=EventSource.USER,
@@ -88,21 +96,19 @@ class TestJobLifecycle:
 class TestJobQueries:
     async def test_filters_and_newest_first(self, people: SqlStore) -> None:
         """Listing filters by user, state and model and returns the newest jobs first."""
-        a1 = await people.jobs.create(new_job(ALICE), source=EventSource.USER)
-        b1 = await people.jobs.create(new_job(BOB, "veo3_fast"), source=EventSource.USER)
-        a2 = await people.jobs.create(new_job(ALICE), source=EventSource.USER)
-        await people.jobs.transition(a2.id, JobState.HELD, source=EventSource.USER)
+        a1 = await opened(people, ALICE)
+        b1 = await opened(people, BOB, "veo3_fast")
+        a2 = await opened(people, ALICE)
+        await people.jobs.transition(a2.id, JobState.SUBMITTING, source=EventSource.USER)
         ids = lambda jobs: [j.id for j in jobs]  # noqa: E731
         assert ids(await people.jobs.find(JobFilter())) == [a2.id, b1.id, a1.id]
         assert ids(await people.jobs.find(JobFilter(user_id=ALICE))) == [a2.id, a1.id]
-        assert ids(await people.jobs.find(JobFilter(states=(JobState.HELD,)))) == [a2.id]
+        assert ids(await people.jobs.find(JobFilter(states=(JobState.SUBMITTING,)))) == [a2.id]
         assert ids(await people.jobs.find(JobFilter(model_id="veo3_fast"))) == [b1.id]
 
     async def test_keyset_pagination_walks_every_job_once(self, people: SqlStore) -> None:
         """Pages cut by the last id seen cover all jobs without repeats."""
-        created = [
-            (await people.jobs.create(new_job(), source=EventSource.USER)).id for _ in range(7)
-        ]
+        created = [(await opened(people)).id for _ in range(7)]
         seen: list[str] = []
         cursor = None
         while page := await people.jobs.find(JobFilter(limit=3, before_id=cursor)):
@@ -112,24 +118,24 @@ class TestJobQueries:
 
     async def test_since_excludes_older_jobs(self, people: SqlStore) -> None:
         """A since bound in the future returns nothing; one in the past returns everything."""
-        await people.jobs.create(new_job(), source=EventSource.USER)
+        await opened(people)
         now = datetime.now(UTC)
         assert await people.jobs.find(JobFilter(since=now + timedelta(minutes=1))) == []
         assert len(await people.jobs.find(JobFilter(since=now - timedelta(minutes=1)))) == 1
 
     async def test_count_by_state_lists_every_state(self, people: SqlStore) -> None:
         """Counts include zero for states no job is in."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
-        await people.jobs.create(new_job(), source=EventSource.USER)
-        await people.jobs.transition(job.id, JobState.HELD, source=EventSource.USER)
+        job = await opened(people)
+        await opened(people)
+        await people.jobs.transition(job.id, JobState.SUBMITTING, source=EventSource.USER)
         counts = await people.jobs.count_by_state()
-        assert counts[JobState.QUOTED] == 1
+        assert counts[JobState.SUBMITTING] == 1
         assert counts[JobState.HELD] == 1
         assert counts[JobState.DELIVERED] == 0
         assert set(counts) == set(JobState)
 
     async def test_datetimes_come_back_aware(self, people: SqlStore) -> None:
         """Stored datetimes are returned timezone-aware in UTC on every backend."""
-        job = await people.jobs.create(new_job(), source=EventSource.USER)
+        job = await opened(people)
         assert job.created_at.tzinfo is not None
         assert abs(job.created_at - datetime.now(UTC)) < timedelta(minutes=1)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from trt.domain import JobId, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance, LedgerConflict, UsageError, UserNotFound
 from trt.store.sql import SqlStore
 
-ALICE = TgUserId(1001)
+ALICE, BOB = TgUserId(1001), TgUserId(1002)
 
 
 async def funded(store: SqlStore, amount: int = 100) -> None:
@@ -131,3 +132,14 @@ class TestHoldAndSettle:
         await store.ledger.charge(JobId("J1"))
         await store.ledger.hold(ALICE, JobId("J2"), 20)
         assert await store.ledger.invariant_violations() == []
+
+    async def test_a_balance_changed_behind_the_ledger_is_named(self, store: SqlStore):
+        """A balance edited without a ledger row is reported with its user, and only that user."""
+        await funded(store)
+        await store.users.ensure(BOB)
+        async with store.db.transaction() as conn:
+            await conn.execute(text("UPDATE users SET balance = balance + 5 WHERE id = :u"),
+                               {"u": ALICE})  # fmt: skip
+        assert await store.ledger.invariant_violations() == [
+            f"user {ALICE}: balance 105/held 0 but ledger says 100/0"
+        ]

@@ -16,6 +16,8 @@ from typing import Literal, TypeVar
 
 from aiogram.exceptions import TelegramRetryAfter
 
+from trt.ratelimit import TokenBucket
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -36,26 +38,6 @@ LONGEST_WAIT = 60.0  # a longer retry_after fails the call instead of stalling a
 KEEP_CHATS = 10_000  # idle chat buckets are dropped beyond this many
 
 
-class Bucket:
-    """A token bucket that hands tokens out ahead of time: `reserve` takes one and returns
-    how long to wait before using it, so callers queue in the order they asked."""
-
-    def __init__(self, rate: float, burst: float, now: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.stamp = now
-
-    def reserve(self, now: float) -> float:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate) - 1
-        self.stamp = now
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-    def idle(self, now: float) -> bool:
-        """Full again: forgetting it changes nothing."""
-        return self.tokens + (now - self.stamp) * self.rate >= self.burst
-
-
 class Sender:
     def __init__(
         self,
@@ -71,9 +53,9 @@ class Sender:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._bot = Bucket(per_second, float(bot_burst), clock())
+        self._bot = TokenBucket(per_second, bot_burst, now=clock())
         self._chat_rate = (chat_per_second, float(chat_burst))
-        self._chats: dict[ChatKey, Bucket] = {}
+        self._chats: dict[ChatKey, TokenBucket] = {}
         self._paused: dict[ChatKey, float] = {}  # chat (None: every chat) -> until
         self.attempts = attempts
         self.longest_wait = longest_wait
@@ -99,9 +81,9 @@ class Sender:
     async def _turn(self, chat: ChatKey, pace: Pace) -> None:
         await self._wait_pause(chat)
         if pace == "message" and chat is not None:
-            await self._wait(self._chat(chat).reserve(self._clock()))
+            await self._wait(self._chat(chat).take(self._clock()))
         if pace != "free":
-            await self._wait(self._bot.reserve(self._clock()))
+            await self._wait(self._bot.take(self._clock()))
 
     async def _wait_pause(self, chat: ChatKey) -> None:
         now = self._clock()
@@ -115,11 +97,11 @@ class Sender:
         if delay > 0:  # no sleep(0): an unpaced reply should not yield to other tasks
             await self._sleep(delay)
 
-    def _chat(self, chat: ChatKey) -> Bucket:
+    def _chat(self, chat: ChatKey) -> TokenBucket:
         bucket = self._chats.get(chat)
         if bucket is None:
             now = self._clock()
             if len(self._chats) >= KEEP_CHATS:
                 self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
-            bucket = self._chats[chat] = Bucket(*self._chat_rate, now)
+            bucket = self._chats[chat] = TokenBucket(*self._chat_rate, now=now)
         return bucket

@@ -102,10 +102,5 @@ def validate_registry(registry_dir: Path) -> list[str]:
     return problems + built_problems(registry_dir)
 
 
-def is_stale(registry_dir: Path) -> bool:
-    """True when registry.json is missing, damaged or differs from a fresh build."""
-    return bool(validate_registry(registry_dir))
-
-
 def _by_id(spec: ModelSpec) -> str:
     return spec.id

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from trt.catalog.kinds import MEDIA_TYPES, Family, InputType
+from trt.catalog.kinds import MEDIA_TYPES, InputType
 from trt.catalog.params import FieldError, coerce_value
 from trt.catalog.spec import InputSpec, ModelSpec, PerUnitPrice, PriceRow, TablePrice
+from trt.domain import Family
 
 _KEY_TYPES = frozenset({InputType.ENUM, InputType.BOOLEAN, InputType.INTEGER})
 _COUNT_TYPES = frozenset({InputType.ENUM, InputType.INTEGER, InputType.NUMBER})

@@ -6,17 +6,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Family(StrEnum):
-    """Which KIE endpoint family serves a model."""
-
-    MARKET = "market"
-    VEO = "veo"
-    SUNO = "suno"
-    RUNWAY = "runway"
-    GPT4O_IMAGE = "gpt4o-image"
-    FLUX_KONTEXT = "flux-kontext"
-
-
 class Category(StrEnum):
     TEXT_TO_IMAGE = "text-to-image"
     IMAGE_TO_IMAGE = "image-to-image"

@@ -10,8 +10,6 @@ from trt.catalog.kinds import InputType
 from trt.catalog.spec import Constraint, InputSpec, ModelSpec, Scalar
 from trt.errors import InvalidParameters
 
-RawValue = str | list[str] | tuple[str, ...] | int | float | bool
-
 _TRUE = frozenset({"true", "yes", "y", "on", "1", "да"})
 _FALSE = frozenset({"false", "no", "n", "off", "0", "нет"})
 

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from trt.catalog.kinds import LIST_TYPES, MEDIA_TYPES, Category, Family, InputType, OutputKind
-from trt.domain import ModelId
+from trt.catalog.kinds import LIST_TYPES, MEDIA_TYPES, Category, InputType, OutputKind
+from trt.domain import Family, ModelId
 
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 Credits = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=6)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+
+from trt.errors import UsageError
 
 if TYPE_CHECKING:
     from trt.runtime import Runtime, Services
@@ -34,6 +36,17 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
             f"{text!r} is neither a duration like 2h, 30m, 1d nor an ISO date like 2026-01-31"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def split_assignments(option: str, items: Sequence[str]) -> list[tuple[str, str]]:
+    """`key=value` strings as pairs. Raises: UsageError naming the option."""
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(option, f"{item!r} is not KEY=VALUE")
+        pairs.append((key.strip(), value))
+    return pairs
 
 
 def with_runtime(call: Callable[[Runtime], Awaitable[T]], *, check_schema: bool = True) -> T:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag
+from trt.cli.common import JsonFlag, split_assignments
 from trt.errors import TrtError, UsageError
 
 if TYPE_CHECKING:
@@ -70,7 +70,6 @@ def submit(
     ] = 2.0,
 ) -> None:
     """Validate, price, submit and track one generation; print (and save) its results."""
-    from trt.core.submit import split_assignments
     from trt.settings import KieMode, Purpose, load_settings
 
     if download is not None and not wait:
@@ -98,7 +97,7 @@ def _plan(
     from trt.catalog.paths import resolve_registry_dir
     from trt.catalog.pricing import Pricing
     from trt.catalog.registry import Registry
-    from trt.core.submit import prepare, split_assignments
+    from trt.core.submit import prepare
 
     spec = Registry.load(resolve_registry_dir()).get(model)
     paths = [(key, Path(value)) for key, value in split_assignments("--file", files)]
@@ -106,11 +105,12 @@ def _plan(
 
 
 async def _run(plan: SubmitPlan, options: _Options, settings: Settings) -> _Outcome:
-    from trt.core.submit import TaskTimedOut, build_request, task_failed, upload_files
+    from trt.core.request import build_request, upload_media
+    from trt.core.submit import TaskTimedOut, task_failed
     from trt.kie.states import TaskState
 
     async with _connect(settings, options.emulator_duration) as (kie, schedule):
-        params = await upload_files(kie, plan)
+        params = await upload_media(kie, plan.spec, plan.params, plan.media)
         for item in plan.files:
             console.info(f"uploaded {item.key}: {item.path.name}")
         request = build_request(plan.spec, params)
@@ -135,9 +135,7 @@ async def _track(
 ) -> TaskRecord:
     from trt.core.submit import wait_for_task
     from trt.domain import KieTaskId
-    from trt.kie.base import Family
 
-    family = Family(plan.spec.family.value)
     max_wait = options.timeout if options.timeout is not None else plan.spec.deadline_seconds
     with console.status(f"task {task_id}: submitted") as live:
 
@@ -145,7 +143,12 @@ async def _track(
             live.update(f"task {task_id}: {record.state} ({elapsed:.0f} s)")
 
         return await wait_for_task(
-            kie, family, KieTaskId(task_id), max_wait=max_wait, schedule=schedule, on_update=show
+            kie,
+            plan.spec.family,
+            KieTaskId(task_id),
+            max_wait=max_wait,
+            schedule=schedule,
+            on_update=show,
         )
 
 

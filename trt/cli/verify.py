@@ -18,7 +18,7 @@ def verify(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check settings, registry, database, models, server and bot; exit 1 on any FAIL."""
+    """Check settings, registry, database, ledger, models, server and bot; exit 1 on any FAIL."""
     from trt.settings import load_settings
     from trt.verify import Outcome
     from trt.verify import verify as run_checks

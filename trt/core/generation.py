@@ -22,10 +22,10 @@ from trt.core import schedule
 from trt.core.failures import FailureReason, describe, reason_for
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, Messenger
-from trt.core.submit import PLACEHOLDER_CALLBACK_URL
-from trt.domain import EventSource, JobId, JobState, KieTaskId, TgUserId
+from trt.core.request import MediaFile, build_request, upload_media
+from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
-from trt.kie.base import CreateTask, Family, KieApi, TaskRecord
+from trt.kie.base import KieApi, TaskRecord
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
 from trt.store.allowance import FreeGrant
@@ -33,6 +33,9 @@ from trt.store.base import JobChanges, JobRecord, NewJob
 
 if TYPE_CHECKING:
     from trt.store.sql import SqlStore
+
+# MediaFile is part of start()'s signature, so callers may import it from here.
+__all__ = ["Generation", "MediaFile", "Quote", "utcnow"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +48,6 @@ class Quote:
     params: dict[str, Any]
     credits: Decimal
     stars: int
-
-
-@dataclass(frozen=True, slots=True)
-class MediaFile:
-    name: str
-    content: bytes
-    mime: str
 
 
 def utcnow() -> datetime:
@@ -141,21 +137,15 @@ class Generation:
         if created:
             self.metrics.inc("trt_ledger_moves_total", kind="hold")
         try:
-            params = await self._upload(quote, media or {})
+            params = await upload_media(
+                self.kie, quote.spec, quote.params, media or {}, on_upload=self._uploaded
+            )
         except KieError as exc:
             return await self.fail(job.id, FailureReason.UPLOAD_FAILED, str(exc), EventSource.USER)
         return await self._submit(job, quote.spec, params)
 
-    async def _upload(
-        self, quote: Quote, media: Mapping[str, Sequence[MediaFile]]
-    ) -> dict[str, Any]:
-        params = dict(quote.params)
-        for name, files in media.items():
-            urls = [await self.kie.upload_file(f.name, f.content, f.mime) for f in files]
-            self.metrics.inc("trt_kie_calls_total", len(urls), call="upload", result="ok")
-            spec_input = quote.spec.input(name)
-            params[name] = urls if spec_input is not None and spec_input.is_list else urls[0]
-        return params
+    def _uploaded(self, _: MediaFile) -> None:
+        self.metrics.inc("trt_kie_calls_total", call="upload", result="ok")
 
     async def _submit(self, job: JobRecord, spec: ModelSpec, params: dict[str, Any]) -> JobRecord:
         orphaned_at = self._clock() + schedule.ORPHAN_GRACE
@@ -166,13 +156,8 @@ class Generation:
             )  # fmt: skip
         except InvalidTransition:  # a replay, or the reconciler, moved it on first
             return await self.store.jobs.get(job.id)
-        api_input = {k: v for k, v in params.items() if v is not None}
-        request = CreateTask(
-            family=Family(spec.family.value), model=spec.api_model, input=api_input,
-            callback_url=self._callback_for(spec),
-        )  # fmt: skip
         try:
-            task_id = await self.kie.create_task(request)
+            task_id = await self.kie.create_task(build_request(spec, params, self.callback_url))
         except KieError as exc:
             return await self._creation_failed(job, exc)
         self.metrics.inc("trt_kie_calls_total", call="create", result="ok")
@@ -183,11 +168,6 @@ class Generation:
         )  # fmt: skip
         await self.messenger.progress(job)
         return job
-
-    def _callback_for(self, spec: ModelSpec) -> str | None:
-        if self.callback_url is None and spec.family.value == Family.SUNO:
-            return PLACEHOLDER_CALLBACK_URL
-        return self.callback_url
 
     async def _creation_failed(self, job: JobRecord, exc: KieError) -> JobRecord:
         self.metrics.inc("trt_kie_calls_total", call="create", result=type(exc).__name__)

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from trt.ratelimit import TokenBucket
+
 # A job still `held` or `submitting` this long after its last step was orphaned by a crash.
 ORPHAN_GRACE = timedelta(minutes=2)
 # How long a claimed job is hidden from the next reconciler pass. Passes do not overlap, so
@@ -74,16 +76,12 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._interval = 1.0 / per_second
         self._clock = clock
         self._sleep = sleep
-        self._next_free = 0.0
-        self._lock = asyncio.Lock()
+        self._bucket = TokenBucket(per_second, now=clock())
 
     async def wait(self) -> None:
-        async with self._lock:
-            now = self._clock()
-            delay = self._next_free - now
-            self._next_free = max(now, self._next_free) + self._interval
-            if delay > 0:
-                await self._sleep(delay)
+        # The token is taken before sleeping, so callers wake in the order they came.
+        delay = self._bucket.take(self._clock())
+        if delay > 0:
+            await self._sleep(delay)

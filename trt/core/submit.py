@@ -1,5 +1,6 @@
 """One generation from start to finish, without the bot's money: check, upload, submit,
-poll, download. `trt submit` drives it; the pipeline reuses the request and polling parts.
+poll, download. `trt submit` drives it; uploading and building the request are
+`trt.core.request`'s, which the pipeline uses too.
 """
 
 from __future__ import annotations
@@ -20,16 +21,12 @@ from urllib.parse import unquote, urlsplit
 from trt.catalog.params import parse_params
 from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.spec import InputSpec, ModelSpec
+from trt.core.request import MediaFile
 from trt.core.schedule import WATCHED, PollSchedule
-from trt.domain import KieTaskId
-from trt.errors import InvalidParameters, TrtError, UsageError
-from trt.kie.base import CreateTask, Family, KieApi, TaskRecord
+from trt.domain import Family, KieTaskId
+from trt.errors import InvalidParameters, TrtError
+from trt.kie.base import KieApi, TaskRecord
 from trt.kie.errors import KieGenerationFailed
-
-# KIE's Suno endpoint refuses a request without callBackUrl. With no callback endpoint
-# configured (a CLI run, the emulator) we send an address that can never resolve (RFC 6761
-# reserves .invalid), so KIE's callback goes nowhere and we learn the outcome by polling.
-PLACEHOLDER_CALLBACK_URL: Final = "https://localhost.invalid/trt-no-callback"
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -102,19 +99,18 @@ class SubmitPlan:
     credits: Decimal
     stars: int
 
+    @property
+    def media(self) -> dict[str, list[MediaFile]]:
+        """The files to upload, by input, under their content-addressed names."""
+        media: dict[str, list[MediaFile]] = {}
+        for item in self.files:
+            media.setdefault(item.key, []).append(
+                MediaFile(item.upload_name, item.content, item.mime)
+            )
+        return media
+
 
 KIE_POLLING: Final = WATCHED
-
-
-def split_assignments(option: str, items: Sequence[str]) -> list[tuple[str, str]]:
-    """`key=value` strings as pairs. Raises: UsageError naming the option."""
-    pairs = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(option, f"{item!r} is not KEY=VALUE")
-        pairs.append((key.strip(), value))
-    return pairs
 
 
 def prepare(
@@ -205,35 +201,6 @@ def sniff_media_type(head: bytes) -> str | None:
         # MPEG audio frame sync; layer bits 00 mean an AAC ADTS stream instead.
         return "audio/aac" if head[1] & 0x06 == 0 else "audio/mpeg"
     return None
-
-
-async def upload_files(kie: KieApi, plan: SubmitPlan) -> dict[str, Any]:
-    """Upload the plan's files and return its parameters with their URLs. Raises: KieError."""
-    urls: dict[str, str] = {}
-    for item in plan.files:
-        if item.placeholder not in urls:
-            urls[item.placeholder] = await kie.upload_file(
-                item.upload_name, item.content, item.mime
-            )
-    return {
-        key: [urls.get(v, v) for v in value] if isinstance(value, list) else urls.get(value, value)
-        for key, value in plan.params.items()
-    }
-
-
-def build_request(
-    spec: ModelSpec, params: Mapping[str, Any], callback_url: str | None = None
-) -> CreateTask:
-    """The creation request for validated, uploaded parameters. Raises: UsageError for a
-    family trt cannot submit to yet."""
-    try:
-        family = Family(spec.family.value)
-    except ValueError:
-        reason = f"{spec.id} uses the {spec.family} API, which trt cannot submit to yet"
-        raise UsageError("MODEL", reason) from None
-    if callback_url is None and family is Family.SUNO:
-        callback_url = PLACEHOLDER_CALLBACK_URL
-    return CreateTask(family, spec.api_model, dict(params), callback_url)
 
 
 async def wait_for_task(

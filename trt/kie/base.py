@@ -11,19 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from trt.domain import KieTaskId
+from trt.domain import Family, KieTaskId
 from trt.kie.states import TaskState
 
+# Family is the port's vocabulary too, so the adapters may import it from here.
+__all__ = ["FAMILIES", "CreateTask", "Family", "KieApi", "KieReader", "TaskRecord"]
 
-class Family(StrEnum):
-    """Which KIE API a model lives on; each has its own endpoints and record shape."""
-
-    MARKET = "market"  # /api/v1/jobs/createTask + recordInfo
-    VEO = "veo"  # /api/v1/veo/generate + record-info (+ get-1080p-video)
-    SUNO = "suno"  # /api/v1/generate + generate/record-info
+FAMILIES: Final = frozenset({Family.MARKET, Family.VEO, Family.SUNO})
+"""The families trt can call; the registry may name others it cannot submit to yet."""
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from trt.domain import KieTaskId
-from trt.kie.base import Family, TaskRecord
-from trt.kie.errors import KieBadResponse, KieCallbackRejected
+from trt.domain import Family, KieTaskId
+from trt.kie.base import TaskRecord
+from trt.kie.errors import KieBadResponse, KieCallbackRejected, KieSignatureRejected
 from trt.kie.parse import json_field, task_id_of, text_or_none, url_list
 from trt.kie.records import market_record, suno_audio_urls
 from trt.kie.states import TaskState
@@ -52,20 +52,20 @@ def verify_signature(
 ) -> None:
     """Accept a callback's HMAC headers or raise.
 
-    Raises: KieCallbackRejected (missing headers, stale timestamp, wrong signature).
+    Raises: KieSignatureRejected (missing headers, stale timestamp, wrong signature).
     """
     if not timestamp or not signature:
-        raise KieCallbackRejected("missing signature headers")
+        raise KieSignatureRejected("missing signature headers")
     try:
         sent_at = int(timestamp.strip())
     except ValueError:
-        raise KieCallbackRejected("timestamp is not an integer") from None
+        raise KieSignatureRejected("timestamp is not an integer") from None
     current = time.time() if now is None else now
     if abs(current - sent_at) > window:
-        raise KieCallbackRejected("timestamp outside the replay window")
+        raise KieSignatureRejected("timestamp outside the replay window")
     expected = sign(task_id, timestamp.strip(), key)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
-        raise KieCallbackRejected("signature does not match")
+        raise KieSignatureRejected("signature does not match")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def verify_and_parse(
     """Parse a callback and, when an HMAC key is configured, check its signature.
 
     `headers` should be case-insensitive (aiohttp's and httpx's are).
-    Raises: KieCallbackRejected.
+    Raises: KieSignatureRejected (headers missing, stale or wrong), KieCallbackRejected
+    (not a callback).
     """
     callback = parse_callback(body, family)
     if key:

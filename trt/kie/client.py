@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import httpx
 
-from trt.domain import KieTaskId
+from trt.domain import Family, KieTaskId
 from trt.errors import KieError
 from trt.kie import wire
-from trt.kie.base import CreateTask, Family, TaskRecord
+from trt.kie.base import CreateTask, TaskRecord
 from trt.kie.errors import (
     KieBadResponse,
     KieNetworkError,

@@ -18,7 +18,8 @@ statuses (401, 404, 429, 5xx…). Both land on the same class.
     ├── KieTimeout(sent)                        no answer in time
     ├── KieNetworkError(sent)                   the connection failed
     ├── KieBadResponse(status, body)            an answer that is not KIE's envelope
-    └── KieCallbackRejected(reason)             a callback failed verification
+    └── KieCallbackRejected(reason)             a callback that is not one, or not KIE's
+        └── KieSignatureRejected(reason)        its HMAC headers did not check out
 
 Two facts per class drive the retry rule (client.py) and the pipeline:
 
@@ -194,6 +195,10 @@ class KieCallbackRejected(KieError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"KIE callback rejected: {reason}")
         self.reason = reason
+
+
+class KieSignatureRejected(KieCallbackRejected):
+    """A readable callback whose HMAC headers are missing, stale or wrong: not from KIE."""
 
 
 def _one_line(text: str) -> str:

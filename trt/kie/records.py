@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from trt.kie.base import Family, TaskRecord
+from trt.domain import Family
+from trt.kie.base import TaskRecord
 from trt.kie.errors import KieBadResponse, KieNotFound
 from trt.kie.parse import (
     decimal_or_none,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any, Final
 
-from trt.kie.base import CreateTask, Family
+from trt.domain import Family
+from trt.kie.base import CreateTask
 
 CREATE_PATH: Final = {
     Family.MARKET: "/api/v1/jobs/createTask",

@@ -17,30 +17,13 @@ from trt.store.tables import job_events, jobs
 
 
 class SqlJobs:
-    """The JobRepo port over SQL."""
+    """Jobs and their timelines over SQL; jobs are made by `SqlPipeline.open_job`."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, job: NewJob, *, source: EventSource) -> JobRecord:
-        now = datetime.now(UTC)
-        job_id = new_job_id()
-        values = {**asdict(job), "id": job_id, "state": job.state.value}
-        values |= {"created_at": now, "updated_at": now, "delivery_attempts": 0}
-        async with self._db.transaction() as conn:
-            await conn.execute(insert(jobs).values(**values))
-            await _add_event(
-                conn,
-                job_id,
-                from_state=None,
-                to_state=job.state,
-                source=source,
-                detail=None,
-                at=now,
-            )
-            return await get_in(conn, job_id)
-
     async def get(self, job_id: str) -> JobRecord:
+        """By job id or KIE task id. Raises: JobNotFound."""
         async with self._db.transaction(readonly=True) as conn:
             return await get_in(conn, job_id)
 
@@ -53,6 +36,7 @@ class SqlJobs:
         detail: str | None = None,
         changes: JobChanges | None = None,
     ) -> JobRecord:
+        """Move the job to `target` if its current state allows. Raises: InvalidTransition."""
         async with self._db.transaction() as conn:
             return await transition_in(
                 conn, job_id, target, source=source, detail=detail, changes=changes
@@ -87,6 +71,8 @@ class SqlJobs:
 
 
 async def create_in(conn: AsyncConnection, job: NewJob, source: EventSource) -> JobRecord:
+    """Insert the job and its first event inside the caller's transaction. Jobs are made
+    only by `SqlPipeline.open_job`, which holds the price in the same transaction."""
     now = datetime.now(UTC)
     job_id = new_job_id()
     values = {**asdict(job), "id": job_id, "state": job.state.value}

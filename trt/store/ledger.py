@@ -214,7 +214,7 @@ def _require_positive(amount: int) -> None:
 
 
 class SqlLedger:
-    """The LedgerRepo port over SQL."""
+    """Money movements, each one guarded UPDATE plus its ledger row, over SQL."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -222,20 +222,25 @@ class SqlLedger:
     async def credit(
         self, user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
     ) -> LedgerResult:
+        """Add Stars to the balance. Raises: UserNotFound."""
         return await apply(
             self._db, credit_movement(user_id, amount, kind=kind, key=key, reason=reason)
         )
 
     async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult:
+        """Move Stars from balance to held for a job. Raises: InsufficientBalance."""
         return await apply(self._db, hold_movement(user_id, job_id, amount))
 
     async def charge(self, job_id: JobId) -> LedgerResult:
+        """The job's hold becomes spent. Raises: LedgerConflict."""
         return await settle(self._db, job_id, LedgerKind.CHARGE)
 
     async def release(self, job_id: JobId) -> LedgerResult:
+        """The job's hold returns to the balance. Raises: LedgerConflict."""
         return await settle(self._db, job_id, LedgerKind.RELEASE)
 
     async def refund(self, job_id: JobId, *, reason: str) -> LedgerResult:
+        """Return a charged job's Stars to the balance. Raises: LedgerConflict."""
         return await settle(self._db, job_id, LedgerKind.REFUND, reason=reason)
 
     async def entries(
@@ -250,7 +255,8 @@ class SqlLedger:
             return [to_record(row) for row in await conn.execute(statement)]
 
     async def invariant_violations(self) -> list[str]:
-        """Users whose balance/held disagree with the sum of their ledger rows."""
+        """Users whose balance/held disagree with the sum of their ledger rows or are
+        negative (DESIGN.md's invariant), one line each, by user id."""
         sums = (
             select(
                 ledger.c.user_id,
@@ -260,12 +266,16 @@ class SqlLedger:
             .group_by(ledger.c.user_id)
             .subquery()
         )
-        statement = select(users.c.id, users.c.balance, users.c.held, sums.c.balance, sums.c.held)
-        statement = statement.outerjoin(sums, sums.c.user_id == users.c.id)
+        summed = (func.coalesce(sums.c.balance, 0), func.coalesce(sums.c.held, 0))
+        statement = select(users.c.id, users.c.balance, users.c.held, *summed)
+        statement = statement.outerjoin(sums, sums.c.user_id == users.c.id).order_by(users.c.id)
         async with self._db.transaction(readonly=True) as conn:
             rows = (await conn.execute(statement)).all()
-        return [
-            f"user {uid}: balance {bal}/held {held} but ledger says {lb or 0}/{lh or 0}"
-            for uid, bal, held, lb, lh in rows
-            if (bal, held) != (lb or 0, lh or 0) or bal < 0 or held < 0
-        ]
+        problems = []
+        for uid, bal, held, ledger_bal, ledger_held in rows:
+            if (bal, held) != (ledger_bal, ledger_held):
+                says = f"{ledger_bal}/{ledger_held}"
+                problems.append(f"user {uid}: balance {bal}/held {held} but ledger says {says}")
+            elif bal < 0 or held < 0:
+                problems.append(f"user {uid}: balance {bal}/held {held} is negative")
+        return problems
