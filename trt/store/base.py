@@ -1,11 +1,11 @@
-"""What callers of the store see: frozen records and query filters."""
+"""What callers of the store see: frozen records, query filters, and the store's ports."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
 
@@ -127,3 +127,72 @@ class JobChanges:
     kie_credits: float | None = None
     next_check_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class UserRepo(Protocol):
+    async def ensure(
+        self,
+        user_id: TgUserId,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        language: str | None = None,
+    ) -> tuple[UserRecord, bool]:
+        """Create the user if new; returns the record and whether it was created."""
+        ...
+
+    async def get(self, user_id: TgUserId) -> UserRecord:
+        """Raises: UserNotFound."""
+        ...
+
+
+class LedgerRepo(Protocol):
+    async def credit(
+        self, user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
+    ) -> LedgerResult:
+        """Add Stars to the balance. Raises: UserNotFound."""
+        ...
+
+    async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult:
+        """Move Stars from balance to held for a job. Raises: InsufficientBalance."""
+        ...
+
+    async def charge(self, job_id: JobId) -> LedgerResult:
+        """The job's hold becomes spent. Raises: LedgerConflict."""
+        ...
+
+    async def release(self, job_id: JobId) -> LedgerResult:
+        """The job's hold returns to the balance. Raises: LedgerConflict."""
+        ...
+
+    async def refund(self, job_id: JobId, *, reason: str) -> LedgerResult:
+        """Return a charged job's Stars to the balance. Raises: LedgerConflict."""
+        ...
+
+    async def entries(
+        self, *, user_id: TgUserId | None = None, job_id: JobId | None = None, limit: int = 20
+    ) -> list[LedgerEntryRecord]: ...
+
+
+class JobRepo(Protocol):
+    async def get(self, job_id: str) -> JobRecord:
+        """By job id or KIE task id. Raises: JobNotFound."""
+        ...
+
+    async def transition(
+        self,
+        job_id: JobId,
+        target: JobState,
+        *,
+        source: EventSource,
+        detail: str | None = None,
+        changes: JobChanges | None = None,
+    ) -> JobRecord:
+        """Move the job to `target` if its current state allows. Raises: InvalidTransition."""
+        ...
+
+    async def find(self, query: JobFilter) -> list[JobRecord]: ...
+
+    async def events(self, job_id: JobId) -> list[JobEventRecord]: ...
+
+    async def count_by_state(self) -> dict[JobState, int]: ...

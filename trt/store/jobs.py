@@ -17,13 +17,12 @@ from trt.store.tables import job_events, jobs
 
 
 class SqlJobs:
-    """Jobs and their timelines over SQL; jobs are made by `SqlPipeline.open_job`."""
+    """The JobRepo port over SQL."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def get(self, job_id: str) -> JobRecord:
-        """By job id or KIE task id. Raises: JobNotFound."""
         async with self._db.transaction(readonly=True) as conn:
             return await get_in(conn, job_id)
 
@@ -36,7 +35,6 @@ class SqlJobs:
         detail: str | None = None,
         changes: JobChanges | None = None,
     ) -> JobRecord:
-        """Move the job to `target` if its current state allows. Raises: InvalidTransition."""
         async with self._db.transaction() as conn:
             return await transition_in(
                 conn, job_id, target, source=source, detail=detail, changes=changes

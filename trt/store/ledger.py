@@ -214,7 +214,7 @@ def _require_positive(amount: int) -> None:
 
 
 class SqlLedger:
-    """Money movements, each one guarded UPDATE plus its ledger row, over SQL."""
+    """The LedgerRepo port over SQL."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -222,25 +222,20 @@ class SqlLedger:
     async def credit(
         self, user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
     ) -> LedgerResult:
-        """Add Stars to the balance. Raises: UserNotFound."""
         return await apply(
             self._db, credit_movement(user_id, amount, kind=kind, key=key, reason=reason)
         )
 
     async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult:
-        """Move Stars from balance to held for a job. Raises: InsufficientBalance."""
         return await apply(self._db, hold_movement(user_id, job_id, amount))
 
     async def charge(self, job_id: JobId) -> LedgerResult:
-        """The job's hold becomes spent. Raises: LedgerConflict."""
         return await settle(self._db, job_id, LedgerKind.CHARGE)
 
     async def release(self, job_id: JobId) -> LedgerResult:
-        """The job's hold returns to the balance. Raises: LedgerConflict."""
         return await settle(self._db, job_id, LedgerKind.RELEASE)
 
     async def refund(self, job_id: JobId, *, reason: str) -> LedgerResult:
-        """Return a charged job's Stars to the balance. Raises: LedgerConflict."""
         return await settle(self._db, job_id, LedgerKind.REFUND, reason=reason)
 
     async def entries(

@@ -18,7 +18,7 @@ from trt.store.text import fit
 
 
 class SqlUsers:
-    """Telegram users and their balances, over SQL."""
+    """The UserRepo port over SQL."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -31,7 +31,6 @@ class SqlUsers:
         first_name: str | None = None,
         language: str | None = None,
     ) -> tuple[UserRecord, bool]:
-        """Create the user if new; returns the record and whether it was created."""
         # Nearly every update comes from a known user: look without the write lock first.
         async with self._db.transaction(readonly=True) as conn:
             existing = await _find(conn, user_id)
