@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
-from trt.sandbox.kie.fake import FakeKie
 
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
@@ -19,6 +18,7 @@ from trt.domain import Family
 from trt.errors import UsageError
 from trt.kie import wire
 from trt.kie.base import CreateTask
+from trt.sandbox.kie.fake import FakeKie
 
 PRICING = Pricing(Decimal("0.005"), Decimal("0.013"), Decimal("1.5"))
 CAT = MediaFile("cat.png", b"\x89PNG cat", "image/png")
