@@ -121,3 +121,13 @@ class TestBuildRequest:
         runway = edit.model_copy(update={"family": Family.RUNWAY})
         with pytest.raises(UsageError, match="runway API, which trt cannot submit to yet"):
             build_request(runway, {})
+
+
+def test_two_files_of_one_name_get_two_upload_names() -> None:
+    """KIE keeps uploads in one folder and overwrites a file of the same name: two users'
+    `photo.jpg` must never meet there, and an unsafe name is made safe."""
+    first = MediaFile.addressed("photo.jpg", b"one", "image/jpeg")
+    second = MediaFile.addressed("photo.jpg", b"two", "image/jpeg")
+    assert first.name != second.name
+    assert first.name.endswith("-photo.jpg")
+    assert MediaFile.addressed("a b/c.jpg", b"x", "image/jpeg").name.endswith("-a_b_c.jpg")

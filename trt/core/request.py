@@ -5,6 +5,8 @@ sends KIE the other sends too.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -28,6 +30,18 @@ class MediaFile:
     name: str
     content: bytes = field(repr=False)
     mime: str
+
+    @classmethod
+    def addressed(cls, name: str, content: bytes, mime: str) -> MediaFile:
+        """Named by its content: KIE keeps every upload in one folder and overwrites a
+        file of the same name, so two users' `photo.jpg` must never share one."""
+        return cls(content_name(name, content), content, mime)
+
+
+def content_name(name: str, content: bytes) -> str:
+    """`name` made safe for a URL and prefixed with a digest of `content`."""
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    return f"{digest}-{re.sub(r'[^A-Za-z0-9._-]', '_', name)}"
 
 
 async def upload_media(

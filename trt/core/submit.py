@@ -6,7 +6,6 @@ poll, download. `trt submit` drives it; uploading and building the request are
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import mimetypes
 import re
@@ -21,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from trt.catalog.params import parse_params
 from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.spec import InputSpec, ModelSpec
-from trt.core.request import MediaFile
+from trt.core.request import MediaFile, content_name
 from trt.core.schedule import WATCHED, PollSchedule
 from trt.domain import Family, KieTaskId
 from trt.errors import InvalidParameters, TrtError
@@ -85,8 +84,7 @@ class LocalFile:
     @property
     def upload_name(self) -> str:
         """A content-addressed name: KIE overwrites uploads with the same name."""
-        digest = hashlib.sha256(self.content).hexdigest()[:12]
-        return f"{digest}-{re.sub(r'[^A-Za-z0-9._-]', '_', self.path.name)}"
+        return content_name(self.path.name, self.content)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import struct
+from hashlib import sha256
 
 from tests.bot.conftest import USER, DriverFactory, fund
 from tests.bot.driver import Driver, open_model, screen
@@ -69,6 +70,8 @@ class TestMediaModel:
         await en.send("put a hat on it")
         await en.click("🚀 Generate")
         assert len(kie.uploads) == 2
+        # KIE overwrites an upload of the same name: each is named by its content
+        assert all(u.name.startswith(sha256(u.content).hexdigest()[:12]) for u in kie.uploads)
         [job] = await en.jobs()
         assert job.params["image_urls"] == [u.url for u in kie.uploads]
 

@@ -126,7 +126,9 @@ async def _download(bot: Bot, form: Form) -> dict[str, list[MediaFile]]:
         for item in items:
             content = await bot.download(item.file_id)
             assert content is not None
-            files.setdefault(name, []).append(MediaFile(item.name, content.read(), item.mime))
+            files.setdefault(name, []).append(
+                MediaFile.addressed(item.name, content.read(), item.mime)
+            )
     return files
 
 
