@@ -23,9 +23,9 @@ from trt.bot.messenger import TelegramMessenger
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.registry import Registry
 from trt.domain import JobId, JobState, TgUserId
+from trt.records import JobRecord
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
-from trt.store.base import JobRecord
 
 RESULTS = 1_000
 ALLOWED = 30.0  # messages/s per bot, the emulator's (and Telegram's) sustained limit

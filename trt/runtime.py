@@ -1,8 +1,10 @@
-"""Wiring: the only module that names concrete adapters. Every entry point opens one.
+"""Wiring: the only module that builds concrete adapters. Only entry points import it (the
+CLI commands, the serve process, the sandbox runner, `trt verify`).
 
 `open_runtime` gives the store alone (fast: what `trt jobs list` needs); `open_services`
-adds the registry, the KIE client (or an in-process KIE emulator), the Telegram bot and the
-generation pipeline, for the server and the support commands that act on jobs.
+adds the registry, the KIE client (or an in-process KIE emulator), the Telegram bot's
+ports and the generation pipeline, as core's `Services`; `open_serving` also hands the
+serve process the aiogram bot itself.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
     from trt.catalog.registry import Registry
     from trt.core.generation import Generation
     from trt.core.metrics import Metrics
-    from trt.kie.base import KieApi
+    from trt.core.ports import KieApi, LeaderLock, StarPayments, TelegramAccount
+    from trt.core.services import Services
+    from trt.store.engine import Database
     from trt.store.sql import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -37,25 +41,11 @@ class Runtime:
 
 
 @dataclass(frozen=True, slots=True)
-class Services:
-    """Everything the pipeline needs, complete; `bot` is None without a Telegram token."""
+class Serving:
+    """What the serve process runs on: core's services and the bot (None without a token)."""
 
-    runtime: Runtime
-    registry: Registry
-    kie: KieApi
-    generation: Generation
-    metrics: Metrics
+    services: Services
     bot: Bot | None
-    kie_emulated: bool
-    callback_token: str | None
-
-    @property
-    def settings(self) -> Settings:
-        return self.runtime.settings
-
-    @property
-    def store(self) -> SqlStore:
-        return self.runtime.store
 
 
 @contextlib.asynccontextmanager
@@ -76,9 +66,19 @@ async def open_services(
 
     Raises: ConfigError, DatabaseUnavailable, SchemaNotMigrated.
     """
+    async with open_serving(settings, local_base_url=local_base_url) as serving:
+        yield serving.services
+
+
+@contextlib.asynccontextmanager
+async def open_serving(
+    settings: Settings, *, local_base_url: str | None = None
+) -> AsyncIterator[Serving]:
+    """`open_services`, with the aiogram bot for the serve process and the sandbox."""
     from trt.catalog.paths import resolve_registry_dir
     from trt.catalog.registry import Registry
     from trt.core.metrics import Metrics
+    from trt.core.services import Services
 
     registry = Registry.load(resolve_registry_dir())
     async with contextlib.AsyncExitStack() as stack:
@@ -94,7 +94,67 @@ async def open_services(
             runtime, registry=registry, kie=kie, bot=bot, metrics=metrics,
             callback_url=callback_url, emulated=emulated,
         )  # fmt: skip
-        yield Services(runtime, registry, kie, generation, metrics, bot, emulated, token)
+        stars, account = _bot_ports(bot)
+        services = Services(
+            settings, runtime.store, registry, kie, generation, metrics, emulated, token,
+            stars=stars, telegram=account,
+        )  # fmt: skip
+        yield Serving(services, bot)
+
+
+def leader_lock(services: Services) -> LeaderLock:
+    """The leader lock for the services' database (an advisory lock, or a file lock)."""
+    from trt.store.leader import leader_lock as lock_for
+    from trt.store.sql import SqlStore
+
+    assert isinstance(services.store, SqlStore)  # the only store runtime builds
+    return lock_for(services.store.db)
+
+
+@contextlib.asynccontextmanager
+async def open_store(database_url: str) -> AsyncIterator[SqlStore]:
+    """The store at `database_url`, its schema checked. Raises: SchemaNotMigrated."""
+    from trt.store.sql import open_store as connect
+
+    async with connect(database_url) as store:
+        yield store
+
+
+async def upgrade_database(database_url: str) -> tuple[str, str | None]:
+    """Apply every pending migration; where the database is, and its revision now."""
+    from trt.store import schema
+
+    async with _database(database_url) as db:
+        await schema.upgrade(db)
+        return db.location, await schema.current_revision(db)
+
+
+async def database_revision(database_url: str) -> tuple[str, str | None, str]:
+    """Where the database is, the revision it is at, and the one this version needs."""
+    from trt.store import schema
+
+    async with _database(database_url) as db:
+        return db.location, await schema.current_revision(db), schema.SCHEMA_HEAD
+
+
+@contextlib.asynccontextmanager
+async def _database(database_url: str) -> AsyncIterator[Database]:
+    from trt.store.engine import create_database
+
+    db = create_database(database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _bot_ports(bot: Bot | None) -> tuple[StarPayments | None, TelegramAccount | None]:
+    if bot is None:
+        return None, None
+    from trt.bot.stars import TelegramStars
+    from trt.bot.webhook import BotAccount
+
+    return TelegramStars(bot), BotAccount(bot)
 
 
 async def _kie(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[KieApi, bool]:

@@ -14,7 +14,7 @@ from trt.errors import TrtError
 from trt.settings import BotMode, Purpose, Settings
 
 if TYPE_CHECKING:
-    from trt.runtime import Services
+    from trt.core.services import Services
 
 
 class Outcome(StrEnum):
@@ -92,15 +92,11 @@ def _secrets(settings: Settings) -> Check:
 
 
 async def _database(settings: Settings) -> str:
-    from trt.store import schema
-    from trt.store.engine import create_database
+    from trt.runtime import database_revision, open_store
 
-    db = create_database(settings.database_url)
-    try:
-        await schema.require_current_schema(db)
-    finally:
-        await db.dispose()
-    return f"{settings.storage_kind} at {db.location}, schema {schema.SCHEMA_HEAD}"
+    async with open_store(settings.database_url):  # refuses an unmigrated schema
+        location, revision, _ = await database_revision(settings.database_url)
+    return f"{settings.storage_kind} at {location}, schema {revision}"
 
 
 def _models() -> Check:
@@ -143,7 +139,7 @@ async def _services(settings: Settings) -> AsyncIterator[Services]:
 
 
 def _server_app(services: Services) -> Check:
-    from trt.server import TrtServer
+    from trt.server.app import TrtServer
 
     app = TrtServer(services, None).build_app()
     routes = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
@@ -171,11 +167,9 @@ async def _kie_online(services: Services) -> str:
 
 
 async def _telegram_online(services: Services) -> str:
-    if services.bot is None:
+    if services.telegram is None:
         raise _Skip("no TELEGRAM_BOT_TOKEN")
-    from trt.bot.webhook import describe_bot
-
-    return await describe_bot(services.bot, expected_webhook=_webhook_url(services.settings))
+    return await services.telegram.describe(expected_webhook=_webhook_url(services.settings))
 
 
 def _webhook_url(settings: Settings) -> str | None:

@@ -12,6 +12,7 @@ from aiogram import Bot
 from tests.bot.driver import Driver
 from trt.bot.client import make_bot
 from trt.bot.dispatcher import build_dispatcher
+from trt.bot.flood import watch_blocked
 from trt.bot.messenger import TelegramMessenger
 from trt.catalog.paths import default_registry_dir
 from trt.catalog.pricing import Pricing
@@ -19,8 +20,8 @@ from trt.catalog.registry import Registry
 from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.schedule import RateLimiter
+from trt.core.services import Services
 from trt.domain import LedgerKind, TgUserId
-from trt.runtime import Runtime, Services
 from trt.sandbox.kie.fake import FakeKie
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
@@ -88,8 +89,8 @@ def make_services(
         max_active_jobs=3, kie_reads=RateLimiter(100, sleep=_no_sleep),
         free_daily=config.free_daily_generations,
     )  # fmt: skip
-    runtime = Runtime(settings=config, store=store)
-    return Services(runtime, registry, kie, generation, Metrics(), bot, False, None)
+    watch_blocked(bot, store.users)  # as runtime does for every bot it builds
+    return Services(config, store, registry, kie, generation, Metrics(), False, None)
 
 
 DriverFactory = Callable[..., Driver]

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
+from trt.core.services import Services
 from trt.domain import EventSource, JobState
-from trt.runtime import Services
+from trt.records import JobFilter, JobRecord
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.model import ChatMessage
-from trt.store.base import JobFilter, JobRecord
 
 
 def screen(message: ChatMessage) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from trt.bot.alerts import FailureBurst
 from trt.bot.progress import Throttle
 from trt.domain import JobId, JobState, TgUserId
-from trt.store.base import JobRecord
+from trt.records import JobRecord
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 JOB = JobRecord(

@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import CliInvoke
 from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.records import JobChanges, NewJob
 from trt.settings import DEFAULT_DATABASE_URL
-from trt.store.base import JobChanges, NewJob
 from trt.store.sql import open_store
 
 ALICE = TgUserId(111)

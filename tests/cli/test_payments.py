@@ -9,11 +9,11 @@ import pytest
 from tests.cli.conftest import ALICE, BOB, served_in_thread
 from tests.conftest import CliInvoke
 from trt.domain import JobId
+from trt.records import NewPayment
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.model import Payment
 from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import DEFAULT_DATABASE_URL
-from trt.store.payments import NewPayment
 from trt.store.sql import open_store
 
 

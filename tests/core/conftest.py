@@ -17,8 +17,8 @@ from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed
 from trt.core.schedule import RateLimiter
 from trt.domain import JobState, LedgerKind, TgUserId
+from trt.records import JobRecord
 from trt.sandbox.kie.fake import FakeKie
-from trt.store.base import JobRecord
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore
 from trt.store.tables import metadata

@@ -6,9 +6,8 @@ from decimal import Decimal
 from tests.store.conftest import database, store  # noqa: F401 - both backends
 from trt.core.reports import ModelMargin, money_report
 from trt.domain import EventSource, JobState, TgUserId
+from trt.records import JobChanges, NewJob, NewPayment
 from trt.settings import Settings
-from trt.store.base import JobChanges, NewJob
-from trt.store.payments import NewPayment
 from trt.store.sql import SqlStore
 
 ANN = TgUserId(901)

@@ -12,17 +12,18 @@ from typing import Any
 
 import pytest
 
+from trt.core.repos import Store
+from trt.core.services import Services
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.runtime import Services, open_services
+from trt.runtime import open_services
 from trt.sandbox.kie.emulation import Schedule
 from trt.sandbox.kie.emulator import Emulator, run_emulator
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
-from trt.serve import serve
+from trt.server.process import serve
 from trt.settings import Settings
 from trt.store import schema
 from trt.store.engine import create_database
-from trt.store.sql import SqlStore
 
 ADMIN = 900
 USER = TgUserId(1001)
@@ -123,7 +124,7 @@ async def job_state(stack: Stack, job_id: str, state: JobState, *, within: float
     await job_reaches(stack.services.store, job_id, state, within=within)
 
 
-async def job_reaches(store: SqlStore, job_id: str, state: JobState, *, within: float) -> None:
+async def job_reaches(store: Store, job_id: str, state: JobState, *, within: float) -> None:
     async def reached() -> bool:
         return (await store.jobs.get(job_id)).state is state
 

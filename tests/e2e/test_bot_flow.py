@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.e2e.conftest import USER, Stack, eventually
 from trt.core.referrals import code_for
 from trt.domain import TgUserId
+from trt.records import JobFilter
 from trt.sandbox.telegram.model import ChatMessage
-from trt.store.base import JobFilter
 
 NEWCOMER = TgUserId(4242)
 

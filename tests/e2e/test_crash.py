@@ -10,14 +10,15 @@ import pytest
 
 from tests.e2e.conftest import SECRETS, eventually, free_port, migrate
 from tests.e2e.processes import ServerProcess
+from trt.core.services import Services
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.runtime import Services, open_services
+from trt.records import JobFilter
+from trt.runtime import open_services
 from trt.sandbox.kie.emulation import Schedule
 from trt.sandbox.kie.emulator import Emulator, run_emulator
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
 from trt.settings import Settings
-from trt.store.base import JobFilter
 
 JOBS = 200
 FIRST_USER = 20_000

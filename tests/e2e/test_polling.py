@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.e2e.conftest import SECRETS, free_port, migrate
 from trt.sandbox.kie.emulator import run_emulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
-from trt.serve import serve
+from trt.server.process import serve
 from trt.settings import Settings
 
 USER = 777

@@ -10,6 +10,7 @@ from trt.core.failures import FailureReason, reason_of
 from trt.domain import JobState
 from trt.kie.states import TaskState
 from trt.sandbox.kie.emulation import CallbackPlan, Fault, TaskPlan
+from trt.store.sql import SqlStore
 
 FAST = {"kie_late_callback_seconds": 0.3, "reconcile_interval_seconds": 0.1}
 
@@ -53,7 +54,9 @@ class TestLateAndDuplicateCallbacks:
         job = await start(stack)
         stack.kie.set_state(job.kie_task_id or "", TaskState.GENERATING)
         await stack.services.store.pipeline.schedule(job.id, next_check_at=job.created_at)
-        async with stack.services.store.db.transaction() as conn:
+        store = stack.services.store
+        assert isinstance(store, SqlStore)  # a test reaches into the table itself
+        async with store.db.transaction() as conn:
             from sqlalchemy import update
 
             from trt.store.tables import jobs

@@ -16,8 +16,9 @@ from sqlalchemy import text
 from tests.e2e.conftest import SECRETS, eventually, free_port, job_reaches
 from tests.e2e.processes import ServerProcess
 from tests.store.conftest import postgres_url
+from trt.core.services import Services
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.runtime import Services, open_services
+from trt.runtime import open_services
 from trt.sandbox.kie.emulation import CallbackPlan, Schedule, TaskPlan
 from trt.sandbox.kie.emulator import Emulator, run_emulator
 from trt.sandbox.telegram.core import TelegramEmulator

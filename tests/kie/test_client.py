@@ -9,8 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from trt.core.ports import KieApi
 from trt.domain import Family, KieTaskId
-from trt.kie.base import CreateTask, KieApi
+from trt.kie.base import CreateTask
 from trt.kie.client import KieClient, RetryPolicy
 from trt.kie.errors import (
     KieBadResponse,

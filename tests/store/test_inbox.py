@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from trt.store.inbox import DEDUPE_WINDOW, Arrival, Pending
+from trt.records import Arrival, Pending
+from trt.store.inbox import DEDUPE_WINDOW
 from trt.store.sql import SqlStore
 from trt.store.tables import telegram_updates
 

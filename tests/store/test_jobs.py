@@ -6,7 +6,7 @@ import pytest
 
 from trt.domain import EventSource, JobState, LedgerKind, TgUserId
 from trt.errors import InvalidTransition, JobNotFound
-from trt.store.base import JobChanges, JobFilter, JobRecord, NewJob
+from trt.records import JobChanges, JobFilter, JobRecord, NewJob
 from trt.store.sql import SqlStore
 
 ALICE, BOB = TgUserId(1), TgUserId(2)

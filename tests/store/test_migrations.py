@@ -51,7 +51,8 @@ class TestMigrations:
     async def test_the_inbox_rebuild_keeps_every_update(self, database: Database) -> None:
         """0005 rebuilds the inbox: stored updates keep their state, gain their digest (a
         retried delivery stays a duplicate) and their sender (their order is kept)."""
-        from trt.store.inbox import Arrival, SqlInbox
+        from trt.records import Arrival
+        from trt.store.inbox import SqlInbox
 
         await empty(database)
         await schema.upgrade(database, "0004")

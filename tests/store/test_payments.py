@@ -6,7 +6,7 @@ import pytest
 
 from trt.domain import JobId, LedgerKind, PaymentStatus, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, RefundExceedsBalance, RefundFailed
-from trt.store.payments import NewPayment, PaymentRecord
+from trt.records import NewPayment, PaymentRecord
 from trt.store.sql import SqlStore
 
 ANN = TgUserId(501)

@@ -7,7 +7,7 @@ import pytest
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance, InvalidTransition, TooManyActiveJobs
-from trt.store.base import JobChanges, NewJob
+from trt.records import JobChanges, NewJob
 from trt.store.sql import SqlStore
 
 USER = TgUserId(7)

@@ -5,8 +5,7 @@ import asyncio
 import pytest
 
 from trt.domain import TgUserId
-from trt.store.payments import NewPayment
-from trt.store.referrals import ReferralStats
+from trt.records import NewPayment, ReferralStats
 from trt.store.sql import SqlStore
 
 HOST = TgUserId(801)

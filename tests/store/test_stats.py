@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from trt.domain import LedgerKind, TgUserId
-from trt.store.payments import NewPayment
+from trt.records import NewPayment
 from trt.store.sql import SqlStore
 from trt.store.stats import summary
 

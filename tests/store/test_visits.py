@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from trt.domain import TgUserId
+from trt.records import FormRow, Profile
 from trt.store import fsm
-from trt.store.base import Profile
-from trt.store.fsm import FormRow
 from trt.store.sql import SqlStore
 
 ANN = TgUserId(41)

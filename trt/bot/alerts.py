@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 
-from trt.store.base import JobRecord
+from trt.records import JobRecord
 
 CREDITS_CHECK_EVERY = 300.0  # seconds: KIE's balance is asked at most this often
 

@@ -11,7 +11,6 @@ from aiogram import Dispatcher
 from trt.bot import errors
 from trt.bot.alerts import CreditWatch
 from trt.bot.catalog import Catalog
-from trt.bot.flood import watch_blocked
 from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import (
     admin,
@@ -28,20 +27,18 @@ from trt.bot.routers import (
     wizard,
 )
 from trt.bot.storage import SqlStorage
-from trt.runtime import Services
+from trt.core.services import Services
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
     dp = Dispatcher(
-        storage=SqlStorage(services.store.db),
+        storage=SqlStorage(services.store.forms),
         disable_fsm=True,  # UserMiddleware gives handlers their form (`FormStorage`)
         services=services,
         catalog=Catalog(services.registry, services.generation.pricing),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
     dp.update.outer_middleware(UserMiddleware(dp.fsm))
-    if services.bot is not None:  # deliveries share this bot: their 403s mark users too
-        watch_blocked(services.bot, services.store.users)
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),

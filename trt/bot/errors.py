@@ -12,9 +12,9 @@ from aiogram.types import ErrorEvent, Message
 
 from trt.bot import keyboards
 from trt.bot.texts import Texts
+from trt.core.services import Services
 from trt.errors import InvalidParameters, TooManyActiveJobs, TrtError
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.records import UserRecord
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from trt.bot.reply import Target, show
 from trt.bot.texts import Texts
 from trt.bot.wizard import Next, confirm_screen, conflict_text, save, settings_screen, step_screen
 from trt.catalog.spec import ModelSpec
+from trt.core.services import Services
 from trt.errors import InvalidParameters
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.records import UserRecord
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from trt.core.services import Services
 from trt.domain import TgUserId
-from trt.runtime import Services
-from trt.store.allowance import free_used
 
 
 def today() -> date:
@@ -26,5 +25,5 @@ async def free_left(services: Services, user_id: TgUserId) -> int:
     """Free generations the user has left today (0 when the free tier is off)."""
     if not tier_on(services):
         return 0
-    used = await free_used(services.store.db, user_id, today())
+    used = await services.store.ledger.free_used(user_id, today())
     return max(0, services.settings.free_daily_generations - used)

@@ -30,7 +30,7 @@ from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
 from trt.domain import JobState
 from trt.errors import ModelNotFound
-from trt.store.base import JobRecord
+from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,9 @@ from aiogram.types import Chat, Message, TelegramObject, Update, User
 
 from trt.bot.storage import FormStorage, key_text
 from trt.bot.texts import Texts, language_of
+from trt.core.services import Services
 from trt.domain import TgUserId, storable_id
-from trt.runtime import Services
-from trt.store import fsm
-from trt.store.base import Profile
+from trt.records import Profile
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -47,7 +46,7 @@ class UserMiddleware(BaseMiddleware):
         )
         user = visit.user
         t = Texts(user.language or language_of(sender.language_code))
-        forms = FormStorage(services.store.db, context.key, visit.form)
+        forms = FormStorage(services.store.forms, context.key, visit.form)
         data.update(
             user=user, t=t, new_user=visit.created, fsm_storage=forms,
             state=FSMContext(storage=forms, key=context.key),
@@ -81,10 +80,9 @@ async def _group(update: Update, bot: Bot, t: Texts) -> None:
 
 
 async def _banned(update: Update, services: Services, user_id: int, t: Texts) -> None:
-    key = fsm.banned_told_key(user_id)
-    if await fsm.get_data(services.store.db, key):
+    if await services.store.forms.told_banned(user_id):
         return
-    await fsm.set_data(services.store.db, key, {"told": True})
+    await services.store.forms.tell_banned(user_id)
     query = update.callback_query
     target = update.message or (query.message if query else None)
     if isinstance(target, Message):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from trt.bot.texts import Texts
 from trt.domain import JobState
-from trt.store.base import JobRecord
+from trt.records import JobRecord
 
 MIN_EDIT_INTERVAL = 3.0  # seconds between edits of one status message (final ones excepted)
 FINAL = frozenset({JobState.SUCCEEDED, JobState.DELIVERED, JobState.FAILED, JobState.RELEASED})

@@ -12,8 +12,8 @@ from trt.bot.labels import label, localized, title
 from trt.bot.texts import Texts
 from trt.catalog.kinds import Category
 from trt.catalog.spec import ModelSpec
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.core.services import Services
+from trt.records import UserRecord
 
 Screen = tuple[str, Markup]
 

@@ -15,9 +15,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from trt.store import fsm
-from trt.store.engine import Database
-from trt.store.fsm import FormRow
+from trt.core.repos import FormRepo
+from trt.records import FormRow
 
 
 def key_text(key: StorageKey) -> str:
@@ -28,26 +27,26 @@ def key_text(key: StorageKey) -> str:
 
 
 class SqlStorage(BaseStorage):
-    """Every key read from and written to the database."""
+    """Every key read from and written to the database (through the FormRepo port)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, forms: FormRepo) -> None:
+        self.forms = forms
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        await fsm.set_state(self.db, key_text(key), _name(state))
+        await self.forms.set_state(key_text(key), _name(state))
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return await fsm.get_state(self.db, key_text(key))
+        return (await self.forms.read(key_text(key))).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await fsm.set_data(self.db, key_text(key), dict(data))
+        await self.forms.set_data(key_text(key), dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return await fsm.get_data(self.db, key_text(key))
+        return dict((await self.forms.read(key_text(key))).data)
 
     async def save(self, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
         """State and data together, in one transaction."""
-        await fsm.save(self.db, key_text(key), FormRow(state, data))
+        await self.forms.save(key_text(key), FormRow(state, data))
 
     async def close(self) -> None:
         return None  # the database belongs to the runtime, which closes it
@@ -57,15 +56,15 @@ class FormStorage(SqlStorage):
     """One update's storage: the row under `key` as the update read it (None: no row),
     kept current by the update's own writes. Built per update, so nothing is shared."""
 
-    def __init__(self, db: Database, key: StorageKey, row: FormRow | None) -> None:
-        super().__init__(db)
+    def __init__(self, forms: FormRepo, key: StorageKey, row: FormRow | None) -> None:
+        super().__init__(forms)
         self.key = key
         self.row = row
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         if key != self.key:
             return await super().set_state(key, state)
-        await fsm.set_state(self.db, key_text(key), _name(state), exists=self.row is not None)
+        await self.forms.set_state(key_text(key), _name(state), exists=self.row is not None)
         self._keep(FormRow(_name(state), self.row.data if self.row else {}))
         return None
 
@@ -77,7 +76,7 @@ class FormStorage(SqlStorage):
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if key != self.key:
             return await super().set_data(key, data)
-        await fsm.set_data(self.db, key_text(key), dict(data), exists=self.row is not None)
+        await self.forms.set_data(key_text(key), dict(data), exists=self.row is not None)
         self._keep(FormRow(self.row.state if self.row else None, dict(data)))
         return None
 
@@ -90,7 +89,7 @@ class FormStorage(SqlStorage):
         if key != self.key:
             return await super().save(key, state, data)
         row = FormRow(state, data)
-        await fsm.save(self.db, key_text(key), row, exists=self.row is not None)
+        await self.forms.save(key_text(key), row, exists=self.row is not None)
         self._keep(row)
         return None
 

@@ -21,9 +21,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
 
 from trt.core.metrics import Metrics
+from trt.core.repos import InboxRepo
 from trt.core.workers import SerialPool
 from trt.domain import storable_id
-from trt.store.inbox import Arrival, Pending, SqlInbox
+from trt.records import Arrival, Pending
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class UpdateProcessor:
         self,
         bot: Bot,
         dp: Dispatcher,
-        inbox: SqlInbox,
+        inbox: InboxRepo,
         metrics: Metrics,
         *,
         lease: timedelta = LEASE,

@@ -49,3 +49,13 @@ async def describe_bot(bot: Bot, *, expected_webhook: str | None) -> str:
         raise TelegramCheckFailed(f"@{me.username}: the webhook is not set to this deployment")
     error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
     return f"@{me.username}; {info.pending_update_count} updates pending{error}"
+
+
+class BotAccount:
+    """The TelegramAccount port over an aiogram bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def describe(self, *, expected_webhook: str | None) -> str:
+        return await describe_bot(self.bot, expected_webhook=expected_webhook)

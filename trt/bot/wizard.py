@@ -23,9 +23,9 @@ from trt.bot.texts import Texts
 from trt.catalog.kinds import InputType
 from trt.catalog.params import format_value
 from trt.catalog.spec import InputSpec, ModelSpec
+from trt.core.services import Services
 from trt.errors import InvalidParameters
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.records import UserRecord
 
 Screen = tuple[str, Markup]
 

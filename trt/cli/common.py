@@ -13,7 +13,8 @@ import typer
 from trt.errors import UsageError
 
 if TYPE_CHECKING:
-    from trt.runtime import Runtime, Services
+    from trt.core.services import Services
+    from trt.runtime import Runtime
 
 T = TypeVar("T")
 

@@ -19,16 +19,10 @@ def upgrade() -> None:
 
 
 async def _upgrade() -> tuple[str, str | None]:
+    from trt.runtime import upgrade_database
     from trt.settings import load_settings
-    from trt.store import schema
-    from trt.store.engine import create_database
 
-    db = create_database(load_settings().database_url)
-    try:
-        await schema.upgrade(db)
-        return db.location, await schema.current_revision(db)
-    finally:
-        await db.dispose()
+    return await upgrade_database(load_settings().database_url)
 
 
 @app.command()
@@ -43,12 +37,7 @@ def current() -> None:
 
 
 async def _current() -> tuple[str, str | None, str]:
+    from trt.runtime import database_revision
     from trt.settings import load_settings
-    from trt.store import schema
-    from trt.store.engine import create_database
 
-    db = create_database(load_settings().database_url)
-    try:
-        return db.location, await schema.current_revision(db), schema.SCHEMA_HEAD
-    finally:
-        await db.dispose()
+    return await database_revision(load_settings().database_url)

@@ -12,7 +12,7 @@ from trt.cli import console
 from trt.cli.common import JsonFlag, parse_since, with_runtime, with_services
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import JobId, JobState, TgUserId
-from trt.store.base import JobFilter
+from trt.records import JobFilter
 
 app = typer.Typer(no_args_is_help=True, help="Generation jobs: list, inspect, repair.")
 
@@ -38,7 +38,7 @@ def list_jobs(
         states=(state,) if state else (), model_id=model, since=since, limit=limit,
         before_id=JobId(before) if before else None,
     )  # fmt: skip
-    jobs = with_runtime(lambda rt: support.list_jobs(rt, query))
+    jobs = with_runtime(lambda rt: support.list_jobs(rt.store, query))
     next_before = jobs[-1].id if len(jobs) == limit else None
     if as_json:
         console.json_out({"jobs": [plain(j) for j in jobs], "next_before": next_before})
@@ -64,7 +64,7 @@ def show(
     """Show a job with its event timeline and ledger rows."""
     from trt.core import support
 
-    details = with_runtime(lambda rt: support.job_details(rt, job))
+    details = with_runtime(lambda rt: support.job_details(rt.store, job))
     if as_json:
         console.json_out({
             "job": plain(details.job),

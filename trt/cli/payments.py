@@ -14,9 +14,9 @@ from trt.domain import TgUserId
 
 if TYPE_CHECKING:
     from trt.core.reports import MoneyReport
-    from trt.runtime import Runtime, Services
-    from trt.store.base import LedgerEntryRecord
-    from trt.store.payments import PaymentRecord, PaymentResult
+    from trt.core.services import Services
+    from trt.records import LedgerEntryRecord, PaymentRecord, PaymentResult
+    from trt.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Telegram Stars payments: list, refund, report.")
 
@@ -107,12 +107,11 @@ async def _refund(
     from trt.core import payments
     from trt.errors import ConfigError
 
-    if services.bot is None:
+    if services.stars is None:
         raise ConfigError(["TELEGRAM_BOT_TOKEN is required to refund through Telegram"])
-    from trt.bot.stars import TelegramStars  # aiogram: only when a refund is asked for
-
-    telegram = TelegramStars(services.bot)
-    return await payments.refund(services.store, telegram, charge_id, reason=reason, force=force)
+    return await payments.refund(
+        services.store, services.stars, charge_id, reason=reason, force=force
+    )
 
 
 @app.command()

@@ -55,7 +55,7 @@ def serve(
     )
     if migrate:
         asyncio.run(_migrate(settings.database_url))
-    from trt.serve import serve as run
+    from trt.server.process import serve as run
 
     asyncio.run(run(settings, host=host))
     console.info("trt stopped")
@@ -77,11 +77,6 @@ def _sandbox(port: int, open_browser: bool) -> None:
 
 
 async def _migrate(url: str) -> None:
-    from trt.store import schema
-    from trt.store.engine import create_database
+    from trt.runtime import upgrade_database
 
-    db = create_database(url)
-    try:
-        await schema.upgrade(db)
-    finally:
-        await db.dispose()
+    await upgrade_database(url)

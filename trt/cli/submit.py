@@ -16,9 +16,10 @@ from trt.cli.common import JsonFlag, split_assignments
 from trt.errors import TrtError, UsageError
 
 if TYPE_CHECKING:
+    from trt.core.ports import KieApi
     from trt.core.schedule import PollSchedule
     from trt.core.submit import SubmitPlan
-    from trt.kie.base import KieApi, TaskRecord
+    from trt.kie.base import TaskRecord
     from trt.settings import Settings
 
 _DOWNLOAD_TIMEOUT = 300.0

@@ -21,7 +21,7 @@ def show(user_id: UserArg, as_json: JsonFlag = False) -> None:
     """Show a user's balance, held Stars, last ledger rows and recent jobs."""
     from trt.core import support
 
-    d = with_runtime(lambda rt: support.user_details(rt, TgUserId(user_id)))
+    d = with_runtime(lambda rt: support.user_details(rt.store, TgUserId(user_id)))
     if as_json:
         console.json_out({
             "user": plain(d.user),
@@ -63,7 +63,7 @@ def credit(
     from trt.core import support
 
     result = with_runtime(
-        lambda rt: support.grant(rt, TgUserId(user_id), amount, reason=reason, op_id=key)
+        lambda rt: support.grant(rt.store, TgUserId(user_id), amount, reason=reason, op_id=key)
     )
     if result.applied:
         console.success(
@@ -92,11 +92,9 @@ def unban(user_id: UserArg) -> None:
 
 
 def _set_ban(user_id: int, *, banned: bool) -> None:
-    from trt.store import fsm
-
     async def change(rt: Any) -> None:
         await rt.store.users.set_banned(TgUserId(user_id), banned)
         # Forget that the ban was announced, so a later ban is announced again.
-        await fsm.set_data(rt.store.db, fsm.banned_told_key(user_id), {})
+        await rt.store.forms.forget_banned(user_id)
 
     with_runtime(change)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from trt.core.repos import LedgerRepo
 from trt.domain import LedgerKind, TgUserId
-from trt.store.base import LedgerRepo
 
 logger = logging.getLogger(__name__)
 

@@ -21,18 +21,17 @@ from trt.catalog.spec import ModelSpec
 from trt.core import schedule
 from trt.core.failures import FailureReason, describe, reason_for
 from trt.core.metrics import Metrics
-from trt.core.ports import DeliveryFailed, Messenger
+from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
 from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
-from trt.kie.base import KieApi, TaskRecord
+from trt.kie.base import TaskRecord
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
-from trt.store.allowance import FreeGrant
-from trt.store.base import JobChanges, JobRecord, NewJob
+from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 
 if TYPE_CHECKING:
-    from trt.store.sql import SqlStore
+    from trt.core.repos import Store
 
 # MediaFile is part of start()'s signature, so callers may import it from here.
 __all__ = ["Generation", "MediaFile", "Quote", "utcnow"]
@@ -58,7 +57,7 @@ class Generation:
     def __init__(
         self,
         *,
-        store: SqlStore,
+        store: Store,
         kie: KieApi,
         registry: Registry,
         pricing: Pricing,

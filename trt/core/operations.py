@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from trt.core.failures import FailureReason
 from trt.core.reconciler import PassReport, run_pass
+from trt.core.services import Services
 from trt.domain import EventSource, JobState
 from trt.errors import InvalidTransition
-from trt.runtime import Services
-from trt.store.base import JobRecord
+from trt.records import JobRecord
 
 
 async def retry_delivery(services: Services, key: str) -> JobRecord:

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from trt.domain import PaymentStatus, RefusalReason, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, PaymentRefused, RefundFailed
+from trt.records import NewPayment, PaymentRecord, PaymentResult
 from trt.settings import Settings
-from trt.store.payments import NewPayment, PaymentRecord, PaymentResult
 
 if TYPE_CHECKING:
     from trt.core.ports import StarPayments
-    from trt.store.sql import SqlStore
+    from trt.core.repos import Store
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def _sign(key: bytes, body: str) -> str:
 
 
 async def check(
-    store: SqlStore, settings: Settings, key: bytes, *, user_id: TgUserId, payload: str,
+    store: Store, settings: Settings, key: bytes, *, user_id: TgUserId, payload: str,
     amount: int, currency: str,
 ) -> Invoice:  # fmt: skip
     """Whether this user may pay this invoice now. Raises: PaymentRefused with the reason."""
@@ -119,7 +119,7 @@ async def check(
 
 
 async def complete(
-    store: SqlStore, settings: Settings, key: bytes, paid: PaidStars,
+    store: Store, settings: Settings, key: bytes, paid: PaidStars,
     refunds: StarPayments | None = None,
 ) -> PaymentResult:  # fmt: skip
     """Credit a successful payment once (by its charge id). One that does not check out is
@@ -143,7 +143,7 @@ async def complete(
     return await store.payments.record(new, referral_bonus=settings.referral_bonus)
 
 
-async def _recorded(store: SqlStore, charge_id: str) -> PaymentResult:
+async def _recorded(store: Store, charge_id: str) -> PaymentResult:
     """A charge seen before (a repeated update): nothing moves. Raises: PaymentNotFound."""
     payment = await store.payments.get(charge_id)
     balance = (await store.users.get(payment.user_id)).balance
@@ -151,7 +151,7 @@ async def _recorded(store: SqlStore, charge_id: str) -> PaymentResult:
 
 
 async def _reject(
-    store: SqlStore, paid: PaidStars, exc: PaymentRefused, refunds: StarPayments | None
+    store: Store, paid: PaidStars, exc: PaymentRefused, refunds: StarPayments | None
 ) -> PaymentResult:
     new = NewPayment(
         paid.charge_id, paid.provider_charge_id, paid.user_id, paid.amount, paid.currency,
@@ -168,7 +168,7 @@ async def _reject(
 
 
 async def refund(
-    store: SqlStore, telegram: StarPayments, charge_id: str, *, reason: str, force: bool = False
+    store: Store, telegram: StarPayments, charge_id: str, *, reason: str, force: bool = False
 ) -> PaymentResult:
     """Return a payment's Stars through Telegram and take its credit back, both or neither.
 
@@ -184,7 +184,7 @@ async def refund(
 
 
 async def telegram_refunded(
-    store: SqlStore, user_id: TgUserId, charge_id: str
+    store: Store, user_id: TgUserId, charge_id: str
 ) -> PaymentResult | None:
     """Telegram reports a refund (`refunded_payment`): the Stars are gone already, so the
     credit is reversed as far as the balance allows, once. None when there is nothing to do."""
@@ -200,5 +200,5 @@ async def telegram_refunded(
         return None
 
 
-async def last_payments(store: SqlStore, user_id: TgUserId, count: int = 5) -> list[PaymentRecord]:
+async def last_payments(store: Store, user_id: TgUserId, count: int = 5) -> list[PaymentRecord]:
     return await store.payments.find(user_id=user_id, limit=count)

@@ -1,11 +1,18 @@
-"""What the pipeline needs from the chat side, implemented by trt.bot (and by test fakes)."""
+"""What core needs from the world outside it: KIE, the chat side, Telegram's payments, the
+leader lock and the clock. The adapters implement these (trt.kie, trt.bot, trt.store),
+and so do the test fakes; the repositories' Protocols are in `trt.core.repos`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
+from trt.domain import Family, KieTaskId
 from trt.errors import TrtError
-from trt.store.base import JobRecord
+from trt.kie.base import CreateTask, TaskRecord
+from trt.records import JobRecord
 
 
 class DeliveryFailed(TrtError):
@@ -61,5 +68,73 @@ class StarPayments(Protocol):
         """refundStarPayment; a charge Telegram already refunded counts as done.
 
         Raises: RefundFailed.
+        """
+        ...
+
+
+class KieReader(Protocol):
+    """Read-only KIE calls: safe to repeat, used by polling and support."""
+
+    async def get_task(self, family: Family, task_id: KieTaskId) -> TaskRecord:
+        """The task's current record. Raises: KieNotFound, KieError."""
+        ...
+
+    async def credits(self) -> Decimal:
+        """The account's remaining credits. Raises: KieError."""
+        ...
+
+    async def download_url(self, url: str) -> str:
+        """A 20-minute direct link for a KIE-made file. Raises: KieValidationError, KieError."""
+        ...
+
+    async def veo_1080p(self, task_id: KieTaskId, index: int | None = None) -> str:
+        """The 1080p URL of a finished Veo video. Raises: KieNotReady while it is made."""
+        ...
+
+
+class KieApi(KieReader, Protocol):
+    """Every KIE call trt makes."""
+
+    async def create_task(self, request: CreateTask) -> KieTaskId:
+        """Start a generation. Raises: KieError (see `nothing_created` on each class)."""
+        ...
+
+    async def upload_file(self, name: str, content: bytes, mime: str) -> str:
+        """Upload a file (multipart stream) and return its temporary URL. Raises: KieError."""
+        ...
+
+    async def upload_base64(self, name: str, content: bytes, mime: str) -> str:
+        """Upload a small file as base64 JSON and return its temporary URL. Raises: KieError."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+class LeaderLock(Protocol):
+    async def try_acquire(self) -> bool:
+        """Take leadership if nobody holds it; True when this process is the leader."""
+        ...
+
+    async def still_held(self) -> bool:
+        """False when leadership was lost (e.g. the database connection dropped)."""
+        ...
+
+    async def release(self) -> None: ...
+
+
+# Now, as an aware UTC datetime; tests pass their own.
+Clock = Callable[[], datetime]
+
+
+class TelegramAccount(Protocol):
+    """The bot's Telegram account as `trt verify` checks it (implemented in trt.bot)."""
+
+    async def describe(self, *, expected_webhook: str | None) -> str:
+        """One line: the bot's name, pending updates, the webhook's last error.
+
+        Raises: TelegramCheckFailed when the token is refused or the webhook is not the
+        expected one.
         """
         ...

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from trt.domain import PromoRefusal, TgUserId
 from trt.errors import PromoRefused, UsageError
-from trt.store.promo import PromoRecord, Redemption
+from trt.records import PromoRecord, Redemption
 
 if TYPE_CHECKING:
-    from trt.store.sql import SqlStore
+    from trt.core.repos import Store
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def normalise(code: str) -> str | None:
 
 
 async def create(
-    store: SqlStore, code: str, *, stars: int, uses: int | None = None,
+    store: Store, code: str, *, stars: int, uses: int | None = None,
     expires_at: datetime | None = None, new_users_only: bool = False,
 ) -> PromoRecord:  # fmt: skip
     """Raises: UsageError for a bad code, amount or use count; PromoExists."""
@@ -42,7 +42,7 @@ async def create(
     )
 
 
-async def redeem(store: SqlStore, code: str, user_id: TgUserId) -> Redemption:
+async def redeem(store: Store, code: str, user_id: TgUserId) -> Redemption:
     """Credit a code's Stars to the user, once. Raises: PromoRefused with the reason."""
     name = normalise(code)
     try:

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from trt.core import schedule
 from trt.core.failures import FailureReason
 from trt.core.generation import Generation
+from trt.core.ports import LeaderLock
 from trt.domain import EventSource, JobId, JobState
 from trt.errors import InvalidTransition
-from trt.store.base import JobRecord
-from trt.store.leader import LeaderLock
+from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import string
 from typing import TYPE_CHECKING
 
 from trt.domain import TgUserId
-from trt.store.referrals import ReferralStats
+from trt.records import ReferralStats
 
 if TYPE_CHECKING:
-    from trt.store.sql import SqlStore
+    from trt.core.repos import Store
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def deep_link(bot_username: str, user_id: TgUserId) -> str:
     return f"https://t.me/{bot_username}?start={PREFIX}{code_for(user_id)}"
 
 
-async def bind(store: SqlStore, referred: TgUserId, code: str, *, first_start: bool) -> bool:
+async def bind(store: Store, referred: TgUserId, code: str, *, first_start: bool) -> bool:
     """Bind a user who just started the bot to the inviter named by `code`; False (and
     logged) for a returning user, an unknown or own code, or a user bound before."""
     referrer = user_of(code)
@@ -50,5 +50,5 @@ async def bind(store: SqlStore, referred: TgUserId, code: str, *, first_start: b
     return await store.referrals.bind(referred, referrer)
 
 
-async def stats(store: SqlStore, referrer: TgUserId) -> ReferralStats:
+async def stats(store: Store, referrer: TgUserId) -> ReferralStats:
     return await store.referrals.stats(referrer)

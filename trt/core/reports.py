@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trt.settings import Settings
-from trt.store.reports import money_figures
 
 if TYPE_CHECKING:
-    from trt.store.sql import SqlStore
+    from trt.core.repos import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +35,8 @@ class MoneyReport:
     models: list[ModelMargin]
 
 
-async def money_report(store: SqlStore, settings: Settings, since: datetime) -> MoneyReport:
-    figures = await money_figures(store.db, since)
+async def money_report(store: Store, settings: Settings, since: datetime) -> MoneyReport:
+    figures = await store.money_figures(since)
     per_star, per_credit = (
         Decimal(str(settings.usd_per_star)),
         Decimal(str(settings.usd_per_credit)),

@@ -13,9 +13,10 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from trt.catalog.spec import ModelSpec
+from trt.core.ports import KieApi
 from trt.domain import Family
 from trt.errors import UsageError
-from trt.kie.base import FAMILIES, CreateTask, KieApi
+from trt.kie.base import FAMILIES, CreateTask
 
 # KIE's Suno endpoint refuses a request without callBackUrl. With no callback endpoint
 # configured (a CLI run, the emulator) we send an address that can never resolve (RFC 6761

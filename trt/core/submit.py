@@ -20,11 +20,12 @@ from urllib.parse import unquote, urlsplit
 from trt.catalog.params import parse_params
 from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.spec import InputSpec, ModelSpec
+from trt.core.ports import KieApi
 from trt.core.request import MediaFile, content_name
 from trt.core.schedule import WATCHED, PollSchedule
 from trt.domain import Family, KieTaskId
 from trt.errors import InvalidParameters, TrtError
-from trt.kie.base import KieApi, TaskRecord
+from trt.kie.base import TaskRecord
 from trt.kie.errors import KieGenerationFailed
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from trt.core.repos import Store
 from trt.domain import LedgerKind, TgUserId
-from trt.runtime import Runtime
-from trt.store.base import (
+from trt.records import (
     JobEventRecord,
     JobFilter,
     JobRecord,
@@ -31,31 +31,31 @@ class UserDetails:
     jobs: list[JobRecord]
 
 
-async def job_details(rt: Runtime, key: str) -> JobDetails:
+async def job_details(store: Store, key: str) -> JobDetails:
     """A job by its id or KIE task id, with its timeline and money. Raises: JobNotFound."""
-    job = await rt.store.jobs.get(key)
-    events = await rt.store.jobs.events(job.id)
-    ledger = await rt.store.ledger.entries(job_id=job.id, limit=100)
+    job = await store.jobs.get(key)
+    events = await store.jobs.events(job.id)
+    ledger = await store.ledger.entries(job_id=job.id, limit=100)
     return JobDetails(job=job, events=events, ledger=list(reversed(ledger)))
 
 
-async def user_details(rt: Runtime, user_id: TgUserId, *, recent: int = 10) -> UserDetails:
+async def user_details(store: Store, user_id: TgUserId, *, recent: int = 10) -> UserDetails:
     """Raises: UserNotFound."""
-    user = await rt.store.users.get(user_id)
-    ledger = await rt.store.ledger.entries(user_id=user_id, limit=recent)
-    jobs = await rt.store.jobs.find(JobFilter(user_id=user_id, limit=recent))
+    user = await store.users.get(user_id)
+    ledger = await store.ledger.entries(user_id=user_id, limit=recent)
+    jobs = await store.jobs.find(JobFilter(user_id=user_id, limit=recent))
     return UserDetails(user=user, ledger=ledger, jobs=jobs)
 
 
 async def grant(
-    rt: Runtime, user_id: TgUserId, amount: int, *, reason: str, op_id: str | None = None
+    store: Store, user_id: TgUserId, amount: int, *, reason: str, op_id: str | None = None
 ) -> LedgerResult:
     """Credit Stars as a grant; the same `op_id` grants once. Raises: UserNotFound."""
     key = f"grant:{op_id or uuid.uuid4().hex}"
-    return await rt.store.ledger.credit(
+    return await store.ledger.credit(
         user_id, amount, kind=LedgerKind.GRANT, key=key, reason=reason
     )
 
 
-async def list_jobs(rt: Runtime, query: JobFilter) -> list[JobRecord]:
-    return await rt.store.jobs.find(query)
+async def list_jobs(store: Store, query: JobFilter) -> list[JobRecord]:
+    return await store.jobs.find(query)

@@ -73,7 +73,7 @@ async def open_sandbox(
 
 @contextlib.asynccontextmanager
 async def _serving(settings: Settings) -> AsyncIterator[None]:
-    from trt.serve import serve  # aiogram: seconds to import, so only once it is needed
+    from trt.server.process import serve  # aiogram: seconds to import, so only once it is needed
 
     stop, ready = asyncio.Event(), asyncio.Event()
     server = asyncio.create_task(serve(settings, host=HOST, stop=stop, ready=ready))
@@ -91,15 +91,9 @@ async def _serving(settings: Settings) -> AsyncIterator[None]:
 
 async def _prepare(url: str) -> None:
     """Migrate the sandbox database and give each test user test Stars, once ever."""
-    from trt.store import schema
-    from trt.store.engine import create_database
-    from trt.store.sql import open_store
+    from trt.runtime import open_store, upgrade_database
 
-    db = create_database(url)
-    try:
-        await schema.upgrade(db)
-    finally:
-        await db.dispose()
+    await upgrade_database(url)
     async with open_store(url) as store:
         for user in TEST_USERS:
             uid = TgUserId(user.id)

@@ -8,7 +8,6 @@ generation of a day can be credited only once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -17,14 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trt.domain import TgUserId
 from trt.store.engine import Database
 from trt.store.tables import ledger_entries
-
-
-@dataclass(frozen=True, slots=True)
-class FreeGrant:
-    """A job may be a free one: `daily` free generations a user may have on `day`."""
-
-    day: date
-    daily: int
 
 
 def free_key_prefix(user_id: TgUserId, day: date) -> str:

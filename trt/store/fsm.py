@@ -7,27 +7,15 @@ restart and is seen by every instance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
+from trt.records import FormRow
 from trt.store.dialect import upserting
 from trt.store.engine import Database
 from trt.store.tables import fsm_states
-
-
-@dataclass(frozen=True, slots=True)
-class FormRow:
-    """One `fsm_state` row: a form's state and data."""
-
-    state: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def empty(self) -> bool:
-        return self.state is None and not self.data
 
 
 def banned_told_key(user_id: int) -> str:
@@ -97,3 +85,35 @@ async def _exists(db: Database, key: str) -> bool:
 
 def _select(key: str) -> Any:
     return select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == key)
+
+
+class SqlForms:
+    """The FormRepo port: forms by storage key, and whether a banned user was told."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def read(self, key: str) -> FormRow:
+        """The row under `key`; an empty one when there is none."""
+        return await _read(self._db, key)
+
+    async def set_state(self, key: str, state: str | None, *, exists: bool | None = None) -> None:
+        await set_state(self._db, key, state, exists=exists)
+
+    async def set_data(
+        self, key: str, data: dict[str, Any], *, exists: bool | None = None
+    ) -> None:
+        await set_data(self._db, key, data, exists=exists)
+
+    async def save(self, key: str, row: FormRow, *, exists: bool | None = None) -> None:
+        await save(self._db, key, row, exists=exists)
+
+    async def told_banned(self, user_id: int) -> bool:
+        return bool(await get_data(self._db, banned_told_key(user_id)))
+
+    async def tell_banned(self, user_id: int) -> None:
+        await set_data(self._db, banned_told_key(user_id), {"told": True})
+
+    async def forget_banned(self, user_id: int) -> None:
+        """Unbanned: a later ban is told again."""
+        await set_data(self._db, banned_told_key(user_id), {})

@@ -20,13 +20,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select, update
 
 from trt.errors import DatabaseUnavailable
+from trt.records import Arrival, Outcome, Pending
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
@@ -38,26 +38,6 @@ logger = logging.getLogger(__name__)
 # unacknowledged update for up to 24 hours; twice that leaves room for clock skew and a
 # backlog). A longer memory would only risk taking a new update for an old one.
 DEDUPE_WINDOW = timedelta(hours=48)
-
-
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    update_id: int
-    payload: dict[str, Any]
-    user_id: int | None = None  # who sent it, when someone did: their updates run in order
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A stored, unprocessed update, as a worker needs to know it before claiming it."""
-
-    seq: int
-    update_id: int
-    user_id: int | None
-
-
-# What became of one arrival: stored (to be run), None (a duplicate), or refused (why).
-Outcome = Pending | BaseException | None
 
 
 def digest_of(payload: dict[str, Any]) -> str:

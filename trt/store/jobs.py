@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import EventSource, JobId, JobState, TgUserId, new_job_id, sources_of
 from trt.errors import InvalidTransition, JobNotFound
-from trt.store.base import JobChanges, JobEventRecord, JobFilter, JobRecord, NewJob
+from trt.records import JobChanges, JobEventRecord, JobFilter, JobRecord, NewJob
 from trt.store.engine import Database
 from trt.store.tables import job_events, jobs
 
@@ -60,6 +60,13 @@ class SqlJobs:
         async with self._db.transaction(readonly=True) as conn:
             rows = await conn.execute(statement.order_by(job_events.c.id))
             return [_to_event(row) for row in rows]
+
+    async def set_status_message(self, job_id: str, message_id: int) -> None:
+        """Remember the chat message that shows the job's progress, so edits can target it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(status_message_id=message_id)
+            )
 
     async def count_by_state(self) -> dict[JobState, int]:
         statement = select(jobs.c.state, func.count()).group_by(jobs.c.state)

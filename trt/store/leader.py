@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -20,18 +20,6 @@ from trt.store.engine import Database
 
 # An arbitrary constant: the advisory-lock key every trt instance agrees on.
 ADVISORY_KEY = 0x747274_0001
-
-
-class LeaderLock(Protocol):
-    async def try_acquire(self) -> bool:
-        """Take leadership if nobody holds it; True when this process is the leader."""
-        ...
-
-    async def still_held(self) -> bool:
-        """False when leadership was lost (e.g. the database connection dropped)."""
-        ...
-
-    async def release(self) -> None: ...
 
 
 class PostgresAdvisoryLock:
@@ -123,7 +111,7 @@ class SoleProcessLock:
         return None
 
 
-def leader_lock(db: Database) -> LeaderLock:
+def leader_lock(db: Database) -> PostgresAdvisoryLock | FileLock | SoleProcessLock:
     if db.dialect == "postgresql":
         return PostgresAdvisoryLock(db)
     database = make_url(db.url).database

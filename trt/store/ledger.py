@@ -7,7 +7,7 @@ held non-negative in SQL, so concurrent callers never overdraw (no read-modify-w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import CREDIT_KINDS, JobId, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance, LedgerConflict, UsageError, UserNotFound
-from trt.store.base import LedgerEntryRecord, LedgerResult
+from trt.records import LedgerEntryRecord, LedgerResult
+from trt.store.allowance import free_used
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.tables import ledger_entries as ledger
@@ -248,6 +249,10 @@ class SqlLedger:
             statement = statement.where(ledger.c.job_id == job_id)
         async with self._db.transaction(readonly=True) as conn:
             return [to_record(row) for row in await conn.execute(statement)]
+
+    async def free_used(self, user_id: TgUserId, day: date) -> int:
+        """Free generations the user had on `day` (UTC)."""
+        return await free_used(self._db, user_id, day)
 
     async def invariant_violations(self) -> list[str]:
         """Users whose balance/held disagree with the sum of their ledger rows or are

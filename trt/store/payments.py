@@ -8,8 +8,6 @@ runs last inside it, so a refused refundStarPayment undoes the reversal.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,54 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import LedgerKind, PaymentStatus, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, RefundExceedsBalance
+from trt.records import Confirm, NewPayment, PaymentRecord, PaymentResult
 from trt.store import referrals
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.ledger import Movement, apply_in, credit_movement
 from trt.store.tables import payments, users
 
-
-@dataclass(frozen=True, slots=True)
-class PaymentRecord:
-    id: int
-    telegram_payment_charge_id: str
-    provider_payment_charge_id: str | None
-    user_id: TgUserId
-    amount: int
-    bonus: int
-    currency: str
-    payload: str
-    status: PaymentStatus
-    reversed_stars: int  # taken back off the balance by a refund
-    shortfall: int  # what a forced refund could not take back (spent Stars)
-    note: str | None
-    created_at: datetime
-    refunded_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class NewPayment:
-    charge_id: str
-    provider_charge_id: str | None
-    user_id: TgUserId
-    amount: int
-    currency: str
-    payload: str
-    bonus: int = 0
-    status: PaymentStatus = PaymentStatus.PAID
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentResult:
-    payment: PaymentRecord
-    applied: bool  # False: this charge was recorded before, nothing moved now
-    balance: int
-    referral_rewarded: bool = False
-
-
 # Called with the refunded row before the refund commits (Telegram's refundStarPayment).
-Confirm = Callable[[PaymentRecord], Awaitable[None]]
 
 
 class SqlPayments:

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind
 from trt.errors import TooManyActiveJobs, UserNotFound
-from trt.store.allowance import FreeGrant, free_key_prefix, free_used_in
-from trt.store.base import JobChanges, JobRecord, NewJob
+from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
+from trt.store.allowance import free_key_prefix, free_used_in
 from trt.store.engine import Database
 from trt.store.jobs import create_in, get_in, to_job, transition_in
 from trt.store.ledger import apply_in, credit_movement, hold_movement, settle_in

@@ -5,7 +5,6 @@ refuses rolls the other two back, so racing users never take more than the code 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,28 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import LedgerKind, PromoRefusal, TgUserId
 from trt.errors import PromoExists, PromoNotFound, PromoRefused, UserNotFound
+from trt.records import PromoRecord, Redemption
 from trt.store.engine import Database
 from trt.store.ledger import apply_in, credit_movement
 from trt.store.tables import promo_codes, promo_redemptions, users
-
-
-@dataclass(frozen=True, slots=True)
-class PromoRecord:
-    code: str
-    stars: int
-    uses: int | None  # None: unlimited
-    used: int
-    expires_at: datetime | None
-    new_users_only: bool
-    disabled: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Redemption:
-    code: str
-    stars: int
-    balance: int
 
 
 class SqlPromo:

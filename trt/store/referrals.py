@@ -3,7 +3,6 @@ bonus both sides get with the referred user's first top-up, paid once through th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -11,16 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import LedgerKind, TgUserId
+from trt.records import ReferralStats
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.ledger import apply_in, credit_movement
 from trt.store.tables import referrals
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralStats:
-    joined: int
-    paid: int  # referred users whose first top-up went through
 
 
 class SqlReferrals:

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
 from trt.domain import LedgerKind, PaymentStatus
+from trt.records import ModelUsage, MoneyFigures
 from trt.store.engine import Database
 from trt.store.tables import jobs, ledger_entries, payments
-
-
-@dataclass(frozen=True, slots=True)
-class ModelUsage:
-    model_id: str
-    jobs: int  # charged generations
-    stars: int  # charged minus refunded
-    kie_credits: float  # consumed by the charged generations (refunded ones cost KIE too)
-
-
-@dataclass(frozen=True, slots=True)
-class MoneyFigures:
-    payments: int
-    received: int  # Stars paid in by every recorded payment
-    refunded: int  # Stars Telegram returned to payers
-    models: list[ModelUsage]
 
 
 async def money_figures(db: Database, since: datetime) -> MoneyFigures:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 
+from trt.records import MoneyFigures, Summary
+from trt.store import reports, stats
 from trt.store.engine import Database, create_database
+from trt.store.fsm import SqlForms
 from trt.store.inbox import SqlInbox
 from trt.store.jobs import SqlJobs
 from trt.store.ledger import SqlLedger
@@ -30,6 +34,18 @@ class SqlStore:
         self.promo = SqlPromo(db)
         self.referrals = SqlReferrals(db)
         self.visits = SqlVisits(db)
+        self.forms = SqlForms(db)
+
+    async def check_schema(self) -> None:
+        """Raises: SchemaNotMigrated, DatabaseUnavailable."""
+        await require_current_schema(self.db)
+
+    async def summary(self, since: datetime) -> Summary:
+        """Totals since `since` for the admins' summary."""
+        return await stats.summary(self.db, since)
+
+    async def money_figures(self, since: datetime) -> MoneyFigures:
+        return await reports.money_figures(self.db, since)
 
 
 @contextlib.asynccontextmanager

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from trt.domain import CREDIT_KINDS, JobState, LedgerKind
+from trt.records import Summary
 from trt.store.engine import Database
 from trt.store.tables import jobs, ledger_entries, users
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    users: int
-    jobs_by_state: dict[JobState, int]
-    stars_in: int  # credits of every kind (top-ups, grants, bonuses), less refunded top-ups
-    stars_out: int  # charges minus refunds since the start
 
 
 async def summary(db: Database, since: datetime) -> Summary:

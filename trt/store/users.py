@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
 from trt.errors import UserNotFound
-from trt.store.base import Profile, UserRecord
+from trt.records import Profile, UserRecord
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
 from trt.store.tables import users

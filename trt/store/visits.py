@@ -7,25 +7,16 @@ trips are most of a reply's latency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
-from trt.store.base import Profile, UserRecord
+from trt.records import FormRow, Profile, Visit
 from trt.store.engine import Database
-from trt.store.fsm import FormRow
 from trt.store.tables import fsm_states, users
 from trt.store.users import insert_new_user, user_from
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    user: UserRecord
-    created: bool  # this update was the user's first contact
-    form: FormRow | None  # the FSM row under `form_key`; None when there is none
 
 
 class SqlVisits:

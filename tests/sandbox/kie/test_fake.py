@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from trt.core.ports import KieApi
 from trt.domain import KieTaskId
-from trt.kie.base import CreateTask, Family, KieApi
+from trt.kie.base import CreateTask, Family
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, KieRateLimited
 from trt.kie.states import TaskState
 from trt.sandbox.kie.fake import FakeKie

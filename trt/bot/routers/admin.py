@@ -14,10 +14,9 @@ from trt.bot.filters import Magic
 from trt.bot.reply import send
 from trt.bot.texts import Texts
 from trt.core import support
+from trt.core.services import Services
 from trt.domain import TgUserId
 from trt.errors import KieError, UserNotFound
-from trt.runtime import Services
-from trt.store.stats import summary
 
 
 def make_router(admin_ids: frozenset[int]) -> Router:
@@ -31,7 +30,7 @@ def make_router(admin_ids: frozenset[int]) -> Router:
 
 async def overview(message: Message, *, services: Services, t: Texts) -> None:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    s = await summary(services.store.db, today)
+    s = await services.store.summary(today)
     jobs = ", ".join(f"{state.value} {n}" for state, n in s.jobs_by_state.items()) or t(
         "admin.no_jobs"
     )
@@ -51,7 +50,7 @@ async def user_info(
         await send(message, t("admin.user_usage"))
         return
     try:
-        d = await support.user_details(services.runtime, TgUserId(int(args[0])), recent=5)
+        d = await support.user_details(services.store, TgUserId(int(args[0])), recent=5)
     except UserNotFound:
         await send(message, t("admin.no_user", id=args[0]))
         return
@@ -85,7 +84,7 @@ async def grant(message: Message, command: CommandObject, *, services: Services,
     op_id = f"tg:{message.chat.id}:{message.message_id}"  # a re-processed update grants once
     try:
         result = await support.grant(
-            services.runtime, user_id, amount, reason=f"{reason} (by {message.chat.id})",
+            services.store, user_id, amount, reason=f"{reason} (by {message.chat.id})",
             op_id=op_id,
         )  # fmt: skip
     except UserNotFound:

@@ -12,8 +12,8 @@ from trt.bot.reply import show
 from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
 from trt.catalog.kinds import Category
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.core.services import Services
+from trt.records import UserRecord
 
 
 def make_router() -> Router:

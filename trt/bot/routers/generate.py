@@ -23,11 +23,10 @@ from trt.bot.texts import Texts
 from trt.bot.wizard import Next, load, save
 from trt.catalog.spec import ModelSpec
 from trt.core.generation import MediaFile
+from trt.core.services import Services
 from trt.domain import JobState
 from trt.errors import KieError
-from trt.runtime import Services
-from trt.store.base import JobRecord, UserRecord
-from trt.store.status import set_status_message
+from trt.records import JobRecord, UserRecord
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ async def _start(message: Message, ctx: Ctx, spec: ModelSpec, form: Form, bot: B
         raise
     form.job = job.id
     await save(ctx.state, form)
-    await set_status_message(services.store.db, job.id, form.status)
+    await services.store.jobs.set_status_message(job.id, form.status)
     await _show_progress(services, job, bot, (chat_id, form.status), ctx.t)
 
 

@@ -17,9 +17,9 @@ from trt.bot.reply import Target, show
 from trt.bot.routers.fallback import outdated
 from trt.bot.routers.results import _own_job
 from trt.bot.texts import Texts
+from trt.core.services import Services
 from trt.domain import JobId, JobState
-from trt.runtime import Services
-from trt.store.base import JobFilter, JobRecord, UserRecord
+from trt.records import JobFilter, JobRecord, UserRecord
 
 PAGE = 8
 WITH_RESULT = (JobState.SUCCEEDED, JobState.DELIVERED)

@@ -13,8 +13,8 @@ from trt.bot.reply import send
 from trt.bot.routers import start
 from trt.bot.texts import Texts
 from trt.core import referrals
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.core.services import Services
+from trt.records import UserRecord
 
 
 def make_router() -> Router:

@@ -17,11 +17,10 @@ from trt.bot.reply import chat_message, send
 from trt.bot.stars import TelegramStars
 from trt.bot.texts import Texts, language_of
 from trt.core import payments
+from trt.core.services import Services
 from trt.domain import PaymentStatus, RefusalReason, TgUserId
 from trt.errors import PaymentRefused, TrtError
-from trt.runtime import Services
-from trt.store.base import UserRecord
-from trt.store.payments import PaymentResult
+from trt.records import PaymentResult, UserRecord
 
 logger = logging.getLogger(__name__)
 

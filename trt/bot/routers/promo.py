@@ -12,9 +12,9 @@ from trt.bot.reply import send
 from trt.bot.routers import start
 from trt.bot.texts import Texts
 from trt.core import promo
+from trt.core.services import Services
 from trt.errors import PromoRefused
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.records import UserRecord
 
 PREFIX = "promo_"
 

@@ -20,9 +20,9 @@ from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
 from trt.bot.wizard import Next, advance
 from trt.catalog.spec import ModelSpec
+from trt.core.services import Services
 from trt.errors import JobNotFound
-from trt.runtime import Services
-from trt.store.base import JobRecord, UserRecord
+from trt.records import JobRecord, UserRecord
 
 MIME = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
 SEND = {"image": ("send_photo", "photo"), "video": ("send_video", "video"),

@@ -14,8 +14,8 @@ from trt.bot.catalog import Catalog
 from trt.bot.reply import send, show
 from trt.bot.texts import LANGUAGES, Texts
 from trt.core import bonuses
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.core.services import Services
+from trt.records import UserRecord
 
 
 def make_router() -> Router:

@@ -18,7 +18,7 @@ from trt.bot.texts import Texts
 from trt.bot.wizard import Next, advance, ask_body, load, presets
 from trt.catalog.kinds import InputType
 from trt.catalog.spec import InputSpec, ModelSpec
-from trt.runtime import Services
+from trt.core.services import Services
 
 Action = Callable[[CallbackQuery, Ctx, ModelSpec, Form, StepCb], Awaitable[None]]
 

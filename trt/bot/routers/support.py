@@ -12,9 +12,8 @@ from aiogram.types import Message
 from trt.bot.reply import send
 from trt.bot.texts import Texts
 from trt.core import payments
-from trt.runtime import Services
-from trt.store.base import UserRecord
-from trt.store.payments import PaymentRecord
+from trt.core.services import Services
+from trt.records import PaymentRecord, UserRecord
 
 
 def make_router() -> Router:

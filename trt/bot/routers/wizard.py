@@ -19,8 +19,8 @@ from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
 from trt.bot.wizard import Flow, advance, load
 from trt.catalog.params import FieldError, coerce_value
-from trt.runtime import Services
-from trt.store.base import UserRecord
+from trt.core.services import Services
+from trt.records import UserRecord
 
 FILES = F.photo | F.document | F.video | F.audio | F.voice | F.video_note | F.animation
 

@@ -14,13 +14,12 @@ from aiohttp import web
 
 from trt import __version__
 from trt.bot.updates import UpdateProcessor
+from trt.core.services import Services
 from trt.core.workers import WorkerPool
 from trt.domain import JobState, KieTaskId, storable_id
 from trt.errors import TrtError
 from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
-from trt.runtime import Services
-from trt.store import schema
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ class TrtServer:
 
     async def ready(self, _: web.Request) -> web.Response:
         try:
-            await schema.require_current_schema(self.services.store.db)
+            await self.services.store.check_schema()
         except TrtError as exc:
             return web.json_response({"ready": False, "reason": exc.message}, status=503)
         return web.json_response({"ready": True})

@@ -17,10 +17,10 @@ from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
 from trt.core.reconciler import Reconciler
-from trt.runtime import Services, open_services
-from trt.server import WEBHOOK_PREFIX, TrtServer
+from trt.core.services import Services
+from trt.runtime import Serving, leader_lock, open_serving
+from trt.server.app import WEBHOOK_PREFIX, TrtServer
 from trt.settings import BotMode, Settings
-from trt.store.leader import leader_lock
 
 logger = logging.getLogger(__name__)
 
@@ -42,24 +42,25 @@ async def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
     local = f"http://127.0.0.1:{settings.port}"
-    async with open_services(settings, local_base_url=local) as services:
-        await _run(services, host=host, stop=stop, ready=ready)
+    async with open_serving(settings, local_base_url=local) as serving:
+        await _run(serving, host=host, stop=stop, ready=ready)
     logger.info("stopped")
 
 
 async def _run(
-    services: Services, *, host: str, stop: asyncio.Event, ready: asyncio.Event | None
+    serving: Serving, *, host: str, stop: asyncio.Event, ready: asyncio.Event | None
 ) -> None:
+    services, bot = serving.services, serving.bot
     settings = services.settings
-    dp = build_dispatcher(services) if services.bot else None
+    dp = build_dispatcher(services) if bot else None
     updates = None
-    if services.bot and dp:
+    if bot and dp:
         lease = timedelta(seconds=settings.inbox_lease_seconds)
         inbox, metrics = services.store.inbox, services.metrics
-        updates = UpdateProcessor(services.bot, dp, inbox, metrics, lease=lease)
+        updates = UpdateProcessor(bot, dp, inbox, metrics, lease=lease)
     leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
     reconciler = Reconciler(
-        services.generation, leader_lock(services.store.db), on_leadership=leader.switch,
+        services.generation, leader_lock(services), on_leadership=leader.switch,
         interval=settings.reconcile_interval_seconds,
     )  # fmt: skip
     server = TrtServer(services, updates, is_leader=lambda: reconciler.is_leader)
@@ -69,12 +70,12 @@ async def _run(
     runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
-    _log_start(services)
-    if services.bot is not None:
-        await publish_commands(services.bot, settings.all_admin_ids)
-    if updates and dp and settings.bot_mode is BotMode.WEBHOOK and services.bot:
+    _log_start(services, bot_on=bot is not None)
+    if bot is not None:
+        await publish_commands(bot, settings.all_admin_ids)
+    if updates and dp and settings.bot_mode is BotMode.WEBHOOK and bot:
         await register_webhook(
-            services.bot, dp, url=f"{settings.webhook_base_url}/{WEBHOOK_PREFIX}/"
+            bot, dp, url=f"{settings.webhook_base_url}/{WEBHOOK_PREFIX}/"
             f"{_value(settings.webhook_secret_path)}",
             secret_token=_value(settings.webhook_secret_token),
         )  # fmt: skip
@@ -135,14 +136,14 @@ class _LeaderWork:
                 await asyncio.wait_for(self._stop.wait(), timeout=PRUNE_EVERY_SECONDS)
 
 
-def _log_start(services: Services) -> None:
+def _log_start(services: Services, *, bot_on: bool) -> None:
     s = services.settings
     logger.info(
         "trt serving on port %d: storage %s, KIE %s, bot %s",
         s.port,
         s.storage_kind,
         "emulator" if services.kie_emulated else "real",
-        s.bot_mode.value if services.bot else "off",
+        s.bot_mode.value if bot_on else "off",
     )
     if services.generation.callback_url is None:
         logger.info("no public callback URL: KIE tasks are settled by polling")

@@ -1,0 +1,352 @@
+"""The store as core needs it: one Protocol per repository, and `Store` bundling them.
+
+trt.store's SQL repositories implement these (runtime hands core a `SqlStore` as a
+`Store`, and mypy checks that it fits); the bot, the server and the CLI reach the
+database only through them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.records import (
+    Arrival,
+    Confirm,
+    FormRow,
+    FreeGrant,
+    JobChanges,
+    JobEventRecord,
+    JobFilter,
+    JobRecord,
+    LedgerEntryRecord,
+    LedgerResult,
+    MoneyFigures,
+    NewJob,
+    NewPayment,
+    Outcome,
+    PaymentRecord,
+    PaymentResult,
+    Pending,
+    Profile,
+    PromoRecord,
+    Redemption,
+    ReferralStats,
+    Summary,
+    UserRecord,
+    Visit,
+)
+
+
+class UserRepo(Protocol):
+    async def ensure(
+        self,
+        user_id: TgUserId,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        language: str | None = None,
+    ) -> tuple[UserRecord, bool]:
+        """Create the user if new; returns the record and whether it was created."""
+        ...
+
+    async def get(self, user_id: TgUserId) -> UserRecord:
+        """Raises: UserNotFound."""
+        ...
+
+    async def set_language(self, user_id: TgUserId, language: str) -> UserRecord:
+        """Raises: UserNotFound."""
+        ...
+
+    async def set_banned(self, user_id: TgUserId, banned: bool) -> UserRecord:
+        """Raises: UserNotFound."""
+        ...
+
+    async def set_blocked_bot(self, user_id: TgUserId, blocked: bool) -> UserRecord:
+        """Whether the user blocked the bot (Telegram answers 403). Raises: UserNotFound."""
+        ...
+
+    async def count(self) -> int: ...
+
+
+class LedgerRepo(Protocol):
+    async def credit(
+        self, user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
+    ) -> LedgerResult: ...
+
+    async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult: ...
+
+    async def charge(self, job_id: JobId) -> LedgerResult: ...
+
+    async def release(self, job_id: JobId) -> LedgerResult: ...
+
+    async def refund(self, job_id: JobId, *, reason: str) -> LedgerResult: ...
+
+    async def entries(
+        self, *, user_id: TgUserId | None = None, job_id: JobId | None = None, limit: int = 20
+    ) -> list[LedgerEntryRecord]: ...
+
+    async def free_used(self, user_id: TgUserId, day: date) -> int:
+        """Free generations the user had on `day` (UTC)."""
+        ...
+
+    async def invariant_violations(self) -> list[str]:
+        """Users whose balance/held disagree with the sum of their ledger rows or are
+        negative (DESIGN.md's invariant), one line each, by user id.
+        """
+        ...
+
+
+class JobRepo(Protocol):
+    async def get(self, job_id: str) -> JobRecord: ...
+
+    async def transition(
+        self,
+        job_id: JobId,
+        target: JobState,
+        *,
+        source: EventSource,
+        detail: str | None = None,
+        changes: JobChanges | None = None,
+    ) -> JobRecord: ...
+
+    async def find(self, query: JobFilter) -> list[JobRecord]: ...
+
+    async def events(self, job_id: JobId) -> list[JobEventRecord]: ...
+
+    async def set_status_message(self, job_id: str, message_id: int) -> None:
+        """Remember the chat message that shows the job's progress, so edits can target it."""
+        ...
+
+    async def count_by_state(self) -> dict[JobState, int]: ...
+
+
+class PipelineRepo(Protocol):
+    async def open_job(
+        self, job: NewJob, *, max_active: int, free: FreeGrant | None = None
+    ) -> tuple[JobRecord, bool]:
+        """Create the job and hold its price; a repeated request key returns the first job.
+
+        `free`: when the user has a free generation left on that day, credit the price as
+        that day's next free one first, in the same transaction (so a replayed request can
+        neither take a second free one nor lose the first).
+
+        Raises: InsufficientBalance, TooManyActiveJobs, UserNotFound.
+        """
+        ...
+
+    async def succeed(
+        self,
+        job_id: JobId,
+        *,
+        result_urls: Sequence[str],
+        kie_credits: float | None,
+        source: EventSource,
+        next_check_at: datetime,
+    ) -> JobRecord:
+        """The hold becomes a charge and the results are stored. Raises: InvalidTransition."""
+        ...
+
+    async def fail(self, job_id: JobId, *, reason: str, source: EventSource) -> JobRecord:
+        """Failed, the hold released, and released recorded, at once. Raises: InvalidTransition."""
+        ...
+
+    async def refund(self, job_id: JobId, *, reason: str, source: EventSource) -> bool:
+        """Return a charged job's Stars; False when it was refunded before.
+
+        Raises: LedgerConflict when the job was never charged.
+        """
+        ...
+
+    async def claim_due(
+        self, states: Sequence[JobState], *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in `states` whose check is due, leased until `lease_until` so one worker
+        handles each. The lease is a guarded UPDATE (still due?), so of two claimers only
+        one gets a job; finding nothing due takes no write lock.
+        """
+        ...
+
+    async def due(
+        self, states: Sequence[JobState], *, now: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in `states` whose check is due, without claiming them (for a dry run)."""
+        ...
+
+    async def schedule(
+        self, job_id: JobId, *, next_check_at: datetime | None, delivery_attempt: bool = False
+    ) -> None:
+        """Set when the job is next looked at (and count a failed delivery)."""
+        ...
+
+
+class InboxRepo(Protocol):
+    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+        """Store a batch; for each arrival in order: its row when new, None for a duplicate,
+        or the error that kept it out (the others are stored all the same).
+
+        Raises: DatabaseUnavailable (nothing was stored).
+        """
+        ...
+
+    async def claim(self, seq: int, *, owner: str, lease: timedelta) -> dict[str, Any] | None:
+        """The payload if `owner` may process the update now, else None: it is processed,
+        another worker's lease holds it, or an earlier update of its sender is waiting.
+        """
+        ...
+
+    async def renew(self, owner: str, *, lease: timedelta) -> int:
+        """Extend every unprocessed claim of `owner`; how many it holds."""
+        ...
+
+    async def done(self, seq: int, *, owner: str) -> bool:
+        """Mark processed; False when `owner` no longer held it (its lease had lapsed)."""
+        ...
+
+    async def stranded(self, *, grace: timedelta, limit: int = 200) -> list[Pending]:
+        """Unprocessed updates nobody holds: unclaimed for `grace` since they arrived (the
+        instance that stored them died, or is too busy), or with a lapsed lease.
+        """
+        ...
+
+    async def prune(self) -> int:
+        """Delete processed updates older than the dedupe window; how many."""
+        ...
+
+
+class PaymentRepo(Protocol):
+    async def record(self, new: NewPayment, *, referral_bonus: int = 0) -> PaymentResult:
+        """Record a payment and, when it is PAID, credit amount + bonus (and the referral
+        bonuses of a first top-up) in the same transaction. Raises: UserNotFound.
+        """
+        ...
+
+    async def reverse(
+        self, charge_id: str, *, reason: str, force: bool, confirm: Confirm | None = None
+    ) -> PaymentResult:
+        """Mark a payment refunded and take its Stars back off the balance.
+
+        Without `force` the Stars must still be on the balance; with it, what is there is
+        taken (never below zero) and the rest is recorded as the shortfall.
+        Raises: PaymentNotFound, AlreadyRefunded, RefundExceedsBalance, and whatever
+        `confirm` raises (then nothing is changed).
+        """
+        ...
+
+    async def get(self, charge_id: str) -> PaymentRecord:
+        """Raises: PaymentNotFound."""
+        ...
+
+    async def find(
+        self, *, user_id: TgUserId | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[PaymentRecord]:
+        """Newest first."""
+        ...
+
+    async def payload_used(self, payload: str) -> bool:
+        """Whether an invoice with this payload was paid already (a replay)."""
+        ...
+
+
+class PromoRepo(Protocol):
+    async def create(
+        self, code: str, stars: int, *, uses: int | None = None,
+        expires_at: datetime | None = None, new_users_only: bool = False,
+    ) -> PromoRecord:  # fmt: skip
+        """Raises: PromoExists."""
+        ...
+
+    async def get(self, code: str) -> PromoRecord:
+        """Raises: PromoNotFound."""
+        ...
+
+    async def find(self) -> list[PromoRecord]:
+        """Every code, newest first."""
+        ...
+
+    async def disable(self, code: str) -> PromoRecord:
+        """Raises: PromoNotFound."""
+        ...
+
+    async def redeem(self, code: str, user_id: TgUserId) -> Redemption:
+        """Credit the code's Stars to the user once. Raises: PromoRefused, UserNotFound."""
+        ...
+
+
+class ReferralRepo(Protocol):
+    async def bind(self, referred: TgUserId, referrer: TgUserId) -> bool:
+        """Bind `referred` to `referrer` unless already bound; False for a self-referral,
+        an unknown referrer or an existing binding.
+        """
+        ...
+
+    async def referrer_of(self, referred: TgUserId) -> TgUserId | None: ...
+
+    async def stats(self, referrer: TgUserId) -> ReferralStats: ...
+
+
+class VisitRepo(Protocol):
+    async def arrive(self, user_id: TgUserId, profile: Profile, *, form_key: str) -> Visit:
+        """The user (created if new) and their form."""
+        ...
+
+
+class FormRepo(Protocol):
+    async def read(self, key: str) -> FormRow:
+        """The row under `key`; an empty one when there is none."""
+        ...
+
+    async def set_state(
+        self, key: str, state: str | None, *, exists: bool | None = None
+    ) -> None: ...
+
+    async def set_data(
+        self, key: str, data: dict[str, Any], *, exists: bool | None = None
+    ) -> None: ...
+
+    async def save(self, key: str, row: FormRow, *, exists: bool | None = None) -> None: ...
+
+    async def told_banned(self, user_id: int) -> bool: ...
+
+    async def tell_banned(self, user_id: int) -> None: ...
+
+    async def forget_banned(self, user_id: int) -> None:
+        """Unbanned: a later ban is told again."""
+        ...
+
+
+class Store(Protocol):
+    """Every repository over one database."""
+
+    @property
+    def users(self) -> UserRepo: ...
+    @property
+    def ledger(self) -> LedgerRepo: ...
+    @property
+    def jobs(self) -> JobRepo: ...
+    @property
+    def pipeline(self) -> PipelineRepo: ...
+    @property
+    def inbox(self) -> InboxRepo: ...
+    @property
+    def payments(self) -> PaymentRepo: ...
+    @property
+    def promo(self) -> PromoRepo: ...
+    @property
+    def referrals(self) -> ReferralRepo: ...
+    @property
+    def visits(self) -> VisitRepo: ...
+    @property
+    def forms(self) -> FormRepo: ...
+
+    async def check_schema(self) -> None:
+        """Raises: SchemaNotMigrated, DatabaseUnavailable."""
+        ...
+
+    async def summary(self, since: datetime) -> Summary:
+        """Totals since `since` for the admins' summary."""
+        ...
+
+    async def money_figures(self, since: datetime) -> MoneyFigures: ...

@@ -1,0 +1,268 @@
+"""Records every layer passes around: frozen dataclasses the store returns and core, the bot,
+the server and the CLI read. Plain data: no behaviour beyond a few derived properties."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from trt.domain import EventSource, JobId, JobState, LedgerKind, PaymentStatus, TgUserId
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: TgUserId
+    username: str | None
+    first_name: str | None
+    language: str | None
+    balance: int
+    held: int
+    is_banned: bool
+    blocked_bot: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What Telegram tells about a user, for their record on first contact."""
+
+    username: str | None = None
+    first_name: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntryRecord:
+    id: int
+    user_id: TgUserId
+    kind: LedgerKind
+    amount: int
+    balance_delta: int
+    held_delta: int
+    job_id: JobId | None
+    key: str
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerResult:
+    """The outcome of a money movement; `applied` is False when the key was already used."""
+
+    entry: LedgerEntryRecord
+    applied: bool
+    balance: int
+    held: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    user_id: TgUserId
+    model_id: str
+    api_family: str
+    params: dict[str, Any]
+    price_stars: int
+    kie_credits: float | None = None
+    chat_id: int | None = None
+    deadline_at: datetime | None = None
+    state: JobState = JobState.QUOTED
+    request_key: str | None = None
+    next_check_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    id: JobId
+    user_id: TgUserId
+    model_id: str
+    api_family: str
+    params: dict[str, Any]
+    state: JobState
+    price_stars: int
+    kie_credits: float | None
+    kie_task_id: str | None
+    request_key: str | None
+    chat_id: int | None
+    status_message_id: int | None
+    result_urls: tuple[str, ...]
+    result_file_id: str | None
+    error: str | None
+    deadline_at: datetime | None
+    next_check_at: datetime | None
+    delivery_attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobEventRecord:
+    id: int
+    job_id: JobId
+    at: datetime
+    from_state: JobState | None
+    to_state: JobState
+    source: EventSource
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    user_id: TgUserId | None = None
+    states: tuple[JobState, ...] = ()
+    model_id: str | None = None
+    since: datetime | None = None
+    before_id: JobId | None = None  # keyset cursor: jobs older than this one
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class JobChanges:
+    """Fields a transition may set together with the new state."""
+
+    kie_task_id: str | None = None
+    result_urls: Sequence[str] | None = None
+    error: str | None = None
+    kie_credits: float | None = None
+    next_check_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    id: int
+    telegram_payment_charge_id: str
+    provider_payment_charge_id: str | None
+    user_id: TgUserId
+    amount: int
+    bonus: int
+    currency: str
+    payload: str
+    status: PaymentStatus
+    reversed_stars: int  # taken back off the balance by a refund
+    shortfall: int  # what a forced refund could not take back (spent Stars)
+    note: str | None
+    created_at: datetime
+    refunded_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPayment:
+    charge_id: str
+    provider_charge_id: str | None
+    user_id: TgUserId
+    amount: int
+    currency: str
+    payload: str
+    bonus: int = 0
+    status: PaymentStatus = PaymentStatus.PAID
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    payment: PaymentRecord
+    applied: bool  # False: this charge was recorded before, nothing moved now
+    balance: int
+    referral_rewarded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PromoRecord:
+    code: str
+    stars: int
+    uses: int | None  # None: unlimited
+    used: int
+    expires_at: datetime | None
+    new_users_only: bool
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    code: str
+    stars: int
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralStats:
+    joined: int
+    paid: int  # referred users whose first top-up went through
+
+
+@dataclass(frozen=True, slots=True)
+class FormRow:
+    """One `fsm_state` row: a form's state and data."""
+
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.state is None and not self.data
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    users: int
+    jobs_by_state: dict[JobState, int]
+    stars_in: int  # credits of every kind (top-ups, grants, bonuses), less refunded top-ups
+    stars_out: int  # charges minus refunds since the start
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    model_id: str
+    jobs: int  # charged generations
+    stars: int  # charged minus refunded
+    kie_credits: float  # consumed by the charged generations (refunded ones cost KIE too)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyFigures:
+    payments: int
+    received: int  # Stars paid in by every recorded payment
+    refunded: int  # Stars Telegram returned to payers
+    models: list[ModelUsage]
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    user: UserRecord
+    created: bool  # this update was the user's first contact
+    form: FormRow | None  # the FSM row under `form_key`; None when there is none
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    update_id: int
+    payload: dict[str, Any]
+    user_id: int | None = None  # who sent it, when someone did: their updates run in order
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A stored, unprocessed update, as a worker needs to know it before claiming it."""
+
+    seq: int
+    update_id: int
+    user_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FreeGrant:
+    """A job may be a free one: `daily` free generations a user may have on `day`."""
+
+    day: date
+    daily: int
+
+
+# What became of one arriving update: stored (to be run), None (a duplicate), or refused.
+Outcome = Pending | BaseException | None
+
+# Asked before a payment refund goes through (the CLI's "are you sure").
+Confirm = Callable[[PaymentRecord], Awaitable[None]]
