@@ -102,6 +102,41 @@ async def open_serving(
         yield Serving(services, bot)
 
 
+@contextlib.asynccontextmanager
+async def open_kie(settings: Settings) -> AsyncIterator[KieApi]:
+    """A client of the configured KIE (its key, its base URLs)."""
+    from trt.kie.client import KieClient
+
+    key = settings.kie_api_key
+    client = KieClient.connect(
+        api_key=key.get_secret_value() if key else "",
+        base_url=settings.kie_base_url,
+        upload_base_url=settings.kie_upload_base_url,
+    )
+    async with contextlib.aclosing(client):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def open_emulated_kie(task_seconds: float | None = None) -> AsyncIterator[KieApi]:
+    """A client of a KIE emulator run in this process for as long as the block lasts;
+    its tasks take `task_seconds` (the emulator's default when None)."""
+    from trt.kie.client import KieClient
+    from trt.sandbox.kie.emulation import Schedule
+    from trt.sandbox.kie.emulator import EmulatorOptions, run_emulator
+
+    options = EmulatorOptions()
+    if task_seconds is not None:
+        d = task_seconds
+        options = EmulatorOptions(schedule=Schedule(d * 0.15, d * 0.3, d))
+    async with run_emulator(port=0, options=options) as emu:
+        client = KieClient.connect(
+            api_key="emulator", base_url=emu.base_url, upload_base_url=emu.base_url
+        )
+        async with contextlib.aclosing(client):
+            yield client
+
+
 def leader_lock(services: Services) -> LeaderLock:
     """The leader lock for the services' database (an advisory lock, or a file lock)."""
     from trt.store.leader import leader_lock as lock_for

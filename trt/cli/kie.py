@@ -40,28 +40,13 @@ def show_credits(
 
 
 async def _ask_credits(settings: Settings, *, use_emulator: bool) -> tuple[Decimal, str]:
-    from trt.kie.client import KieClient
-    from trt.sandbox.kie.emulator import run_emulator
+    from trt.runtime import open_emulated_kie, open_kie
 
     if use_emulator:
-        async with run_emulator() as emu:
-            client = KieClient.connect(
-                api_key="emulator", base_url=emu.base_url, upload_base_url=emu.base_url
-            )
-            try:
-                return await client.credits(), "emulator"
-            finally:
-                await client.aclose()
-    key = settings.kie_api_key  # present: settings.require(Purpose.KIE) checked it
-    client = KieClient.connect(
-        api_key=key.get_secret_value() if key else "",
-        base_url=settings.kie_base_url,
-        upload_base_url=settings.kie_upload_base_url,
-    )
-    try:
-        return await client.credits(), settings.kie_base_url
-    finally:
-        await client.aclose()
+        async with open_emulated_kie() as emulated:
+            return await emulated.credits(), "emulator"
+    async with open_kie(settings) as kie:  # the key is there: require(Purpose.KIE) checked
+        return await kie.credits(), settings.kie_base_url
 
 
 def _number(amount: Decimal) -> int | float:

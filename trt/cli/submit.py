@@ -160,28 +160,15 @@ async def _connect(
     """The real KIE, or an in-process emulator whose tasks take `emulator_duration` s."""
     from trt.core.schedule import PollSchedule
     from trt.core.submit import KIE_POLLING
-    from trt.kie.client import KieClient
+    from trt.runtime import open_emulated_kie, open_kie
 
     if emulator_duration is None:
-        key = settings.kie_api_key  # present: settings.require(Purpose.KIE) checked it
-        client = KieClient.connect(
-            api_key=key.get_secret_value() if key else "",
-            base_url=settings.kie_base_url,
-            upload_base_url=settings.kie_upload_base_url,
-        )
-        async with contextlib.aclosing(client):
-            yield client, KIE_POLLING
+        async with open_kie(settings) as kie:  # the key is there: require(Purpose.KIE)
+            yield kie, KIE_POLLING
         return
-    from trt.sandbox.kie.emulation import Schedule
-    from trt.sandbox.kie.emulator import run_emulator
-
     d = emulator_duration
-    async with run_emulator(port=0, schedule=Schedule(d * 0.15, d * 0.3, d)) as emu:
-        client = KieClient.connect(
-            api_key="emulator", base_url=emu.base_url, upload_base_url=emu.base_url
-        )
-        async with contextlib.aclosing(client):
-            yield client, PollSchedule.every(max(d / 10, 0.01))
+    async with open_emulated_kie(d) as emulated:
+        yield emulated, PollSchedule.every(max(d / 10, 0.01))
 
 
 async def _download(urls: tuple[str, ...], folder: Path) -> list[Path]:
