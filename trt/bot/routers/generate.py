@@ -12,13 +12,12 @@ from aiogram.types import CallbackQuery, Message
 
 from trt.bot import progress
 from trt.bot.alerts import CreditWatch
-from trt.bot.callbacks import GenAct, GenCb, NavCb, Screen
+from trt.bot.callbacks import GenAct, GenCb, Screen
 from trt.bot.catalog import Catalog
 from trt.bot.flow import Ctx, proceed
 from trt.bot.form import Form
 from trt.bot.labels import title
-from trt.bot.routers.catalog import navigate
-from trt.bot.routers.fallback import outdated
+from trt.bot.navigation import open_screen, outdated
 from trt.bot.texts import Texts
 from trt.bot.wizard import Next, load, save
 from trt.catalog.spec import ModelSpec
@@ -53,14 +52,7 @@ async def generate(
         await outdated(query, services, catalog, user, t)
         return
     if callback_data.act is GenAct.TOPUP:
-        await navigate(
-            query,
-            callback_data=NavCb(to=Screen.TOPUP),
-            services=services,
-            catalog=catalog,
-            user=user,
-            t=t,
-        )
+        await open_screen(query, Screen.TOPUP, services=services, catalog=catalog, user=user, t=t)
         return
     if form.job not in (None, STARTING):  # a second press: the first one's job is the only one
         await query.answer(t("confirm.already"))

@@ -13,6 +13,7 @@ from trt.bot.callbacks import StepAct, StepCb
 from trt.bot.catalog import Catalog
 from trt.bot.flow import Ctx, proceed
 from trt.bot.form import Form, MediaItem, next_step
+from trt.bot.navigation import outdated
 from trt.bot.reply import Target, send, show
 from trt.bot.texts import Texts
 from trt.bot.wizard import Next, advance, ask_body, load, presets
@@ -174,8 +175,6 @@ async def _confirm(
 
 
 async def _stale(query: CallbackQuery, ctx: Ctx) -> None:
-    from trt.bot.routers.fallback import outdated
-
     await outdated(query, ctx.services, ctx.catalog, ctx.user, ctx.t)
 
 

@@ -13,9 +13,9 @@ from trt.bot.catalog import Catalog
 from trt.bot.filters import Magic
 from trt.bot.flow import Ctx, proceed
 from trt.bot.form import Form
+from trt.bot.navigation import outdated
 from trt.bot.reply import send
 from trt.bot.routers import steps
-from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
 from trt.bot.wizard import Flow, advance, load
 from trt.catalog.params import FieldError, coerce_value
