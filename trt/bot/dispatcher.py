@@ -16,7 +16,6 @@ from trt.bot.routers import (
     admin,
     catalog,
     fallback,
-    generate,
     history,
     invite,
     payments,
@@ -24,9 +23,10 @@ from trt.bot.routers import (
     results,
     start,
     support,
-    wizard,
 )
 from trt.bot.storage import SqlStorage
+from trt.bot.wizard import generate
+from trt.bot.wizard import router as wizard
 from trt.core.services import Services
 
 

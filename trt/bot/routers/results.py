@@ -12,13 +12,12 @@ from aiogram.types import CallbackQuery
 from trt.bot import keyboards
 from trt.bot.callbacks import ResultAct, ResultCb
 from trt.bot.catalog import Catalog
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import MEDIA_PLACEHOLDER, Form, MediaItem, prompt_input
 from trt.bot.labels import title
 from trt.bot.navigation import outdated, own_job
 from trt.bot.reply import chat_message
 from trt.bot.texts import Texts
-from trt.bot.wizard import Next, advance
+from trt.bot.wizard.flow import Ctx, Next, advance, proceed
+from trt.bot.wizard.form import MEDIA_PLACEHOLDER, Form, MediaItem, prompt_input
 from trt.catalog.spec import ModelSpec
 from trt.core.services import Services
 from trt.records import JobRecord, UserRecord

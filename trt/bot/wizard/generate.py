@@ -14,12 +14,11 @@ from trt.bot import progress
 from trt.bot.alerts import CreditWatch
 from trt.bot.callbacks import GenAct, GenCb, Screen
 from trt.bot.catalog import Catalog
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import Form
 from trt.bot.labels import title
 from trt.bot.navigation import open_screen, outdated
 from trt.bot.texts import Texts
-from trt.bot.wizard import Next, load, save
+from trt.bot.wizard.flow import Ctx, Next, load, proceed, save
+from trt.bot.wizard.form import Form
 from trt.catalog.spec import ModelSpec
 from trt.core.generation import MediaFile
 from trt.core.services import Services

@@ -11,13 +11,12 @@ from trt.bot import media
 from trt.bot.callbacks import StepAct, StepCb, UseCb
 from trt.bot.catalog import Catalog
 from trt.bot.filters import Magic
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import Form
 from trt.bot.navigation import outdated
 from trt.bot.reply import send
-from trt.bot.routers import steps
 from trt.bot.texts import Texts
-from trt.bot.wizard import Flow, advance, load
+from trt.bot.wizard import steps
+from trt.bot.wizard.flow import Ctx, Flow, advance, load, proceed
+from trt.bot.wizard.form import Form
 from trt.catalog.params import FieldError, coerce_value
 from trt.core.services import Services
 from trt.records import UserRecord
