@@ -25,7 +25,6 @@ from trt.bot.routers import (
     support,
 )
 from trt.bot.storage import SqlStorage
-from trt.bot.wizard import generate
 from trt.bot.wizard import router as wizard
 from trt.core.services import Services
 
@@ -49,8 +48,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         support.make_router(),
         history.make_router(),
         catalog.make_router(),
-        wizard.make_router(),
-        generate.make_router(),
+        wizard.make_router(),  # the steps, then "Generate"
         results.make_router(),
         fallback.make_router(),  # last: whatever nobody took gets a hint, never silence
     )

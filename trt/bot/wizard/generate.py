@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -30,12 +30,6 @@ logger = logging.getLogger(__name__)
 
 STARTING = "starting"  # form.job while the first press is being handled
 QUEUED = frozenset({JobState.QUOTED, JobState.HELD, JobState.SUBMITTING})  # the text sent
-
-
-def make_router() -> Router:
-    router = Router(name=__name__)
-    router.callback_query.register(generate, GenCb.filter())
-    return router
 
 
 async def generate(
