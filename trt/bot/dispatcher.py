@@ -16,7 +16,6 @@ from trt.bot.routers import (
     admin,
     catalog,
     fallback,
-    generate,
     history,
     invite,
     payments,
@@ -24,9 +23,9 @@ from trt.bot.routers import (
     results,
     start,
     support,
-    wizard,
 )
 from trt.bot.storage import SqlStorage
+from trt.bot.wizard import router as wizard
 from trt.core.services import Services
 
 
@@ -49,8 +48,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         support.make_router(),
         history.make_router(),
         catalog.make_router(),
-        wizard.make_router(),
-        generate.make_router(),
+        wizard.make_router(),  # the steps, then "Generate"
         results.make_router(),
         fallback.make_router(),  # last: whatever nobody took gets a hint, never silence
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trt.bot.form import Form
 from trt.bot.texts import Texts, clip
+from trt.bot.wizard.form import Form
 from trt.catalog.kinds import InputType
 from trt.catalog.params import format_value
 from trt.catalog.spec import InputSpec, Localized, ModelSpec

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiogram.types import Message
 
-from trt.bot.form import MediaItem
+from trt.bot.wizard.form import MediaItem
 from trt.catalog.kinds import InputType
 from trt.catalog.spec import InputSpec
 

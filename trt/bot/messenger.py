@@ -22,10 +22,10 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from trt.bot import keyboards
 from trt.bot.alerts import FailureBurst
-from trt.bot.form import prompt_input
 from trt.bot.labels import key_params
 from trt.bot.progress import ACTIONS, Throttle, status_text
 from trt.bot.texts import CAPTION_LIMIT, Texts, clip, failure_reason, language_of, text
+from trt.bot.wizard.form import prompt_input
 from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
 from trt.domain import JobState

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
-from trt.bot import free, keyboards, screens
-from trt.bot.callbacks import CardCb, CategoryCb, NavCb, Screen
+from trt.bot import free, screens
+from trt.bot.callbacks import CardCb, CategoryCb, NavCb
 from trt.bot.catalog import Catalog
+from trt.bot.navigation import open_screen, outdated
 from trt.bot.reply import show
-from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
 from trt.catalog.kinds import Category
 from trt.core.services import Services
@@ -28,17 +28,7 @@ async def navigate(
     query: CallbackQuery, *, callback_data: NavCb, services: Services, catalog: Catalog,
     user: UserRecord, t: Texts,
 ) -> None:  # fmt: skip
-    to = callback_data.to
-    if to is Screen.BALANCE:
-        await show(query, *await screens.balance(t, services, user))
-    elif to is Screen.LANGUAGE:
-        await show(query, t("language.choose"), keyboards.languages())
-    elif to is Screen.HELP:
-        await show(query, t("help.text"), keyboards.home(t))
-    elif to is Screen.TOPUP:
-        await show(query, *screens.topup(t, services, user))
-    else:
-        await show(query, *await screens.home(t, services, catalog, user))
+    await open_screen(query, callback_data.to, services=services, catalog=catalog, user=user, t=t)
 
 
 async def category(

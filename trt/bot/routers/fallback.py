@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 
 from trt.bot import screens
 from trt.bot.catalog import Catalog
-from trt.bot.reply import send, show
+from trt.bot.navigation import outdated
+from trt.bot.reply import send
 from trt.bot.texts import Texts
 from trt.core.services import Services
 from trt.records import UserRecord
@@ -25,11 +26,3 @@ async def unknown_message(
 ) -> None:
     body, markup = await screens.home(t, services, catalog, user)
     await send(message, f"{t('menu.hint')}\n\n{body}", markup)
-
-
-async def outdated(
-    query: CallbackQuery, services: Services, catalog: Catalog, user: UserRecord, t: Texts
-) -> None:
-    """A stale or forged button: say so and show a fresh menu."""
-    body, markup = await screens.home(t, services, catalog, user)
-    await show(query, f"{t('menu.outdated')}\n\n{body}", markup)

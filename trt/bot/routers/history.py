@@ -13,9 +13,8 @@ from trt.bot.callbacks import HistoryOpenCb, HistoryPageCb
 from trt.bot.catalog import Catalog
 from trt.bot.keyboards import Markup
 from trt.bot.labels import summary, title
+from trt.bot.navigation import outdated, own_job
 from trt.bot.reply import Target, show
-from trt.bot.routers.fallback import outdated
-from trt.bot.routers.results import _own_job
 from trt.bot.texts import Texts
 from trt.core.services import Services
 from trt.domain import JobId, JobState
@@ -82,7 +81,7 @@ async def open_job(
     query: CallbackQuery, callback_data: HistoryOpenCb, *, services: Services, catalog: Catalog,
     user: UserRecord, t: Texts,
 ) -> None:  # fmt: skip
-    job = await _own_job(services, user, callback_data.job)
+    job = await own_job(services, user, callback_data.job)
     if job is None or job.model_id not in services.registry:
         await outdated(query, services, catalog, user, t)
         return

@@ -9,8 +9,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from trt.bot.catalog import Catalog
+from trt.bot.navigation import welcome
 from trt.bot.reply import send
-from trt.bot.routers import start
 from trt.bot.texts import Texts
 from trt.core import referrals
 from trt.core.services import Services
@@ -43,8 +43,6 @@ async def start_invited(
 ) -> None:  # fmt: skip
     code = (command.args or "").removeprefix(referrals.PREFIX)
     bound = await referrals.bind(services.store, user.id, code, first_start=new_user)
-    await start.start(
-        message, command=command, services=services, catalog=catalog, user=user, t=t, state=state
-    )
+    await welcome(message, services=services, catalog=catalog, user=user, t=t, state=state)
     if bound and services.settings.referral_bonus:
         await send(message, t("invite.bound", bonus=services.settings.referral_bonus))

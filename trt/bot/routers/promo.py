@@ -8,8 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from trt.bot.catalog import Catalog
+from trt.bot.navigation import welcome
 from trt.bot.reply import send
-from trt.bot.routers import start
 from trt.bot.texts import Texts
 from trt.core import promo
 from trt.core.services import Services
@@ -42,9 +42,7 @@ async def start_with_code(
     message: Message, *, command: CommandObject, services: Services, catalog: Catalog,
     user: UserRecord, t: Texts, state: FSMContext,
 ) -> None:  # fmt: skip
-    await start.start(
-        message, command=command, services=services, catalog=catalog, user=user, t=t, state=state
-    )
+    await welcome(message, services=services, catalog=catalog, user=user, t=t, state=state)
     code = (command.args or "").removeprefix(PREFIX)
     await send(message, await _redeem(services, user, t, code))
 

@@ -12,16 +12,14 @@ from aiogram.types import CallbackQuery
 from trt.bot import keyboards
 from trt.bot.callbacks import ResultAct, ResultCb
 from trt.bot.catalog import Catalog
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import MEDIA_PLACEHOLDER, Form, MediaItem, prompt_input
 from trt.bot.labels import title
+from trt.bot.navigation import outdated, own_job
 from trt.bot.reply import chat_message
-from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
-from trt.bot.wizard import Next, advance
+from trt.bot.wizard.flow import Ctx, Next, advance, proceed
+from trt.bot.wizard.form import MEDIA_PLACEHOLDER, Form, MediaItem, prompt_input
 from trt.catalog.spec import ModelSpec
 from trt.core.services import Services
-from trt.errors import JobNotFound
 from trt.records import JobRecord, UserRecord
 
 MIME = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
@@ -39,7 +37,7 @@ async def result_button(
     query: CallbackQuery, callback_data: ResultCb, *, bot: Bot, services: Services,
     catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext,
 ) -> None:  # fmt: skip
-    job = await _own_job(services, user, callback_data.job)
+    job = await own_job(services, user, callback_data.job)
     if job is None or job.model_id not in catalog.registry:
         await outdated(query, services, catalog, user, t)
         return
@@ -55,14 +53,6 @@ async def result_button(
         form.clear(prompt.name)
         form.step, after = prompt.name, Next.STEP
     await proceed(query, Ctx(services, catalog, user, t, state), spec, form, after)
-
-
-async def _own_job(services: Services, user: UserRecord, job_id: str) -> JobRecord | None:
-    try:
-        job = await services.store.jobs.get(job_id)
-    except JobNotFound:
-        return None
-    return job if job.user_id == user.id else None  # a forged id: not theirs
 
 
 def form_from(job: JobRecord, spec: ModelSpec) -> Form:

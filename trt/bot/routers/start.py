@@ -11,9 +11,9 @@ from aiogram.types import CallbackQuery, Message
 from trt.bot import keyboards, screens
 from trt.bot.callbacks import LangCb
 from trt.bot.catalog import Catalog
+from trt.bot.navigation import welcome
 from trt.bot.reply import send, show
 from trt.bot.texts import LANGUAGES, Texts
-from trt.core import bonuses
 from trt.core.services import Services
 from trt.records import UserRecord
 
@@ -35,17 +35,8 @@ async def start(
     message: Message, *, command: CommandObject, services: Services, catalog: Catalog,
     user: UserRecord, t: Texts, state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.clear()
-    bonus = await bonuses.welcome(services.store.ledger, user.id, services.settings.welcome_bonus)
-    if bonus:  # the balance changed
-        user = await services.store.users.get(user.id)
-    name = message.from_user.first_name if message.from_user else ""
-    lines = [t("start.welcome", name=name, balance=user.balance)]
-    if bonus:
-        lines.append(t("start.bonus", amount=bonus))
-    body, markup = await screens.home(t, services, catalog, user)
     # command.args is the deep-link parameter (t.me/bot?start=…); kept for attribution only.
-    await send(message, "\n".join([*lines, "", body]), markup)
+    await welcome(message, services=services, catalog=catalog, user=user, t=t, state=state)
 
 
 async def menu(

@@ -1,4 +1,5 @@
-"""The parameter wizard: start a model's form, answer steps by button, text or file."""
+"""The parameter wizard's router: start a model's form, answer steps by button, text or
+file, and press "Generate" (its handler is in `generate`)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from trt.bot import media
-from trt.bot.callbacks import StepAct, StepCb, UseCb
+from trt.bot.callbacks import GenCb, StepAct, StepCb, UseCb
 from trt.bot.catalog import Catalog
 from trt.bot.filters import Magic
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import Form
+from trt.bot.navigation import outdated
 from trt.bot.reply import send
-from trt.bot.routers import steps
-from trt.bot.routers.fallback import outdated
 from trt.bot.texts import Texts
-from trt.bot.wizard import Flow, advance, load
+from trt.bot.wizard import generate, steps
+from trt.bot.wizard.flow import Ctx, Flow, advance, load, proceed
+from trt.bot.wizard.form import Form
 from trt.catalog.params import FieldError, coerce_value
 from trt.core.services import Services
 from trt.records import UserRecord
@@ -33,6 +33,7 @@ def make_router() -> Router:
     router.message.register(typed, asking, Magic(F.text & ~F.text.startswith("/")))
     router.message.register(file, asking, Magic(FILES))
     router.message.register(other, asking, Magic(~F.text))
+    router.callback_query.register(generate.generate, GenCb.filter())
     return router
 
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from trt.bot import progress
 from trt.bot.alerts import CreditWatch
-from trt.bot.callbacks import GenAct, GenCb, NavCb, Screen
+from trt.bot.callbacks import GenAct, GenCb, Screen
 from trt.bot.catalog import Catalog
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import Form
 from trt.bot.labels import title
-from trt.bot.routers.catalog import navigate
-from trt.bot.routers.fallback import outdated
+from trt.bot.navigation import open_screen, outdated
 from trt.bot.texts import Texts
-from trt.bot.wizard import Next, load, save
+from trt.bot.wizard.flow import Ctx, Next, load, proceed, save
+from trt.bot.wizard.form import Form
 from trt.catalog.spec import ModelSpec
 from trt.core.generation import MediaFile
 from trt.core.services import Services
@@ -32,12 +30,6 @@ logger = logging.getLogger(__name__)
 
 STARTING = "starting"  # form.job while the first press is being handled
 QUEUED = frozenset({JobState.QUOTED, JobState.HELD, JobState.SUBMITTING})  # the text sent
-
-
-def make_router() -> Router:
-    router = Router(name=__name__)
-    router.callback_query.register(generate, GenCb.filter())
-    return router
 
 
 async def generate(
@@ -53,14 +45,7 @@ async def generate(
         await outdated(query, services, catalog, user, t)
         return
     if callback_data.act is GenAct.TOPUP:
-        await navigate(
-            query,
-            callback_data=NavCb(to=Screen.TOPUP),
-            services=services,
-            catalog=catalog,
-            user=user,
-            t=t,
-        )
+        await open_screen(query, Screen.TOPUP, services=services, catalog=catalog, user=user, t=t)
         return
     if form.job not in (None, STARTING):  # a second press: the first one's job is the only one
         await query.answer(t("confirm.already"))

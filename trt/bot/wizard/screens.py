@@ -1,62 +1,22 @@
-"""The parameter wizard's screens: one step, the settings, the confirmation.
-
-Which screen comes next is decided by the form alone (`Form.step`, `next_step`), so a
-restart between two messages continues exactly where the user was.
-"""
+"""The wizard's screens: one step, the settings, the confirmation (text and keyboard)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
-
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 
 from trt.bot import free, keyboards
 from trt.bot.catalog import Catalog
-from trt.bot.form import Form, next_step, optional_inputs
-from trt.bot.keyboards import Markup
 from trt.bot.labels import current, label, summary, title, value_text
 from trt.bot.media import limit_bytes
-from trt.bot.storage import save_form
+from trt.bot.screens import Screen
 from trt.bot.texts import Texts
+from trt.bot.wizard.form import Form, optional_inputs
 from trt.catalog.kinds import InputType
 from trt.catalog.params import format_value
 from trt.catalog.spec import InputSpec, ModelSpec
 from trt.core.services import Services
 from trt.errors import InvalidParameters
 from trt.records import UserRecord
-
-Screen = tuple[str, Markup]
-
-
-class Flow(StatesGroup):
-    asking = State()  # a step waits for the user's answer (text, number or file)
-    reviewing = State()  # the settings or the confirmation screen is shown
-
-
-async def load(state: FSMContext) -> Form | None:
-    return Form.from_data(await state.get_data())
-
-
-async def save(state: FSMContext, form: Form) -> None:
-    await save_form(state, Flow.asking if form.step else Flow.reviewing, form.to_data())
-
-
-class Next(StrEnum):
-    STEP = "step"
-    SETTINGS = "settings"
-    CONFIRM = "confirm"
-
-
-def advance(spec: ModelSpec, form: Form) -> Next:
-    """After an answer: the next missing required input, else settings or confirmation."""
-    if form.editing:
-        form.step, form.editing = None, False
-        return Next.SETTINGS
-    missing = next_step(spec, form)
-    form.step = missing.name if missing else None
-    return Next.STEP if missing else Next.CONFIRM
 
 
 def presets(inp: InputSpec) -> list[int | float]:

@@ -11,11 +11,12 @@ from aiogram.types import CallbackQuery, Message
 from trt.bot import screens
 from trt.bot.callbacks import StepAct, StepCb
 from trt.bot.catalog import Catalog
-from trt.bot.flow import Ctx, proceed
-from trt.bot.form import Form, MediaItem, next_step
+from trt.bot.navigation import outdated
 from trt.bot.reply import Target, send, show
 from trt.bot.texts import Texts
-from trt.bot.wizard import Next, advance, ask_body, load, presets
+from trt.bot.wizard.flow import Ctx, Next, advance, load, proceed
+from trt.bot.wizard.form import Form, MediaItem, next_step
+from trt.bot.wizard.screens import ask_body, presets
 from trt.catalog.kinds import InputType
 from trt.catalog.spec import InputSpec, ModelSpec
 from trt.core.services import Services
@@ -174,8 +175,6 @@ async def _confirm(
 
 
 async def _stale(query: CallbackQuery, ctx: Ctx) -> None:
-    from trt.bot.routers.fallback import outdated
-
     await outdated(query, ctx.services, ctx.catalog, ctx.user, ctx.t)
 
 

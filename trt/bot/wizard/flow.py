@@ -1,20 +1,56 @@
-"""Moving a form along: save it, then show the screen its state calls for."""
+"""Moving a form along: where it goes next, saving it, and showing the screen it calls for.
+
+Which screen comes next is decided by the form alone (`Form.step`, `next_step`), so a
+restart between two messages continues exactly where the user was.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 
 from trt.bot.catalog import Catalog
-from trt.bot.form import Form
 from trt.bot.reply import Target, show
+from trt.bot.storage import save_form
 from trt.bot.texts import Texts
-from trt.bot.wizard import Next, confirm_screen, conflict_text, save, settings_screen, step_screen
+from trt.bot.wizard.form import Form, next_step
+from trt.bot.wizard.screens import confirm_screen, conflict_text, settings_screen, step_screen
 from trt.catalog.spec import ModelSpec
 from trt.core.services import Services
 from trt.errors import InvalidParameters
 from trt.records import UserRecord
+
+
+class Flow(StatesGroup):
+    asking = State()  # a step waits for the user's answer (text, number or file)
+    reviewing = State()  # the settings or the confirmation screen is shown
+
+
+async def load(state: FSMContext) -> Form | None:
+    return Form.from_data(await state.get_data())
+
+
+async def save(state: FSMContext, form: Form) -> None:
+    await save_form(state, Flow.asking if form.step else Flow.reviewing, form.to_data())
+
+
+class Next(StrEnum):
+    STEP = "step"
+    SETTINGS = "settings"
+    CONFIRM = "confirm"
+
+
+def advance(spec: ModelSpec, form: Form) -> Next:
+    """After an answer: the next missing required input, else settings or confirmation."""
+    if form.editing:
+        form.step, form.editing = None, False
+        return Next.SETTINGS
+    missing = next_step(spec, form)
+    form.step = missing.name if missing else None
+    return Next.STEP if missing else Next.CONFIRM
 
 
 @dataclass(frozen=True)
