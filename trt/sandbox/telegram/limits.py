@@ -8,28 +8,11 @@ sleeping. Only successful sends take a token; a refused send answers 429 with
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from trt.ratelimit import TokenBucket
 from trt.sandbox.clock import Clock
 from trt.sandbox.telegram.errors import too_many_requests
 from trt.sandbox.telegram.model import EmulatorOptions
-
-
-@dataclass
-class Bucket:
-    rate: float  # tokens per second
-    burst: int
-    tokens: float
-    stamp: float
-
-    def wait(self, now: float) -> float:
-        """Seconds until a token is available (0: one is available now)."""
-        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1
 
 
 class FloodControl:
@@ -39,14 +22,14 @@ class FloodControl:
         self.options = options
         self.clock = clock
         now = clock.now()
-        self.bot = Bucket(options.bot_rate, options.bot_burst, float(options.bot_burst), now)
-        self.chats: dict[int, Bucket] = {}
+        self.bot = TokenBucket(options.bot_rate, options.bot_burst, now=now)
+        self.chats: dict[int, TokenBucket] = {}
 
-    def _chat(self, chat_id: int, group: bool) -> Bucket:
+    def _chat(self, chat_id: int, group: bool) -> TokenBucket:
         if chat_id not in self.chats:
             rate = self.options.group_rate if group else self.options.chat_rate
             burst = self.options.group_burst if group else self.options.chat_burst
-            self.chats[chat_id] = Bucket(rate, burst, float(burst), self.clock.now())
+            self.chats[chat_id] = TokenBucket(rate, burst, now=self.clock.now())
         return self.chats[chat_id]
 
     def check(self, chat_id: int, *, group: bool = False) -> None:
@@ -55,8 +38,8 @@ class FloodControl:
             return
         now = self.clock.now()
         buckets = (self.bot, self._chat(chat_id, group))
-        wait = max(bucket.wait(now) for bucket in buckets)
+        wait = max(bucket.delay(now) for bucket in buckets)
         if wait > 0:
             raise too_many_requests(max(1, math.ceil(wait)))
         for bucket in buckets:
-            bucket.take()
+            bucket.take(now)
