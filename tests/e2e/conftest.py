@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from tests.store.conftest import postgres_url
 from trt.domain import JobState, LedgerKind, TgUserId
 from trt.runtime import Services, open_services
 from trt.sandbox.kie.emulation import Schedule
@@ -23,6 +25,7 @@ from trt.settings import Settings
 from trt.store import schema
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore
+from trt.store.tables import metadata
 
 ADMIN = 900
 USER = TgUserId(1001)
@@ -53,6 +56,43 @@ async def migrate(url: str) -> None:
     db = create_database(url)
     await schema.upgrade(db)
     await db.dispose()
+
+
+async def fresh_database(url: str) -> None:
+    """Bring the database at `url` to the current schema, empty (Postgres is shared by the
+    run, so its tables go first; a SQLite file is new per test)."""
+    db = create_database(url)
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await schema.upgrade(db)
+    await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database on each backend, for servers (in-process or children)
+    and the test to share: a SQLite file (WAL, so two processes can share it too), or the
+    test Postgres, which runs whenever TRT_TEST_POSTGRES_URL is set and may not skip in CI."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}"
+    else:
+        url = postgres_url()
+    await fresh_database(url)
+    return url
+
+
+def child_settings(url: str, tg: TelegramEmulator, kie: Emulator, **extra: Any) -> dict[str, Any]:
+    """Settings for a `trt serve` child process (see `processes.ServerProcess`) on a free port."""
+    port = free_port()
+    return {
+        "telegram_bot_token": tg.token, "telegram_api_base_url": tg.base_url, "admin_id": ADMIN,
+        "bot_mode": "webhook", "webhook_base_url": f"http://127.0.0.1:{port}",
+        "kie_mode": "emulator", "kie_base_url": kie.base_url, "kie_upload_base_url": kie.base_url,
+        "database_url": url, "port": port, "kie_late_callback_seconds": 1,
+        "reconcile_interval_seconds": 0.2, **SECRETS, **extra,
+    }  # fmt: skip
 
 
 def make_settings(
