@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from trt.store.engine import create_database
 from trt.store.sql import SqlStore
 from trt.store.tables import metadata
 
+Emulators = tuple[TelegramEmulator, Emulator]
 ADMIN = 900
 USER = TgUserId(1001)
 SECRETS: dict[str, Any] = {
@@ -93,6 +95,33 @@ def child_settings(url: str, tg: TelegramEmulator, kie: Emulator, **extra: Any) 
         "database_url": url, "port": port, "kie_late_callback_seconds": 1,
         "reconcile_interval_seconds": 0.2, **SECRETS, **extra,
     }  # fmt: skip
+
+
+@pytest.fixture
+async def emulators() -> AsyncIterator[Emulators]:
+    """Telegram without flood control (the bot paces itself) and a quick KIE."""
+    async with (
+        run_telegram_emulator(flood_limits=False) as tg,
+        run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2)) as kie,
+    ):
+        yield tg, kie
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[None]:
+    """`trt serve` in this process, ready, until the block ends (then stopped gracefully)."""
+    stop, ready = asyncio.Event(), asyncio.Event()
+    server = asyncio.create_task(serve(settings, host="127.0.0.1", stop=stop, ready=ready))
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait({server, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if server.done():
+        waiting.cancel()
+        server.result()  # start-up failed: raise its error here
+    try:
+        yield
+    finally:
+        stop.set()
+        await server
 
 
 def make_settings(

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import child_settings, eventually
+from tests.e2e.conftest import Emulators, child_settings, eventually
 from tests.e2e.processes import ServerProcess
 from tests.e2e.traffic import (
     claimed_ids,
@@ -30,22 +29,7 @@ from tests.e2e.traffic import (
     start_update,
     unprocessed,
 )
-from trt.sandbox.kie.emulation import Schedule
-from trt.sandbox.kie.emulator import Emulator, run_emulator
 from trt.sandbox.telegram.core import TelegramEmulator
-from trt.sandbox.telegram.runner import run_telegram_emulator
-
-Emulators = tuple[TelegramEmulator, Emulator]
-
-
-@pytest.fixture
-async def emulators() -> AsyncIterator[Emulators]:
-    """Telegram without flood control (the bot paces itself) and a quick KIE."""
-    async with (
-        run_telegram_emulator(flood_limits=False) as tg,
-        run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2)) as kie,
-    ):
-        yield tg, kie
 
 
 def backlog(
