@@ -1,14 +1,16 @@
 """Every update answered exactly once under faults: two instances sharing a backlog, a crash
 with a stored backlog, update ids that start over or jump, and updates a column can't hold.
 
-The servers are `trt serve` child processes (they can be SIGKILLed) on each store backend;
-updates are posted straight to a server's webhook, and answers are counted from what the
-Telegram emulator received (see `traffic`).
+Each test runs on both store backends, with `trt serve` as child processes where it is
+killed or runs twice, in this process otherwise. Updates are posted straight to a server's
+webhook or sent by the Telegram emulator; answers are counted from what the emulator
+received (see `traffic`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import Emulators, child_settings, eventually
+from tests.e2e.conftest import Emulators, child_settings, eventually, serving
 from tests.e2e.processes import ServerProcess
 from tests.e2e.traffic import (
     claimed_ids,
@@ -29,7 +31,10 @@ from tests.e2e.traffic import (
     start_update,
     unprocessed,
 )
+from trt.sandbox.kie.emulator import run_emulator
 from trt.sandbox.telegram.core import TelegramEmulator
+from trt.sandbox.telegram.runner import run_telegram_emulator
+from trt.settings import Settings
 
 
 def backlog(
@@ -137,3 +142,89 @@ class TestCrashWithABacklog:
         # From the process start, importing aiogram alone takes ~4 s on a 2-core machine:
         # the bound is on what trt does once it runs (the recovery starts with the server).
         assert first - up < 5.0, f"first answer {first - restarted:.1f} s after the start"
+
+
+async def greet_each(tg: TelegramEmulator, users: list[int], tags: range) -> list[int]:
+    """Each user in turn sends /start under a first name carrying the next tag; the tags."""
+    for n, tag in enumerate(tags):
+        user = users[n % len(users)]
+        tg.user(user, language_code="en", first_name=f"u{tag}")
+        await tg.send_text(user, "/start")
+    return list(tags)
+
+
+async def all_greeted(tg: TelegramEmulator, tags: list[int]) -> None:
+    async def done() -> bool:
+        return set(tags) <= set(greeted(tg))
+
+    try:
+        await eventually(done, within=30)
+    except TimeoutError:
+        pytest.fail(missing_or_repeated(greeted(tg), tags))
+
+
+class TestUpdateIdsStartingOver:
+    async def test_an_emulator_restart_reusing_ids_drops_no_message(
+        self, database_url: str
+    ) -> None:
+        """The sandbox restarted (a new emulator and server on the same database) numbers
+        updates from 1 again, with new content: every message of both runs is answered,
+        once."""
+        users = [80_000 + n for n in range(4)]
+        for run in (1, 2):
+            async with (
+                run_telegram_emulator(flood_limits=False) as tg,
+                run_emulator(rate_limit=None) as kie,
+            ):
+                settings = Settings(_env_file=None, **child_settings(database_url, tg, kie))
+                async with serving(settings):
+                    tags = await greet_each(tg, users, range(run * 1000, run * 1000 + 20))
+                    await all_greeted(tg, tags)
+                assert [u["update_id"] for u in tg.updates.sent] == list(range(1, 21))
+                assert missing_or_repeated(greeted(tg), tags) == ""
+
+    async def test_a_random_id_jump_up_or_down_is_processed(
+        self, database_url: str, emulators: Emulators
+    ) -> None:
+        """After a quiet spell Telegram numbers updates from a random id: messages after a
+        jump far up, and then far down again, are all answered, once."""
+        tg, kie = emulators
+        users = [81_000 + n for n in range(4)]
+        jumps = random.Random(12)
+        settings = Settings(_env_file=None, **child_settings(database_url, tg, kie))
+        async with serving(settings):
+            tags = await greet_each(tg, users, range(1, 13))
+            await all_greeted(tg, tags)
+            for start, first_tag in ((jumps.randrange(10**12, 10**15), 100),
+                                     (jumps.randrange(100, 10_000), 200)):  # fmt: skip
+                tg.updates.restart_ids(start)
+                tags += await greet_each(tg, users, range(first_tag, first_tag + 12))
+                await all_greeted(tg, tags)
+        ids = [u["update_id"] for u in tg.updates.sent]
+        assert ids[12] > 10**12 and ids[24] < 10_000 < ids[12]
+        assert missing_or_repeated(greeted(tg), tags) == ""
+
+
+class TestUnstorableUpdates:
+    async def test_a_batch_with_unstorable_updates_is_stored_and_answered_whole(
+        self, database_url: str, emulators: Emulators
+    ) -> None:
+        """150 updates posted at once, three of them unstorable as sent (a lone surrogate
+        and a NUL in the text and the first name; a first name of 300 characters; both):
+        every POST is answered 200 and every update is answered."""
+        tg, kie = emulators
+        updates = backlog(tg, users=150, each=1, first_user=90_000)
+        odd = "\udc80\x00"  # posted as the JSON escapes \udc80 and \u0000
+        for n, name, text in (
+            (20, f"u21 {odd}", f"/start {odd}"),
+            (75, "u76 ".ljust(300, "x"), "/start"),
+            (130, f"u131 {odd}".ljust(300, "y"), f"/start {odd}"),
+        ):
+            updates[n] = start_update(n + 1, updates[n]["message"]["from"]["id"],
+                                      name=name, text=text)  # fmt: skip
+        settings = Settings(_env_file=None, **child_settings(database_url, tg, kie))
+        async with serving(settings):
+            statuses = await post_updates(settings.port, updates, concurrency=len(updates))
+            assert set(statuses) == {200}
+            await all_greeted(tg, [u["update_id"] for u in updates])
+        assert missing_or_repeated(greeted(tg), range(1, 151)) == ""

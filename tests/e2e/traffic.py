@@ -28,11 +28,14 @@ from trt.store.tables import telegram_updates
 GREETING = re.compile(r"Hello, u(\d+)\b")
 
 
-def start_update(update_id: int, user: int, *, name: str | None = None) -> dict[str, Any]:
-    """A private `/start` from `user`, greeted as `name` (by default its tag, u<update_id>)."""
+def start_update(
+    update_id: int, user: int, *, name: str | None = None, text: str = "/start"
+) -> dict[str, Any]:
+    """A private `/start` from `user`, greeted as `name` (by default its tag, u<update_id>);
+    `text` may add to the command."""
     sender = {"id": user, "is_bot": False, "first_name": name or f"u{update_id}",
               "language_code": "en"}  # fmt: skip
-    message = {"message_id": update_id, "date": 1_700_000_000, "text": "/start",
+    message = {"message_id": update_id, "date": 1_700_000_000, "text": text,
                "chat": {"id": user, "type": "private", "first_name": "U"}, "from": sender,
                "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}  # fmt: skip
     return {"update_id": update_id, "message": message}
