@@ -178,17 +178,17 @@ class TestDoubleTap:
             for _ in range(2)
         ]
 
-        async def both_answered() -> bool:
-            return set(taps) <= set(answers(tg))
+        async def both_handled() -> bool:
+            return set(taps) <= set(answers(tg)) and bool(await jobs_of(services, TAPPER))
 
-        await eventually(both_answered, within=20)
-        jobs = await jobs_of(services, TAPPER)
-        assert len(jobs) == 1
-        assert answers(tg)[taps[1]] == "This generation has already started."
-        await job_reaches(services.store, jobs[0].id, JobState.DELIVERED, within=20)
+        await eventually(both_handled, within=20)
+        [job] = await jobs_of(services, TAPPER)
+        await job_reaches(services.store, job.id, JobState.DELIVERED, within=20)
+        assert len(await jobs_of(services, TAPPER)) == 1
         queued = sent_texts(tg, TAPPER, "queued")
         assert len(queued) == 1, tg.chat(TAPPER).texts()
-        job = (await jobs_of(services, TAPPER))[0]
+        assert answers(tg)[taps[1]] == "This generation has already started."
+        job = await services.store.jobs.get(job.id)
         assert job.status_message_id == queued[0]["message_id"]
         status = tg.chat(TAPPER).get(queued[0]["message_id"])
         assert (status.text or "").startswith("✅"), status.text
