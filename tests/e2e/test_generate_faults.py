@@ -17,7 +17,6 @@ from tests.e2e.conftest import Emulators, child_settings, eventually, job_reache
 from tests.e2e.processes import ServerProcess
 from tests.e2e.traffic import unprocessed
 from tests.sandbox.telegram.conftest import png
-from trt.bot.routers.generate import STARTING
 from trt.bot.updates import WORKERS
 from trt.domain import JobId, JobState, LedgerKind, TgUserId
 from trt.runtime import Services, open_services
@@ -32,6 +31,7 @@ TAPPER = TgUserId(7001)
 PROMPTERS = [TgUserId(7100 + n) for n in range(4)]  # Nano Banana: createTask is slow
 EDITORS = [TgUserId(7200 + n) for n in range(3)]  # Nano Banana Edit: the upload is slow
 SPENDER = TgUserId(7300)  # spends their Stars elsewhere before pressing: refused
+STARTING = "starting"  # a form's job while its Generate press is being handled
 SLOW = Fault(code=None, delay=60)  # a correct answer, a minute late: in flight at the kill
 
 
