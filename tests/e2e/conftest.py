@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from tests.store.conftest import postgres_url
 from trt.core.repos import Store
 from trt.core.services import Services
 from trt.domain import JobState, LedgerKind, TgUserId
@@ -24,7 +27,9 @@ from trt.server.process import serve
 from trt.settings import Settings
 from trt.store import schema
 from trt.store.engine import create_database
+from trt.store.tables import metadata
 
+Emulators = tuple[TelegramEmulator, Emulator]
 ADMIN = 900
 USER = TgUserId(1001)
 SECRETS: dict[str, Any] = {
@@ -54,6 +59,70 @@ async def migrate(url: str) -> None:
     db = create_database(url)
     await schema.upgrade(db)
     await db.dispose()
+
+
+async def fresh_database(url: str) -> None:
+    """Bring the database at `url` to the current schema, empty (Postgres is shared by the
+    run, so its tables go first; a SQLite file is new per test)."""
+    db = create_database(url)
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await schema.upgrade(db)
+    await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database on each backend, for servers (in-process or children)
+    and the test to share: a SQLite file (WAL, so two processes can share it too), or the
+    test Postgres, which runs whenever TRT_TEST_POSTGRES_URL is set and may not skip in CI."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}"
+    else:
+        url = postgres_url()
+    await fresh_database(url)
+    return url
+
+
+def child_settings(url: str, tg: TelegramEmulator, kie: Emulator, **extra: Any) -> dict[str, Any]:
+    """Settings for a `trt serve` child process (see `processes.ServerProcess`) on a free port."""
+    port = free_port()
+    return {
+        "telegram_bot_token": tg.token, "telegram_api_base_url": tg.base_url, "admin_id": ADMIN,
+        "bot_mode": "webhook", "webhook_base_url": f"http://127.0.0.1:{port}",
+        "kie_mode": "emulator", "kie_base_url": kie.base_url, "kie_upload_base_url": kie.base_url,
+        "database_url": url, "port": port, "kie_late_callback_seconds": 1,
+        "reconcile_interval_seconds": 0.2, **SECRETS, **extra,
+    }  # fmt: skip
+
+
+@pytest.fixture
+async def emulators() -> AsyncIterator[Emulators]:
+    """Telegram without flood control (the bot paces itself) and a quick KIE."""
+    async with (
+        run_telegram_emulator(flood_limits=False) as tg,
+        run_emulator(rate_limit=None, schedule=Schedule(0.05, 0.1, 0.2)) as kie,
+    ):
+        yield tg, kie
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[None]:
+    """`trt serve` in this process, ready, until the block ends (then stopped gracefully)."""
+    stop, ready = asyncio.Event(), asyncio.Event()
+    server = asyncio.create_task(serve(settings, host="127.0.0.1", stop=stop, ready=ready))
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait({server, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if server.done():
+        waiting.cancel()
+        server.result()  # start-up failed: raise its error here
+    try:
+        yield
+    finally:
+        stop.set()
+        await server
 
 
 def make_settings(

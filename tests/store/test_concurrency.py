@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from datetime import timedelta
 
 from trt.domain import JobId, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance
+from trt.records import Arrival, Pending
 from trt.store.sql import SqlStore
 
 USER = TgUserId(42)
+LEASE = timedelta(minutes=1)
 
 
 class TestConcurrentHolds:
@@ -56,3 +60,50 @@ class TestConcurrentHolds:
         user = await store.users.get(USER)
         assert user.held == 0
         assert await store.ledger.invariant_violations() == []
+
+
+def arrivals(count: int, *, user: int | None = None) -> list[Arrival]:
+    return [Arrival(n, {"update_id": n, "message": {"text": f"m{n}"}}, user) for n in range(count)]
+
+
+class TestConcurrentInbox:
+    async def test_raced_claims_give_each_update_to_one_worker(self, store: SqlStore) -> None:
+        """Ten workers race to claim each of 30 stored updates: every update is claimed by
+        exactly one of them (two instances recovering the same backlog)."""
+        stored = await store.inbox.record_many(arrivals(30))
+        pending = [p for p in stored if isinstance(p, Pending)]
+
+        async def race(p: Pending) -> int:
+            claims = await asyncio.gather(
+                *(store.inbox.claim(p.seq, owner=f"w{n}", lease=LEASE) for n in range(10))
+            )
+            return sum(c is not None for c in claims)
+
+        assert await asyncio.gather(*(race(p) for p in pending)) == [1] * 30
+
+    async def test_overlapping_batches_store_each_update_once(self, store: SqlStore) -> None:
+        """Six batches of the same 40 deliveries in different orders, stored at once (retries
+        reaching two instances): each update is new in exactly one batch, none fails."""
+        batches = [arrivals(40) for _ in range(6)]
+        for n, batch in enumerate(batches):
+            random.Random(n).shuffle(batch)
+        outcomes = await asyncio.gather(*(store.inbox.record_many(b) for b in batches))
+        flat = [o for batch in outcomes for o in batch]
+        assert not [o for o in flat if isinstance(o, BaseException)]
+        assert sorted(o.update_id for o in flat if isinstance(o, Pending)) == list(range(40))
+
+    async def test_only_a_users_earliest_update_can_be_claimed(self, store: SqlStore) -> None:
+        """Workers racing for all five of one user's updates: only the earliest is claimed;
+        once it is done, only the next."""
+        pending = [p for p in await store.inbox.record_many(arrivals(5, user=7))
+                   if isinstance(p, Pending)]  # fmt: skip
+
+        async def race() -> list[int]:
+            claims = await asyncio.gather(
+                *(store.inbox.claim(p.seq, owner=f"w{p.seq}", lease=LEASE) for p in pending)
+            )
+            return [p.update_id for p, c in zip(pending, claims, strict=True) if c is not None]
+
+        assert await race() == [0]
+        assert await store.inbox.done(pending[0].seq, owner=f"w{pending[0].seq}")
+        assert await race() == [1]

@@ -3,10 +3,11 @@ menu; a user who blocked the bot is marked; anything else is logged and answered
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Router
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Message
 
@@ -59,6 +60,10 @@ async def _answer(event: ErrorEvent, t: Texts, body: str) -> None:
     query = update.callback_query
     message = update.message or (query.message if query else None)
     if query is not None:
-        await query.answer()
+        # The handler may have answered the query before it failed (Generate does, first
+        # thing). Telegram refuses a second answer with a 400, which must not keep the
+        # explanation below from reaching the chat.
+        with contextlib.suppress(TelegramBadRequest):
+            await query.answer()
     if isinstance(message, Message):
         await message.answer(body, reply_markup=keyboards.home(t))

@@ -5,7 +5,7 @@ from hashlib import sha256
 
 from tests.bot.conftest import USER, DriverFactory, fund
 from tests.bot.driver import Driver, open_model, screen
-from trt.domain import JobState
+from trt.domain import JobId, JobState
 from trt.kie.states import TaskState
 from trt.store.sql import SqlStore
 
@@ -107,6 +107,21 @@ class TestGenerate:
         reply = await d.send("a wave")
         assert "Not enough Stars" in (reply.text or "") and "missing" in (reply.text or "")
         assert reply.buttons()[0].text == "⭐ Top up"
+
+    async def test_stars_spent_before_the_press_are_a_refusal_in_words(
+        self, make_driver: DriverFactory, store: SqlStore
+    ):
+        """Stars gone between the confirmation and Generate (another job took them): the
+        press is refused with a message saying why, and makes no job and no status."""
+        await fund(store, USER, 100)
+        en = make_driver(free_daily_generations=0)
+        await open_model(en, "🖼 Images", "Nano Banana ·")
+        confirm = await en.send("a wave")
+        await store.ledger.hold(USER, JobId("01ELSEWHERE"), 100)
+        reply = await en.click("🚀 Generate", confirm)
+        assert (reply.text or "").startswith("Not enough Stars"), reply.text
+        assert await en.jobs() == []
+        assert not [m for m in en.history() if "queued" in (m.text or "")]
 
     async def test_failure_tells_the_user_and_returns_stars(
         self, make_driver: DriverFactory, store: SqlStore, kie

@@ -25,6 +25,19 @@ class TestPolling:
         assert [u.update_id for u in updates] == [1, 2]
         assert [u.message.text for u in updates if u.message] == ["one", "two"]
 
+    async def test_ids_can_restart_anywhere(self, tg: TelegramEmulator):
+        """restart_ids numbers the next updates from a given id, higher or lower, as Telegram
+        does after a week without updates; an id outside 64 bits is refused."""
+        tg.user(USER)
+        await tg.send_text(USER, "one")
+        tg.updates.restart_ids(9_000_000_000)
+        await tg.send_text(USER, "two")
+        tg.updates.restart_ids(5)
+        await tg.send_text(USER, "three")
+        assert [u["update_id"] for u in tg.updates.sent] == [1, 9_000_000_000, 5]
+        with pytest.raises(ValueError, match="64-bit"):
+            tg.updates.restart_ids(2**63)
+
     async def test_offset_confirms_earlier_updates(self, tg: TelegramEmulator, bot: Bot):
         """Asking with offset = last id + 1 drops what was read."""
         tg.user(USER)

@@ -11,7 +11,8 @@ It serves ``{base}/bot{token}/{method}`` (JSON, form or multipart bodies, any le
 case) and ``{base}/file/bot{token}/{path}``, for one bot token (any other is 401).
 Updates go to the webhook the bot sets or to getUpdates. Telegram's limits apply
 (texts, captions, callback data, uploads, flood control on the emulator's clock);
-``flood_limits=False`` turns flood control off. It listens on 127.0.0.1, delivers
+``flood_limits=False`` turns flood control off; ``tg.delay("answerCallbackQuery", 1.5)``
+makes one method slow. It listens on 127.0.0.1, delivers
 webhooks and fetches media URLs only there, and is not a production server.
 """
 

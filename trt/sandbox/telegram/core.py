@@ -54,6 +54,7 @@ class TelegramEmulator:
         self.pre_checkouts: dict[str, asyncio.Future[tuple[bool, str | None]]] = {}
         self.payments: dict[str, Payment] = {}  # by telegram_payment_charge_id
         self.invoice_links: dict[str, dict[str, Any]] = {}
+        self.delays: dict[str, float] = {}  # lower-cased method -> seconds before answering
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._groups = itertools.count(1)
         self._session: ClientSession | None = None
@@ -127,6 +128,16 @@ class TelegramEmulator:
             raise TypeError("advance() needs the emulator to run on a ManualClock")
         self.clock.advance(seconds)
         self.notifier.notify()
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every later call of `method` `seconds` (real time) late, as a slow Bot API
+        does; 0 answers at once again. The call is recorded when it is answered."""
+        if seconds < 0:
+            raise ValueError("a delay cannot be negative")
+        if seconds:
+            self.delays[method.lower()] = seconds
+        else:
+            self.delays.pop(method.lower(), None)
 
     # --- users and chats ---------------------------------------------------------------
 

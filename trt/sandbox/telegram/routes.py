@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -61,6 +62,9 @@ def _api(emu: TelegramEmulator) -> Handler:
             entry = METHODS.get(name.lower())
             if entry is None:
                 raise bad_request(f"method {name!r} is not known to the Telegram emulator")
+            delay = emu.delays.get(name.lower())
+            if delay:
+                await asyncio.sleep(delay)
             result = await entry[1](emu, params)
         except web.HTTPRequestEntityTooLarge:
             return _refused(emu, name, started, params, ApiError(413, "Request Entity Too Large"))

@@ -97,6 +97,13 @@ class UpdateHub:
         self.notifier.notify()
         return update
 
+    def restart_ids(self, at: int) -> None:
+        """Number the next update `at`, higher or lower than the last: Telegram picks a
+        random next update_id after a week without updates."""
+        if not 0 < at < 2**63:
+            raise ValueError("an update_id is a positive 64-bit integer")
+        self._next_id = at
+
     def drop_pending(self) -> None:
         self.pending.clear()
 
