@@ -46,6 +46,8 @@ class UpdateProcessor:
         *,
         lease: timedelta = LEASE,
         grace: timedelta = GRACE,
+        workers: int = WORKERS,
+        capacity: int = QUEUE_CAPACITY,
     ) -> None:
         self.bot = bot
         self.dp = dp
@@ -57,11 +59,11 @@ class UpdateProcessor:
         # A few workers, not a task per update: a burst of updates then queues instead of
         # starving the webhook endpoint of the event loop and the database.
         self.pool: SerialPool[object, Pending] = SerialPool(
-            self._process, workers=WORKERS, capacity=QUEUE_CAPACITY
+            self._process, workers=workers, capacity=capacity
         )
         self._here: set[int] = set()  # seqs queued or running in this process
         self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: tuple[asyncio.Task[None], asyncio.Task[None]] | None = None
         # Group commit: updates arriving while one batch is being written go into the next,
         # so a burst costs one transaction per batch instead of one per update.
         self._waiting: list[tuple[Arrival, asyncio.Future[bool]]] = []
@@ -69,10 +71,10 @@ class UpdateProcessor:
 
     def start(self) -> None:
         self.pool.start()
-        self._tasks = [
+        self._tasks = (
             asyncio.create_task(self._recover_forever()),
             asyncio.create_task(self._renew_forever()),
-        ]
+        )
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Record the update and queue it; False for a repeated delivery.
@@ -172,9 +174,14 @@ class UpdateProcessor:
     async def drain(self, seconds: float) -> None:
         """Wait (at most `seconds`) for queued updates, then stop. What is left stays in
         the inbox for another instance, or this one's next start."""
+        recovering, renewing = self._tasks or (None, None)
+        if recovering is not None:  # it may be waiting for room stopped workers never free
+            recovering.cancel()
+        await self.pool.drain(seconds)  # leases stay renewed while the last updates run
         self._stop.set()
-        await self.pool.drain(seconds)
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if renewing is not None:
+            renewing.cancel()
+        await asyncio.gather(*(self._tasks or ()), return_exceptions=True)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll getUpdates until `stop` (the leader alone does this: no 409s)."""

@@ -96,7 +96,8 @@ class SerialPool(Generic[K, T]):
         return True
 
     async def wait_for_room(self, room: int) -> None:
-        """Return once at least `room` more items would fit."""
+        """Return once at least `room` more items would fit (at most: all of them)."""
+        room = min(room, self.capacity)
         while self.capacity - self._count < room:
             self._changed.clear()
             await self._changed.wait()
