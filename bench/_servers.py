@@ -75,9 +75,14 @@ def serve_env(tg: TelegramEmulator, folder: Path, port: int, **extra: str) -> di
         "BOT_MODE": "webhook", "WEBHOOK_BASE_URL": f"http://{HOST}:{port}",
         "WEBHOOK_SECRET_PATH": WEBHOOK_PATH, "WEBHOOK_SECRET_TOKEN": WEBHOOK_TOKEN,
         "KIE_MODE": "emulator", "KIE_CALLBACK_TOKEN": "bench-callback-token",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'trt.db'}", "ADMIN_ID": "1",
+        "DATABASE_URL": sqlite_url(folder), "ADMIN_ID": "1",
         "LOG_FORMAT": "text", **extra,
     }  # fmt: skip
+
+
+def sqlite_url(folder: Path) -> str:
+    """trt's database in `folder` when no DATABASE_URL is given."""
+    return f"sqlite+aiosqlite:///{folder / 'trt.db'}"
 
 
 async def migrate(env: dict[str, str]) -> None:
