@@ -1,8 +1,9 @@
 """Shared by the bot benchmarks: the fake Telegram (the emulator, in the benchmark's own
-process), `trt serve` and a bare aiogram webhook bot each in a child process, and updates
+process), `trt serve` and the aiogram baseline bots each in a child process, and updates
 built from the emulator's own users and messages, POSTed straight to a webhook.
 
-The bare aiogram baseline bot lives in `bench/_echo_bot.py`, which imports aiogram alone.
+The baseline bots live in `bench/_echo_bot.py`: the bare one, and the recording one that
+stores each update_id (same database, same driver as trt) before it answers Telegram.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import insert
+from sqlalchemy.engine import make_url
 
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.model import ChatMessage
@@ -72,9 +75,14 @@ def serve_env(tg: TelegramEmulator, folder: Path, port: int, **extra: str) -> di
         "BOT_MODE": "webhook", "WEBHOOK_BASE_URL": f"http://{HOST}:{port}",
         "WEBHOOK_SECRET_PATH": WEBHOOK_PATH, "WEBHOOK_SECRET_TOKEN": WEBHOOK_TOKEN,
         "KIE_MODE": "emulator", "KIE_CALLBACK_TOKEN": "bench-callback-token",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'trt.db'}", "ADMIN_ID": "1",
+        "DATABASE_URL": sqlite_url(folder), "ADMIN_ID": "1",
         "LOG_FORMAT": "text", **extra,
     }  # fmt: skip
+
+
+def sqlite_url(folder: Path) -> str:
+    """trt's database in `folder` when no DATABASE_URL is given."""
+    return f"sqlite+aiosqlite:///{folder / 'trt.db'}"
 
 
 async def migrate(env: dict[str, str]) -> None:
@@ -105,13 +113,62 @@ async def trt_serve(
 @contextlib.asynccontextmanager
 async def echo_bot(tg: TelegramEmulator, folder: Path) -> AsyncIterator[Target]:
     """The bare aiogram baseline (`bench/_echo_bot.py`) in a child process."""
+    async with _baseline(tg, folder, "bare aiogram", []) as target:
+        yield target
+
+
+@contextlib.asynccontextmanager
+async def recording_bot(
+    tg: TelegramEmulator, folder: Path, database_url: str | None = None
+) -> AsyncIterator[Target]:
+    """The recording aiogram baseline in a child process: its update ids go to its own
+    table in trt's Postgres database (`database_url`), or to an SQLite file in `folder`
+    (not trt's file: two processes would queue for one write lock)."""
+    store = str(folder / "seen.db")
+    if database_url is not None and not database_url.startswith("sqlite"):
+        store = asyncpg_dsn(database_url)
+    async with _baseline(tg, folder, "recording", [store]) as target:
+        yield target
+
+
+@contextlib.asynccontextmanager
+async def _baseline(
+    tg: TelegramEmulator, folder: Path, name: str, args: list[str]
+) -> AsyncIterator[Target]:
     port = free_port()
-    command = [sys.executable, "-m", "bench._echo_bot", str(port), tg.base_url]
+    command = [sys.executable, "-m", "bench._echo_bot", str(port), tg.base_url, *args]
     env = {**os.environ, "BOT_TOKEN": tg.token}
-    async with _child(command, env, folder / "echo.log") as pid:
+    async with _child(command, env, folder / "bot.log") as pid:
         base = f"http://{HOST}:{port}"
         await _until_up(f"{base}/health")
-        yield Target("bare aiogram", base, f"{base}/webhook", pid)
+        yield Target(name, base, f"{base}/webhook", pid)
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """A Postgres URL as asyncpg itself takes it (no SQLAlchemy driver suffix)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str | None) -> AsyncIterator[str | None]:
+    """None stays None (trt's default: a fresh SQLite file in the run's folder). For a
+    Postgres URL: a new, empty database on that server, dropped when the block ends, so
+    every run starts alike and leaves nothing behind."""
+    if server_url is None or server_url.startswith("sqlite"):
+        yield server_url
+        return
+    url = make_url(asyncpg_dsn(server_url))
+    name = f"trt_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = await asyncpg.connect(url.set(database="postgres").render_as_string(False))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @contextlib.asynccontextmanager

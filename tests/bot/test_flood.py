@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import SendMessage
+from aiogram.methods import Response, SendMessage
+from aiogram.types import Message
 
 from tests.bot.conftest import USER
 from tests.bot.driver import Driver, generate_image
@@ -123,6 +126,21 @@ class TestRetryAfter:
         with pytest.raises(TelegramRetryAfter):
             await sender.call(send, chat=1)
         assert (send.calls, time_.slept) == (1, [])
+
+
+class TestAnswerModels:
+    async def test_the_answer_model_of_a_method_called_is_kept(self, tg: TelegramEmulator):
+        """pydantic holds `Response[...]` weakly; once the bot called a method, its answer
+        model survives a garbage collection, so the next call does not build it again."""
+        tg.user(USER, first_name="Ann")
+        bot = make_bot(tg.token, api_base_url=tg.base_url)
+        try:
+            await bot.send_message(USER, "hello")
+        finally:
+            await bot.session.close()
+        model = weakref.ref(Response[Message])  # what SendMessage answers
+        gc.collect()
+        assert model() is not None
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 
 from trt.errors import DatabaseUnavailable
 from trt.records import Arrival, Outcome, Pending
-from trt.store.dialect import insert_or_ignore
+from trt.store.dialect import insert_ignoring
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
 from trt.store.text import storable
@@ -75,22 +75,22 @@ class SqlInbox:
         return outcomes
 
     async def _record(self, rows: list[dict[str, Any]]) -> list[Outcome]:
-        seen: dict[tuple[int, str], Pending] = {}
-        outcomes: list[Outcome] = []
+        unique: dict[tuple[int, str], dict[str, Any]] = {}
+        for row in rows:
+            unique.setdefault((row["update_id"], row["digest"]), row)
+        # In key order, so two instances' overlapping batches lock rows in one order. One
+        # statement for the whole batch: a statement costs several driver round trips
+        # (aiosqlite: one thread hop each), a row in it next to nothing.
+        ordered = [unique[key] for key in sorted(unique)]
+        statement = insert_ignoring(self._db.dialect, inbox, key=("update_id", "digest"))
+        statement = statement.returning(inbox.c.seq, inbox.c.update_id, inbox.c.digest)
         async with self._db.transaction() as conn:
-            # In key order, so two instances' overlapping batches lock rows in one order.
-            for row in sorted(rows, key=lambda r: (r["update_id"], r["digest"])):
-                key = (row["update_id"], row["digest"])
-                if key in seen:
-                    continue
-                inserted = await conn.execute(
-                    insert_or_ignore(conn, inbox, row, key=("update_id", "digest")).returning(
-                        inbox.c.seq
-                    )
-                )
-                seq = inserted.scalar_one_or_none()
-                if seq is not None:
-                    seen[key] = Pending(seq, row["update_id"], row["user_id"])
+            inserted = (await conn.execute(statement, ordered)).all()
+        seen = {
+            (update_id, digest): Pending(seq, update_id, unique[update_id, digest]["user_id"])
+            for seq, update_id, digest in inserted
+        }
+        outcomes: list[Outcome] = []
         first: set[tuple[int, str]] = set()
         for row in rows:  # a repeat, even within the batch, is a duplicate
             key = (row["update_id"], row["digest"])
