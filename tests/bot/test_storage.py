@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from trt.bot.storage import FormStorage, SqlStorage, key_text, save_form
 from trt.records import FormRow
-from trt.store import fsm
 from trt.store.sql import SqlStore
 from trt.store.tables import fsm_states
 
@@ -22,7 +21,7 @@ async def test_reads_within_an_update_use_the_form_it_read(store: SqlStore) -> N
     """The update's key is answered from the row it holds (no query); other keys, and
     another update's storage, read the database."""
     storage = FormStorage(store.forms, KEY, FormRow("held", {"a": 1}))
-    await fsm.save(store.db, key_text(OTHER), FormRow("other", {"n": 1}))
+    await store.forms.save(key_text(OTHER), FormRow("other", {"n": 1}))
     assert await storage.get_state(KEY) == "held"
     assert await storage.get_data(KEY) == {"a": 1}
     assert await storage.get_state(OTHER) == "other"
@@ -37,19 +36,19 @@ async def test_writes_within_an_update_reach_the_database_and_the_form(store: Sq
     assert (await storage.get_state(KEY), await storage.get_data(KEY)) == (
         "Flow:asking", {"prompt": "a cat"},
     )  # fmt: skip
-    assert await fsm.get_state(store.db, key_text(KEY)) == "Flow:asking"
+    assert (await store.forms.read(key_text(KEY))).state == "Flow:asking"
     await FSMContext(storage, KEY).clear()
     assert await storage.get_data(KEY) == {}
-    assert await fsm.get_state(store.db, key_text(KEY)) is None
-    assert await fsm.get_data(store.db, key_text(KEY)) == {}
+    assert (await store.forms.read(key_text(KEY))).state is None
+    assert (await store.forms.read(key_text(KEY))).data == {}
 
 
 async def test_a_form_is_saved_in_one_go(store: SqlStore) -> None:
     """State and data together; an empty form leaves no row behind."""
     context = FSMContext(SqlStorage(store.forms), KEY)
     await save_form(context, State("asking", "Flow"), {"step": "prompt"})
-    assert await fsm.get_state(store.db, key_text(KEY)) == "Flow:asking"
-    assert await fsm.get_data(store.db, key_text(KEY)) == {"step": "prompt"}
+    assert (await store.forms.read(key_text(KEY))).state == "Flow:asking"
+    assert (await store.forms.read(key_text(KEY))).data == {"step": "prompt"}
     await save_form(context, None, {})
     async with store.db.transaction(readonly=True) as conn:
         rows = await conn.execute(select(fsm_states).where(fsm_states.c.key == key_text(KEY)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from trt.domain import TgUserId
 from trt.records import FormRow, Profile
-from trt.store import fsm
 from trt.store.sql import SqlStore
 
 ANN = TgUserId(41)
@@ -30,13 +29,13 @@ class TestArrive:
     async def test_the_form_comes_with_the_user(self, store: SqlStore):
         """The FSM row under the key."""
         await arrive(store)
-        await fsm.save(store.db, FORM, FormRow("Flow:asking", {"model": "m"}))
+        await store.forms.save(FORM, FormRow("Flow:asking", {"model": "m"}))
         visit = await arrive(store)
         assert visit.form == FormRow("Flow:asking", {"model": "m"})
 
     async def test_another_keys_form_is_not_theirs(self, store: SqlStore) -> None:
         await arrive(store)
-        await fsm.save(store.db, "1:42:42::::default", FormRow("Flow:asking", {}))
+        await store.forms.save("1:42:42::::default", FormRow("Flow:asking", {}))
         assert (await arrive(store)).form is None
 
     async def test_a_profile_the_columns_cannot_hold_is_stored_cut_and_cleaned(

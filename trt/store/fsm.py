@@ -1,7 +1,7 @@
 """The SQL half of the bot's form storage: one `fsm_state` row per storage key.
 
-Plain functions over the `fsm_state` table; the aiogram `BaseStorage` that calls them lives
-in `trt/bot/storage.py` (aiogram stays inside trt/bot). A form therefore survives a
+`SqlForms` over the `fsm_state` table; the aiogram `BaseStorage` that calls it lives in
+`trt/bot/storage.py` (aiogram stays inside trt/bot). A form therefore survives a
 restart and is seen by every instance.
 """
 
@@ -21,36 +21,6 @@ from trt.store.tables import fsm_states
 def banned_told_key(user_id: int) -> str:
     """The row remembering that a banned user was told once (unban deletes it)."""
     return f"banned-told:{user_id}"
-
-
-async def get_state(db: Database, key: str) -> str | None:
-    return (await _read(db, key)).state
-
-
-async def get_data(db: Database, key: str) -> dict[str, Any]:
-    return dict((await _read(db, key)).data)
-
-
-async def set_state(
-    db: Database, key: str, state: str | None, *, exists: bool | None = None
-) -> None:
-    """Set the state, keeping the data; a key with neither is deleted.
-
-    `exists`: whether the row is there, when the caller knows (None: look).
-    """
-    await _write(db, key, exists, {"state": state}, clearing=state is None)
-
-
-async def set_data(
-    db: Database, key: str, data: dict[str, Any], *, exists: bool | None = None
-) -> None:
-    """Replace the data, keeping the state; a key with neither is deleted."""
-    await _write(db, key, exists, {"data": data}, clearing=not data)
-
-
-async def save(db: Database, key: str, row: FormRow, *, exists: bool | None = None) -> None:
-    """Replace state and data together, in one transaction."""
-    await _write(db, key, exists, {"state": row.state, "data": row.data}, clearing=row.empty)
 
 
 async def _write(
@@ -88,7 +58,11 @@ def _select(key: str) -> Any:
 
 
 class SqlForms:
-    """The FormRepo port: forms by storage key, and whether a banned user was told."""
+    """The FormRepo port: forms by storage key, and whether a banned user was told.
+
+    `exists` on a write: whether the row is there, when the caller knows (None: look).
+    A write that leaves a key with neither state nor data deletes its row.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -98,22 +72,26 @@ class SqlForms:
         return await _read(self._db, key)
 
     async def set_state(self, key: str, state: str | None, *, exists: bool | None = None) -> None:
-        await set_state(self._db, key, state, exists=exists)
+        """Set the state, keeping the data."""
+        await _write(self._db, key, exists, {"state": state}, clearing=state is None)
 
     async def set_data(
         self, key: str, data: dict[str, Any], *, exists: bool | None = None
     ) -> None:
-        await set_data(self._db, key, data, exists=exists)
+        """Replace the data, keeping the state."""
+        await _write(self._db, key, exists, {"data": data}, clearing=not data)
 
     async def save(self, key: str, row: FormRow, *, exists: bool | None = None) -> None:
-        await save(self._db, key, row, exists=exists)
+        """Replace state and data together, in one transaction."""
+        values = {"state": row.state, "data": row.data}
+        await _write(self._db, key, exists, values, clearing=row.empty)
 
     async def told_banned(self, user_id: int) -> bool:
-        return bool(await get_data(self._db, banned_told_key(user_id)))
+        return bool((await self.read(banned_told_key(user_id))).data)
 
     async def tell_banned(self, user_id: int) -> None:
-        await set_data(self._db, banned_told_key(user_id), {"told": True})
+        await self.set_data(banned_told_key(user_id), {"told": True})
 
     async def forget_banned(self, user_id: int) -> None:
         """Unbanned: a later ban is told again."""
-        await set_data(self._db, banned_told_key(user_id), {})
+        await self.set_data(banned_told_key(user_id), {})
