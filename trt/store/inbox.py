@@ -46,6 +46,19 @@ def digest_of(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
 
 
+_earlier = inbox.alias("earlier")
+# An unprocessed update of the same sender before this row (by update_id, then arrival):
+# built once, since it names no value, only columns.
+_EARLIER_WAITING = exists().where(
+    _earlier.c.user_id == inbox.c.user_id,
+    _earlier.c.processed_at.is_(None),
+    or_(
+        _earlier.c.update_id < inbox.c.update_id,
+        and_(_earlier.c.update_id == inbox.c.update_id, _earlier.c.seq < inbox.c.seq),
+    ),
+)
+
+
 class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -103,21 +116,12 @@ class SqlInbox:
         """The payload if `owner` may process the update now, else None: it is processed,
         another worker's lease holds it, or an earlier update of its sender is waiting."""
         now = datetime.now(UTC)
-        earlier = inbox.alias("earlier")
-        waiting_before = exists().where(
-            earlier.c.user_id == inbox.c.user_id,
-            earlier.c.processed_at.is_(None),
-            or_(
-                earlier.c.update_id < inbox.c.update_id,
-                and_(earlier.c.update_id == inbox.c.update_id, earlier.c.seq < inbox.c.seq),
-            ),
-        )
         async with self._db.transaction() as conn:
             claimed = await conn.execute(
                 update(inbox)
                 .where(inbox.c.seq == seq, inbox.c.processed_at.is_(None))
                 .where(or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < now))
-                .where(~waiting_before)
+                .where(~_EARLIER_WAITING)
                 .values(claimed_by=owner, claimed_until=now + lease)
                 .returning(inbox.c.payload)
             )
