@@ -280,4 +280,5 @@ def _generation(
         free_daily=settings.free_daily_generations,
         late_callback=timedelta(seconds=settings.kie_late_callback_seconds),
         delivery_lease=timedelta(seconds=settings.delivery_lease_seconds),
+        orphan_grace=timedelta(seconds=settings.orphan_grace_seconds),
     )  # fmt: skip

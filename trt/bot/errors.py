@@ -14,7 +14,7 @@ from aiogram.types import ErrorEvent, Message
 from trt.bot import keyboards
 from trt.bot.texts import Texts
 from trt.core.services import Services
-from trt.errors import InvalidParameters, TooManyActiveJobs, TrtError
+from trt.errors import DatabaseUnavailable, InvalidParameters, TooManyActiveJobs, TrtError
 from trt.records import UserRecord
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 def make_router() -> Router:
     router = Router(name=__name__)
+    router.errors.register(database_down, ExceptionTypeFilter(DatabaseUnavailable))
     router.errors.register(blocked, ExceptionTypeFilter(TelegramForbiddenError))
     router.errors.register(known, ExceptionTypeFilter(TrtError))
     router.errors.register(unexpected)
@@ -34,6 +35,12 @@ def user_text(t: Texts, exc: TrtError) -> str:
     if isinstance(exc, TooManyActiveJobs):
         return t(exc.user_key, limit=exc.limit)
     return t(exc.user_key)
+
+
+async def database_down(event: ErrorEvent) -> None:
+    """No answer while the database is away: the update stays unprocessed and runs again
+    once it is back (the update processor sees the error)."""
+    raise event.exception
 
 
 async def blocked(event: ErrorEvent, services: Services, user: UserRecord | None = None) -> None:

@@ -22,8 +22,10 @@ from aiogram.types import Update
 
 from trt.core.metrics import Metrics
 from trt.core.repos import InboxRepo
+from trt.core.supervisor import Supervisor
 from trt.core.workers import SerialPool
 from trt.domain import storable_id
+from trt.errors import DatabaseUnavailable
 from trt.records import Arrival, Pending
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ QUEUE_CAPACITY = 10_000
 LEASE = timedelta(seconds=15)  # a dead worker's update is free again this long after it died
 GRACE = timedelta(seconds=3)  # a stored update is left this long to the instance that took it
 RECOVERY_INTERVAL = 1.0  # seconds between looks for stranded updates while there are none
+# Names of the supervised tasks and episodes (what /health lists while they fail).
+RECOVERY, RENEWAL, PROCESSING = "inbox recovery", "inbox lease renewal", "update processing"
 
 
 class UpdateProcessor:
@@ -48,6 +52,7 @@ class UpdateProcessor:
         grace: timedelta = GRACE,
         workers: int = WORKERS,
         capacity: int = QUEUE_CAPACITY,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.bot = bot
         self.dp = dp
@@ -62,8 +67,10 @@ class UpdateProcessor:
             self._process, workers=workers, capacity=capacity
         )
         self._here: set[int] = set()  # seqs queued or running in this process
-        self._stop = asyncio.Event()
-        self._tasks: tuple[asyncio.Task[None], asyncio.Task[None]] | None = None
+        self.supervisor = supervisor or Supervisor()
+        # One log line per database outage, however many updates meet it.
+        self.episode = self.supervisor.episode(PROCESSING)
+        self._found = 0  # what the last look for stranded updates offered
         # Group commit: updates arriving while one batch is being written go into the next,
         # so a burst costs one transaction per batch instead of one per update.
         self._waiting: list[tuple[Arrival, asyncio.Future[bool]]] = []
@@ -71,10 +78,9 @@ class UpdateProcessor:
 
     def start(self) -> None:
         self.pool.start()
-        self._tasks = (
-            asyncio.create_task(self._recover_forever()),
-            asyncio.create_task(self._renew_forever()),
-        )
+        self.supervisor.every(RECOVERY, self._recover_once, interval=self._next_look)
+        renew_every = self.lease.total_seconds() / 3
+        self.supervisor.every(RENEWAL, self._renew_once, interval=renew_every)
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Record the update and queue it; False for a repeated delivery.
@@ -96,12 +102,16 @@ class UpdateProcessor:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
             try:
                 outcomes = await self.inbox.record_many([arrival for arrival, _ in batch])
-            except Exception as exc:  # every waiting POST gets the error (a 500, retried)
+            except Exception as exc:  # every waiting POST gets the error (a 503, retried)
                 for _, stored in batch:
-                    stored.set_exception(exc)
+                    if not stored.done():
+                        stored.set_exception(exc)
                 continue
             for (_, stored), outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, Pending):  # queued before the POST is answered
+                if stored.done():  # its POST was given up (client gone): the row is stored
+                    if isinstance(outcome, Pending):
+                        self._offer(outcome)
+                elif isinstance(outcome, Pending):  # queued before the POST is answered
                     self._offer(outcome)
                     stored.set_result(True)
                 elif outcome is None:
@@ -120,51 +130,52 @@ class UpdateProcessor:
 
     async def _process(self, pending: Pending) -> None:
         try:
-            payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
-            if payload is None:  # processed, held elsewhere, or behind its sender's earlier one
-                return
-            try:
-                update = Update.model_validate(payload, context={"bot": self.bot})
-                await self.dp.feed_update(self.bot, update)
-            except Exception:  # a handler bug must not wedge the inbox: log it and move on
-                logger.exception("update %s failed in the bot", pending.update_id)
-            if not await self.inbox.done(pending.seq, owner=self.owner):
-                logger.warning(
-                    "update %s: the lease lapsed while it ran; another worker may repeat it",
-                    pending.update_id,
-                )
+            await self._claim_and_run(pending)
+        except DatabaseUnavailable as exc:
+            # Not marked done: once its lease lapses, recovery (here or elsewhere) runs it
+            # again, after the database is back.
+            self.episode.failed(exc)
+        else:
+            self.episode.ok()
         finally:
             self._here.discard(pending.seq)
 
-    async def _recover_forever(self) -> None:
-        """Offer stranded updates as fast as the workers take them; look again every
-        RECOVERY_INTERVAL while there are none."""
-        while not self._stop.is_set():
-            offered = 0
-            try:
-                await self.pool.wait_for_room(BATCH)
-                found = await self.inbox.stranded(grace=self.grace, limit=BATCH)
-                fresh = [p for p in found if p.seq not in self._here]
-                offered = sum(self._offer(p) for p in fresh)
-                if offered:
-                    logger.info("recovering %d stored updates", offered)
-            except Exception:  # the database may be away for a moment: look again later
-                logger.exception("looking for stranded updates failed")
-            if offered < BATCH:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=RECOVERY_INTERVAL)
+    async def _claim_and_run(self, pending: Pending) -> None:
+        """Raises: DatabaseUnavailable, from the inbox or from a handler."""
+        payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
+        if payload is None:  # processed, held elsewhere, or behind its sender's earlier one
+            return
+        try:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+            await self.dp.feed_update(self.bot, update)
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # a handler bug must not wedge the inbox: log it and move on
+            logger.exception("update %s failed in the bot", pending.update_id)
+        if not await self.inbox.done(pending.seq, owner=self.owner):
+            logger.warning(
+                "update %s: the lease lapsed while it ran; another worker may repeat it",
+                pending.update_id,
+            )
 
-    async def _renew_forever(self) -> None:
+    async def _recover_once(self) -> None:
+        """Offer stranded updates, as many as the workers have room for."""
+        self._found = 0
+        await self.pool.wait_for_room(BATCH)
+        found = await self.inbox.stranded(grace=self.grace, limit=BATCH)
+        fresh = [p for p in found if p.seq not in self._here]
+        self._found = sum(self._offer(p) for p in fresh)
+        if self._found:
+            logger.info("recovering %d stored updates", self._found)
+
+    def _next_look(self) -> float:
+        """At once while a look fills a whole batch; every RECOVERY_INTERVAL otherwise."""
+        return 0.0 if self._found >= BATCH else RECOVERY_INTERVAL
+
+    async def _renew_once(self) -> None:
         """Keep this process's claims from lapsing while their updates run."""
-        every = self.lease.total_seconds() / 3
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=every)
-            if self._here and not self._stop.is_set():
-                try:
-                    await self.inbox.renew(self.owner, lease=self.lease)
-                except Exception:
-                    logger.exception("renewing the inbox leases failed")
+        if self._here:
+            await self.inbox.renew(self.owner, lease=self.lease)
 
     async def prune(self) -> None:
         removed = await self.inbox.prune()
@@ -174,14 +185,10 @@ class UpdateProcessor:
     async def drain(self, seconds: float) -> None:
         """Wait (at most `seconds`) for queued updates, then stop. What is left stays in
         the inbox for another instance, or this one's next start."""
-        recovering, renewing = self._tasks or (None, None)
-        if recovering is not None:  # it may be waiting for room stopped workers never free
-            recovering.cancel()
+        # Recovery may be waiting for room that stopped workers never free.
+        await self.supervisor.cancel(RECOVERY)
         await self.pool.drain(seconds)  # leases stay renewed while the last updates run
-        self._stop.set()
-        if renewing is not None:
-            renewing.cancel()
-        await asyncio.gather(*(self._tasks or ()), return_exceptions=True)
+        await self.supervisor.cancel(RENEWAL)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll getUpdates until `stop` (the leader alone does this: no 409s)."""

@@ -69,6 +69,7 @@ class Generation:
         free_daily: int = 0,
         late_callback: timedelta = schedule.LATE_CALLBACK_EVERY,
         delivery_lease: timedelta = schedule.DELIVERY_LEASE,
+        orphan_grace: timedelta = schedule.ORPHAN_GRACE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -83,6 +84,7 @@ class Generation:
         self._kie_reads = kie_reads
         self._late_callback_every = late_callback
         self.delivery_lease = delivery_lease
+        self.orphan_grace = orphan_grace
         self._clock = clock
 
     @property
@@ -123,7 +125,7 @@ class Generation:
             params=quote.params, price_stars=quote.stars, kie_credits=float(quote.credits),
             chat_id=chat_id, request_key=request_key,
             deadline_at=now + timedelta(seconds=quote.spec.deadline_seconds),
-            next_check_at=now + schedule.ORPHAN_GRACE,
+            next_check_at=now + self.orphan_grace,
         )  # fmt: skip
         free = None
         if free_tier and quote.spec.free and self.free_daily > 0:
@@ -147,7 +149,7 @@ class Generation:
         self.metrics.inc("trt_kie_calls_total", call="upload", result="ok")
 
     async def _submit(self, job: JobRecord, spec: ModelSpec, params: dict[str, Any]) -> JobRecord:
-        orphaned_at = self._clock() + schedule.ORPHAN_GRACE
+        orphaned_at = self._clock() + self.orphan_grace
         try:
             job = await self.store.jobs.transition(
                 job.id, JobState.SUBMITTING, source=EventSource.USER,

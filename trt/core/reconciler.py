@@ -20,7 +20,7 @@ from trt.core.failures import FailureReason
 from trt.core.generation import Generation
 from trt.core.ports import LeaderLock
 from trt.domain import EventSource, JobId, JobState
-from trt.errors import InvalidTransition
+from trt.errors import InvalidTransition, TrtError
 from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ ORPHANED = (JobState.HELD, JobState.SUBMITTING)
 UNDELIVERED = (JobState.SUCCEEDED,)
 BATCH = 100
 CONCURRENCY = 10
+RELEASE_SECONDS = 5.0  # how long giving up the lock may take before the connection is dropped
 Action = Callable[[JobRecord], Awaitable[object]]
 
 
@@ -87,53 +88,72 @@ async def _fail_orphan(gen: Generation, job: JobRecord) -> None:
         )  # fmt: skip
 
 
+class LeaderStuck(TrtError):
+    """A pass ran past the time a leader may go without finishing one."""
+
+
 class Reconciler:
-    """Runs passes while this process holds leadership; competes for it otherwise."""
+    """Runs passes while this process holds leadership; competes for it otherwise.
+
+    `step` is one turn, repeated by the serve process's supervisor. A leader whose turn
+    takes longer than `stuck_after` (a hung pass, an unanswered lock check) gives up
+    leadership: another instance may then lead, and this one competes again later.
+    """
 
     def __init__(
         self,
         gen: Generation,
         lock: LeaderLock,
         *,
-        interval: float = 1.0,
+        stuck_after: float = 300.0,
         on_leadership: Callable[[bool], Awaitable[None]] | None = None,
     ) -> None:
         self.gen = gen
         self.lock = lock
-        self.interval = interval
+        self.stuck_after = stuck_after
         self.is_leader = False
         self._on_leadership = on_leadership
 
-    async def run(self, stop: asyncio.Event) -> None:
-        try:
-            while not stop.is_set():
-                await self._step()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.interval)
-        finally:
-            if self.is_leader:
-                await self.lock.release()
-                await self._set_leader(False)
+    async def step(self) -> None:
+        """Keep or take leadership, then (as the leader) run one pass.
 
-    async def _step(self) -> None:
-        leader = await self.lock.try_acquire()
+        Raises: why the lock or the pass failed, after giving up leadership when the lock
+        itself is in doubt or the pass hung.
+        """
+        try:
+            async with asyncio.timeout(self.stuck_after):
+                leader = await self.lock.try_acquire()
+        except Exception as exc:
+            await self.step_down(f"the leader lock failed: {exc}")
+            raise
         if leader != self.is_leader:
-            await self._set_leader(leader)
+            await self._set_leader(leader, "took the leader lock" if leader else "lock lost")
         if not leader:
             return
         try:
-            now = self.gen.now()
-            report = await run_pass(self.gen, now=now)
-            if not report.empty:
-                logger.info(
-                    "reconciler: polled %d, failed %d orphans, delivered %d",
-                    len(report.polled), len(report.orphans_failed), len(report.deliveries),
-                )  # fmt: skip
-        except Exception:  # the loop must survive a bad pass (e.g. the database blinked)
-            logger.exception("reconciler pass failed")
+            async with asyncio.timeout(self.stuck_after):
+                report = await run_pass(self.gen, now=self.gen.now())
+        except TimeoutError:
+            reason = f"a reconciler pass ran over {self.stuck_after:g} s"
+            await self.step_down(reason)
+            raise LeaderStuck(reason) from None
+        if not report.empty:
+            logger.info(
+                "reconciler: polled %d, failed %d orphans, delivered %d",
+                len(report.polled), len(report.orphans_failed), len(report.deliveries),
+            )  # fmt: skip
 
-    async def _set_leader(self, leader: bool) -> None:
+    async def step_down(self, reason: str) -> None:
+        """Release the lock (bounded: its connection may be dead or hung) and stop leading."""
+        with contextlib.suppress(Exception):  # a dead lock connection is freed server-side
+            async with asyncio.timeout(RELEASE_SECONDS):
+                await self.lock.release()
+        if self.is_leader:
+            await self._set_leader(False, reason)
+
+    async def _set_leader(self, leader: bool, reason: str) -> None:
         self.is_leader = leader
-        logger.info("this instance %s the leader", "is now" if leader else "is no longer")
+        state = "is now" if leader else "is no longer"
+        logger.info("this instance %s the leader (%s)", state, reason)
         if self._on_leadership is not None:
             await self._on_leadership(leader)

@@ -3,6 +3,7 @@ callback endpoint. Handlers answer fast and hand the work to background tasks.""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -15,9 +16,10 @@ from aiohttp import web
 from trt import __version__
 from trt.bot.updates import UpdateProcessor
 from trt.core.services import Services
+from trt.core.supervisor import Episode
 from trt.core.workers import WorkerPool
 from trt.domain import JobState, KieTaskId, storable_id
-from trt.errors import TrtError
+from trt.errors import DatabaseUnavailable, TrtError
 from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 
@@ -29,6 +31,7 @@ MAX_CALLBACK_BYTES = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SETTLE_WORKERS = 8
 SETTLE_QUEUE = 20_000
+READY_CHECK_SECONDS = 5.0
 
 
 def same(given: str, expected: str | None) -> bool:
@@ -43,10 +46,14 @@ class TrtServer:
         updates: UpdateProcessor | None,
         *,
         is_leader: Callable[[], bool] = lambda: False,
+        failing: Callable[[], list[str]] = list,
+        webhook_outage: Episode | None = None,
     ) -> None:
         self.services = services
         self.updates = updates
         self.is_leader = is_leader
+        self.failing = failing  # the supervised tasks failing now
+        self.webhook_outage = webhook_outage or Episode("webhook")
         self.started = time.monotonic()
         # Settling after a callback runs on a few workers; a full queue is harmless (the
         # reconciler polls the job later), an unbounded task per callback is not.
@@ -72,8 +79,10 @@ class TrtServer:
 
     async def health(self, _: web.Request) -> web.Response:
         s = self.services.settings
+        failing = self.failing()
         return web.json_response({
-            "status": "ok", "uptime": round(time.monotonic() - self.started, 3),
+            "status": "degraded" if failing else "ok", "failing": failing,
+            "uptime": round(time.monotonic() - self.started, 3),
             "version": __version__, "storage": s.storage_kind,
             "kie_mode": "emulator" if self.services.kie_emulated else "real",
             "bot_mode": s.bot_mode.value, "leader": self.is_leader(),
@@ -81,9 +90,13 @@ class TrtServer:
 
     async def ready(self, _: web.Request) -> web.Response:
         try:
-            await self.services.store.check_schema()
+            async with asyncio.timeout(READY_CHECK_SECONDS):
+                await self.services.store.check_schema()
         except TrtError as exc:
             return web.json_response({"ready": False, "reason": exc.message}, status=503)
+        except TimeoutError:
+            reason = f"the database did not answer within {READY_CHECK_SECONDS:g} s"
+            return web.json_response({"ready": False, "reason": reason}, status=503)
         return web.json_response({"ready": True})
 
     async def metrics(self, _: web.Request) -> web.Response:
@@ -106,7 +119,14 @@ class TrtServer:
             raise web.HTTPBadRequest(text="update_id must be an integer from 0 to 2^63 - 1")
         if self.updates is None:
             raise web.HTTPServiceUnavailable(text="no bot configured")
-        await self.updates.receive(update_id, payload)
+        try:
+            await self.updates.receive(update_id, payload)
+        except DatabaseUnavailable as exc:  # not stored: Telegram delivers it again later
+            self.webhook_outage.failed(exc)
+            raise web.HTTPServiceUnavailable(
+                text="the database is unavailable; retry later", headers={"Retry-After": "5"}
+            ) from None
+        self.webhook_outage.ok()
         return web.json_response({"ok": True})
 
     async def kie_callback(self, request: web.Request) -> web.Response:

@@ -4,12 +4,12 @@ reconciler and Telegram polling; stops cleanly on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
 from datetime import timedelta
 
+from aiogram import Bot, Dispatcher
 from aiohttp import web
 
 from trt.bot.commands import publish_commands
@@ -18,6 +18,7 @@ from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
 from trt.core.reconciler import Reconciler
 from trt.core.services import Services
+from trt.core.supervisor import Supervisor
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
 from trt.settings import BotMode, Settings
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 600.0
+# Supervised tasks, as /health names them while they fail.
+RECONCILER, PRUNING, POLLING = "reconciler", "inbox pruning", "telegram polling"
+WEBHOOK = "webhook"
 
 
 async def serve(
@@ -52,18 +56,22 @@ async def _run(
 ) -> None:
     services, bot = serving.services, serving.bot
     settings = services.settings
+    supervisor = Supervisor(backoff_cap=settings.retry_max_seconds)
     dp = build_dispatcher(services) if bot else None
     updates = None
     if bot and dp:
         lease = timedelta(seconds=settings.inbox_lease_seconds)
         inbox, metrics = services.store.inbox, services.metrics
-        updates = UpdateProcessor(bot, dp, inbox, metrics, lease=lease)
-    leader = _LeaderWork(updates, polling=settings.bot_mode is BotMode.POLLING)
+        updates = UpdateProcessor(bot, dp, inbox, metrics, lease=lease, supervisor=supervisor)
+    leader = _LeaderWork(supervisor, updates, polling=settings.bot_mode is BotMode.POLLING)
     reconciler = Reconciler(
         services.generation, leader_lock(services), on_leadership=leader.switch,
-        interval=settings.reconcile_interval_seconds,
+        stuck_after=settings.leader_stuck_seconds,
     )  # fmt: skip
-    server = TrtServer(services, updates, is_leader=lambda: reconciler.is_leader)
+    server = TrtServer(
+        services, updates, is_leader=lambda: reconciler.is_leader,
+        failing=supervisor.failing, webhook_outage=supervisor.episode(WEBHOOK),
+    )  # fmt: skip
     server.settlements.start()
     if updates:
         updates.start()
@@ -71,28 +79,44 @@ async def _run(
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
     _log_start(services, bot_on=bot is not None)
-    if bot is not None:
-        await publish_commands(bot, settings.all_admin_ids)
-    if updates and dp and settings.bot_mode is BotMode.WEBHOOK and bot:
-        await register_webhook(
-            bot, dp, url=f"{settings.webhook_base_url}/{WEBHOOK_PREFIX}/"
-            f"{_value(settings.webhook_secret_path)}",
-            secret_token=_value(settings.webhook_secret_token),
-        )  # fmt: skip
-    reconciling = asyncio.create_task(reconciler.run(stop))
+    if bot is not None and dp is not None:
+        _introduce_to_telegram(supervisor, bot, dp, settings)
+    supervisor.every(RECONCILER, reconciler.step, interval=settings.reconcile_interval_seconds)
     _settle_heap()
     if ready is not None:
         ready.set()
     await stop.wait()
     logger.info("stopping: no new requests, finishing what is in flight")
     await runner.shutdown()  # stops accepting; waits for in-flight requests
+    await supervisor.cancel(RECONCILER)
     await leader.switch(False)
     if updates:
         await updates.drain(DRAIN_SECONDS)
     await server.settlements.drain(DRAIN_SECONDS)
-    await reconciling  # releases the leader lock
+    await reconciler.step_down("shutting down")
+    await supervisor.stop()
     await runner.cleanup()
     gc.unfreeze()  # an in-process server (tests, the sandbox) leaves the heap as it was
+
+
+def _introduce_to_telegram(
+    supervisor: Supervisor, bot: Bot, dp: Dispatcher, settings: Settings
+) -> None:
+    """The command lists and (in webhook mode) setWebhook, retried in the background until
+    Telegram takes them: serving never waits on Telegram being reachable."""
+    admins = settings.all_admin_ids
+    supervisor.until_done(
+        "telegram command lists", lambda: publish_commands(bot, admins), every_attempt=True
+    )
+    if settings.bot_mode is BotMode.WEBHOOK:
+        path = _value(settings.webhook_secret_path)
+        url = f"{settings.webhook_base_url}/{WEBHOOK_PREFIX}/{path}"
+        secret = _value(settings.webhook_secret_token)
+        supervisor.until_done(
+            "telegram setWebhook",
+            lambda: register_webhook(bot, dp, url=url, secret_token=secret),
+            every_attempt=True,
+        )
 
 
 def _settle_heap() -> None:
@@ -107,33 +131,25 @@ def _settle_heap() -> None:
 class _LeaderWork:
     """What only the leader does besides reconciling: poll Telegram, prune the inbox."""
 
-    def __init__(self, updates: UpdateProcessor | None, *, polling: bool) -> None:
+    def __init__(
+        self, supervisor: Supervisor, updates: UpdateProcessor | None, *, polling: bool
+    ) -> None:
+        self.supervisor = supervisor
         self.updates = updates
         self.polling = polling
-        self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
 
     async def switch(self, leader: bool) -> None:
-        if leader and not self._tasks and self.updates:
-            self._stop = asyncio.Event()
-            self._tasks.append(asyncio.create_task(self._maintain(self.updates)))
+        updates = self.updates
+        if updates is None:
+            return
+        if leader:
+            self.supervisor.every(PRUNING, updates.prune, interval=PRUNE_EVERY_SECONDS)
             if self.polling:
-                self._tasks.append(asyncio.create_task(self.updates.poll(self._stop)))
-        elif not leader and self._tasks:
-            self._stop.set()
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            self._tasks = []
-
-    async def _maintain(self, updates: UpdateProcessor) -> None:
-        while not self._stop.is_set():
-            try:
-                await updates.prune()
-            except Exception:  # keep the leader's housekeeping alive through a bad moment
-                logger.exception("inbox maintenance failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=PRUNE_EVERY_SECONDS)
+                # Polling stops by cancellation when leadership goes: it never ends alone.
+                self.supervisor.keep_running(POLLING, lambda: updates.poll(asyncio.Event()))
+        else:
+            await self.supervisor.cancel(POLLING)
+            await self.supervisor.cancel(PRUNING)
 
 
 def _log_start(services: Services, *, bot_on: bool) -> None:

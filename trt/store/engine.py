@@ -64,7 +64,20 @@ class Database:
                 if not _unavailable(exc):
                     raise
                 raise DatabaseUnavailable(self.location, _reason(exc)) from None
-            yield conn
+            try:
+                yield conn
+            except Exception as exc:
+                # The server went away mid-transaction (terminated backend, restart): the
+                # same outage as a refused connection, so callers can tell it from a bug.
+                if not connection_lost(exc):
+                    raise
+                raise DatabaseUnavailable(self.location, _reason(exc)) from None
+
+    def unavailable(self, exc: Exception) -> DatabaseUnavailable | None:
+        """`exc` as DatabaseUnavailable when it says the database cannot be reached."""
+        if _unavailable(exc) or connection_lost(exc):
+            return DatabaseUnavailable(self.location, _reason(exc))
+        return None
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -119,6 +132,15 @@ def _unavailable(exc: Exception) -> bool:
     asyncpg = sys.modules.get("asyncpg")
     errors = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError) if asyncpg else ()
     return isinstance(exc, errors)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a statement failed because its connection died (not because of the SQL)."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    asyncpg = sys.modules.get("asyncpg")
+    errors = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError) if asyncpg else ()
+    return isinstance(exc, OSError | ConnectionError | errors)
 
 
 def _reason(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ when the holder's process dies.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -13,7 +14,6 @@ from typing import IO
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.store.engine import Database
@@ -30,22 +30,31 @@ class PostgresAdvisoryLock:
     async def try_acquire(self) -> bool:
         if self._conn is not None:
             return await self.still_held()
-        conn = await self._db.engine.connect()
-        got = (await conn.execute(text(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})"))).scalar()
-        await conn.commit()
+        try:
+            conn = await self._db.engine.connect()
+        except Exception as exc:
+            raise self._db.unavailable(exc) or exc from None
+        try:
+            query = text(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})")
+            got = (await conn.execute(query)).scalar()
+            await conn.commit()
+        except Exception as exc:
+            await _close(conn)
+            raise self._db.unavailable(exc) or exc from None
         if got:
             self._conn = conn
             return True
-        await conn.close()
+        await _close(conn)
         return False
 
     async def still_held(self) -> bool:
+        """False once the lock's connection is gone: the server freed the lock with it."""
         if self._conn is None:
             return False
         try:
             await self._conn.execute(text("SELECT 1"))
             await self._conn.commit()
-        except DBAPIError:
+        except Exception:  # whatever broke the connection, the lock went with it
             await self._forget()
             return False
         return True
@@ -62,10 +71,16 @@ class PostgresAdvisoryLock:
     async def _forget(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
-                await conn.close()
-            except DBAPIError:
-                await conn.invalidate()
+            await _close(conn)
+
+
+async def _close(conn: AsyncConnection) -> None:
+    """Close a connection; one whose server is gone is dropped instead of returned."""
+    try:
+        await conn.close()
+    except Exception:  # already broken: make sure the pool never hands it out again
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
 
 
 class FileLock:
