@@ -54,3 +54,83 @@ async def test_drain_ends_while_recovery_waits_for_room(bot: Bot) -> None:
     await asyncio.wait_for(inbox.all_stuck.wait(), timeout=5)
     assert updates.pool.pending == BATCH  # full: recovery now waits for room
     await asyncio.wait_for(updates.drain(0.05), timeout=5)
+
+
+class RecordingInbox:
+    """Stores every update as new and records which were claimed and marked done."""
+
+    def __init__(self) -> None:
+        self.claimed: list[int] = []
+        self.done_seqs: list[int] = []
+        self.payloads: dict[int, dict[str, Any]] = {}
+        self.finished = asyncio.Event()  # set whenever a worker finishes an update
+
+    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+        for a in arrivals:
+            self.payloads[a.update_id] = a.payload
+        return [Pending(a.update_id, a.update_id, a.user_id) for a in arrivals]
+
+    async def claim(self, seq: int, *, owner: str, lease: Any) -> dict[str, Any] | None:
+        self.claimed.append(seq)
+        return self.payloads[seq]
+
+    async def renew(self, owner: str, *, lease: Any) -> int:
+        return 0
+
+    async def done(self, seq: int, *, owner: str) -> bool:
+        self.done_seqs.append(seq)
+        return True
+
+    async def stranded(self, *, grace: Any, limit: int = 200) -> list[Pending]:
+        return []
+
+    async def prune(self) -> int:
+        return 0
+
+
+def start_update(update_id: int) -> dict[str, Any]:
+    user = {"id": 77, "is_bot": False, "first_name": "U"}
+    message = {"message_id": 1, "date": 0, "text": "/start", "from": user,
+               "chat": {"id": 77, "type": "private"}}  # fmt: skip
+    return {"update_id": update_id, "message": message}
+
+
+async def test_an_update_whose_handler_met_a_database_outage_is_not_done(bot: Bot) -> None:
+    """A handler failing with DatabaseUnavailable passes through the error router (no
+    apology is sent) and its update is not marked done, so recovery runs it again; the
+    same update succeeding later is marked done."""
+    from aiogram import Router
+
+    from trt.bot import errors
+    from trt.errors import DatabaseUnavailable
+
+    outages = [DatabaseUnavailable("db.example:5432/trt", "connection refused")]
+    handled: list[int] = []
+    router = Router()
+
+    @router.message()
+    async def handler(message: Any) -> None:
+        if outages:
+            raise outages.pop()
+        handled.append(message.message_id)
+
+    dp = Dispatcher()
+    dp.include_routers(router, errors.make_router())
+    inbox = RecordingInbox()
+    updates = UpdateProcessor(bot, dp, inbox, Metrics(), workers=1, capacity=10)
+    updates.start()
+    try:
+        await updates.receive(5, start_update(5))
+        await asyncio.wait_for(wait_until(lambda: not updates.pool.pending), timeout=5)
+        assert (inbox.claimed, inbox.done_seqs, handled) == ([5], [], [])
+        assert updates.episode.failing
+        updates._offer(Pending(5, 5, 77))  # what recovery does once the lease lapsed
+        await asyncio.wait_for(wait_until(lambda: bool(inbox.done_seqs)), timeout=5)
+        assert (inbox.done_seqs, handled, updates.episode.failing) == ([5], [1], False)
+    finally:
+        await updates.drain(1)
+
+
+async def wait_until(condition: Any) -> None:
+    while not condition():  # noqa: ASYNC110 - the workers signal nothing to await
+        await asyncio.sleep(0.005)
