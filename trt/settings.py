@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     inbox_lease_seconds: float = Field(default=15, gt=0)
     delivery_lease_seconds: float = Field(default=120, gt=0)
     orphan_grace_seconds: float = Field(default=120, gt=0)
-    retry_max_seconds: float = Field(default=5, gt=0)
+    retry_max_seconds: float = Field(default=3, gt=0)
     leader_stuck_seconds: float = Field(default=300, gt=0)
     # The bot's free tier and alerts; every amount is in Stars.
     welcome_bonus: int = Field(default=0, ge=0)

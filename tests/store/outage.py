@@ -42,9 +42,7 @@ async def breakable_database() -> AsyncIterator[BreakableDatabase]:
     """A new, empty database on the test server, dropped at the end whatever happened."""
     base = make_url(postgres_url())
     name = f"trt_outage_{secrets.token_hex(4)}"  # letters and digits: safe to quote
-    admin = create_async_engine(
-        base.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=None
-    )
+    admin = create_async_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     target = BreakableDatabase(admin, name, base.set(database=name).render_as_string(False))
     try:
         await target._run(f'CREATE DATABASE "{name}"')

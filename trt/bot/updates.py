@@ -152,11 +152,22 @@ class UpdateProcessor:
             raise
         except Exception:  # a handler bug must not wedge the inbox: log it and move on
             logger.exception("update %s failed in the bot", pending.update_id)
-        if not await self.inbox.done(pending.seq, owner=self.owner):
+        if not await self._mark_done(pending):
             logger.warning(
                 "update %s: the lease lapsed while it ran; another worker may repeat it",
                 pending.update_id,
             )
+
+    async def _mark_done(self, pending: Pending) -> bool:
+        """Mark a handled update done, waiting out a database outage: giving up would have
+        it run (and answered) again. Its claim is renewed meanwhile, as it is still here."""
+        backoff = self.supervisor.backoff()
+        while True:
+            try:
+                return await self.inbox.done(pending.seq, owner=self.owner)
+            except DatabaseUnavailable as exc:
+                self.episode.failed(exc)
+                await asyncio.sleep(backoff.next())
 
     async def _recover_once(self) -> None:
         """Offer stranded updates, as many as the workers have room for."""

@@ -26,6 +26,7 @@ BACKOFF_START = 0.5
 BACKOFF_CAP = 30.0
 # A restarted body that stays up this long counts as recovered.
 SETTLED_AFTER = 5.0
+RECENT = 30.0
 
 
 def describe(exc: BaseException) -> str:
@@ -44,6 +45,7 @@ class Episode:
     every_attempt: bool = False  # one line per failed attempt (and never a traceback)
     failures: int = 0
     since: float = 0.0
+    last: float = 0.0  # when it last failed (monotonic)
     reason: str = ""
 
     @property
@@ -52,6 +54,7 @@ class Episode:
 
     def failed(self, exc: BaseException) -> None:
         self.failures += 1
+        self.last = time.monotonic()
         if self.every_attempt:
             logger.warning("%s: attempt %d failed: %s", self.name, self.failures, describe(exc))
         if self.failures > 1:
@@ -104,12 +107,23 @@ class Supervisor:
         self._episodes: dict[str, Episode] = {}
 
     def failing(self) -> list[str]:
-        """Names of the tasks whose last attempt failed, or that ended and are restarting."""
-        return sorted(name for name, e in self._episodes.items() if e.failing)
+        """What fails now: tasks whose last attempt failed (or that ended and are being
+        restarted), and request paths (the webhook) that failed in the last RECENT seconds
+        without succeeding since: no request may come to tell they work again."""
+        now = time.monotonic()
+        return sorted(
+            name
+            for name, e in self._episodes.items()
+            if e.failing and (name in self._tasks or now - e.last < RECENT)
+        )
 
     def episode(self, name: str, *, every_attempt: bool = False) -> Episode:
         """The episode `name` reports into (tasks, and request paths like the webhook)."""
         return self._episodes.setdefault(name, Episode(name, every_attempt=every_attempt))
+
+    def backoff(self) -> Backoff:
+        """A fresh backoff with this supervisor's delays, for retries inside a task."""
+        return Backoff(*self._backoff)
 
     def running(self, name: str) -> bool:
         task = self._tasks.get(name)

@@ -48,6 +48,7 @@ class TrtServer:
         is_leader: Callable[[], bool] = lambda: False,
         failing: Callable[[], list[str]] = list,
         webhook_outage: Episode | None = None,
+        settle_outage: Episode | None = None,
     ) -> None:
         self.services = services
         self.updates = updates
@@ -58,12 +59,23 @@ class TrtServer:
         # Settling after a callback runs on a few workers; a full queue is harmless (the
         # reconciler polls the job later), an unbounded task per callback is not.
         self.settlements: WorkerPool[KieTaskId] = WorkerPool(
-            services.generation.on_callback, workers=SETTLE_WORKERS, capacity=SETTLE_QUEUE
+            self._settle, workers=SETTLE_WORKERS, capacity=SETTLE_QUEUE
         )
+        self.settle_outage = settle_outage or Episode("callback settlement")
         settings = services.settings
         self.webhook_path = _secret(settings.webhook_secret_path)
         self.webhook_token = _secret(settings.webhook_secret_token)
         self.hmac_key = _secret(settings.kie_webhook_hmac_key)
+
+    async def _settle(self, task_id: KieTaskId) -> None:
+        """Settle after a callback. While the database or KIE is away the job stays as it
+        is and the reconciler polls it later: one log line per outage, not per callback."""
+        try:
+            await self.services.generation.on_callback(task_id)
+        except Exception as exc:
+            self.settle_outage.failed(exc)
+        else:
+            self.settle_outage.ok()
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)

@@ -29,7 +29,7 @@ DRAIN_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 600.0
 # Supervised tasks, as /health names them while they fail.
 RECONCILER, PRUNING, POLLING = "reconciler", "inbox pruning", "telegram polling"
-WEBHOOK = "webhook"
+WEBHOOK, SETTLEMENT = "webhook", "callback settlement"
 
 
 async def serve(
@@ -71,6 +71,7 @@ async def _run(
     server = TrtServer(
         services, updates, is_leader=lambda: reconciler.is_leader,
         failing=supervisor.failing, webhook_outage=supervisor.episode(WEBHOOK),
+        settle_outage=supervisor.episode(SETTLEMENT),
     )  # fmt: skip
     server.settlements.start()
     if updates:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -52,26 +52,27 @@ class Database:
         `readonly` work on an SQLite file takes no write lock (WAL readers run beside the
         writer), so queries from `trt jobs list` or a second process never stall the server.
         """
-        async with contextlib.AsyncExitStack() as stack:
-            if self._lock is not None and (self._shared_connection or not readonly):
-                await stack.enter_async_context(self._lock)
-            try:
-                conn = await stack.enter_async_context(self.engine.connect())
-                if readonly:
-                    conn = await conn.execution_options(trt_readonly=True)
-                await stack.enter_async_context(conn.begin())
-            except Exception as exc:
-                if not _unavailable(exc):
-                    raise
-                raise DatabaseUnavailable(self.location, _reason(exc)) from None
-            try:
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if self._lock is not None and (self._shared_connection or not readonly):
+                    await stack.enter_async_context(self._lock)
+                try:
+                    conn = await stack.enter_async_context(self.engine.connect())
+                    if readonly:
+                        conn = await conn.execution_options(trt_readonly=True)
+                    await stack.enter_async_context(conn.begin())
+                except Exception as exc:
+                    if not _unavailable(exc):
+                        raise
+                    raise DatabaseUnavailable(self.location, _reason(exc)) from None
                 yield conn
-            except Exception as exc:
-                # The server went away mid-transaction (terminated backend, restart): the
-                # same outage as a refused connection, so callers can tell it from a bug.
-                if not connection_lost(exc):
-                    raise
-                raise DatabaseUnavailable(self.location, _reason(exc)) from None
+        except Exception as exc:
+            # The server went away mid-transaction or at its commit (terminated backend,
+            # restart): the same outage as a refused connection, so callers can tell it
+            # from a bug.
+            if not connection_lost(exc):
+                raise
+            raise DatabaseUnavailable(self.location, _reason(exc)) from None
 
     def unavailable(self, exc: Exception) -> DatabaseUnavailable | None:
         """`exc` as DatabaseUnavailable when it says the database cannot be reached."""
@@ -138,9 +139,11 @@ def connection_lost(exc: BaseException) -> bool:
     """Whether a statement failed because its connection died (not because of the SQL)."""
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated)
+    if isinstance(exc, PendingRollbackError):  # the commit of a transaction whose
+        return True  # connection was invalidated under it (our transactions never nest)
     asyncpg = sys.modules.get("asyncpg")
     errors = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError) if asyncpg else ()
-    return isinstance(exc, OSError | ConnectionError | errors)
+    return isinstance(exc, (OSError, *errors))
 
 
 def _reason(exc: BaseException) -> str:
