@@ -117,3 +117,27 @@ class TestEmulate:
             _, stderr = process.communicate(timeout=20)
         assert process.returncode == 0, stderr
         assert "emulator stopped" in stderr
+
+    def test_fault_flags_reach_the_emulator(self):
+        """`--fail-requests 1` makes every API call an HTTP 500."""
+        code = "from trt.cli import main; main()"
+        args = ["kie", "emulate", "--port", "0", "--fail-requests", "1", "--fail-mode", "5xx"]
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().split()[4]
+            answer = httpx.get(f"{url}/api/v1/chat/credit", headers={"Authorization": "Bearer x"})
+            assert answer.status_code == 500
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr
+
+    def test_a_bad_fault_flag_names_the_allowed_values(self, trt):
+        """An unknown --fail-mode is a usage error listing 5xx and timeout."""
+        result = trt("kie", "emulate", "--fail-mode", "slow")
+        assert result.exit_code == 2
+        assert "5xx" in result.output and "timeout" in result.output

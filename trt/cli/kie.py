@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
     from trt.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="KIE.ai: account credits and a local emulator.")
+
+
+class RequestFailure(StrEnum):
+    SERVER_ERROR = "5xx"
+    TIMEOUT = "timeout"
 
 
 @app.command("credits")
@@ -73,6 +79,21 @@ def emulate(
     api_key: Annotated[
         str | None, typer.Option(help="Accept only this Bearer key (default: any key).")
     ] = None,
+    drop_callbacks: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of tasks whose callbacks never come.")
+    ] = 0.0,
+    callback_copies: Annotated[
+        int, typer.Option(min=1, max=100, help="Send each callback this many times.")
+    ] = 1,
+    fail_requests: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of API requests that fail.")
+    ] = 0.0,
+    fail_mode: Annotated[
+        RequestFailure, typer.Option(help="How a failing request fails: HTTP 500 or no answer.")
+    ] = RequestFailure.SERVER_ERROR,
+    null_reads: Annotated[
+        int, typer.Option(min=0, help='First recordInfo reads per task answered "null".')
+    ] = 0,
 ) -> None:
     """Run a KIE emulator until Ctrl-C; callbacks are signed when KIE_WEBHOOK_HMAC_KEY is set."""
     from trt.sandbox.kie.emulation import Schedule
@@ -88,6 +109,11 @@ def emulate(
         callback_delay=callback_delay,
         rate_limit=rate_limit or None,
         credits=Decimal(credits),
+        callback_drop_rate=drop_callbacks,
+        callback_copies=callback_copies,
+        request_fail_rate=fail_requests,
+        request_fail_mode=fail_mode.value,
+        null_record_reads=null_reads,
     )
     try:
         asyncio.run(_serve(host, port, options))

@@ -469,3 +469,49 @@ class TestCallbacks:
         async with run_emulator() as emu:
             with pytest.raises(TypeError):
                 await emu.advance(1)
+
+
+class TestRandomFaults:
+    """The fault options `trt kie emulate` exposes, drawn at random per task or request."""
+
+    async def test_every_callback_dropped_or_copied(self, receiver: CallbackReceiver):
+        """callback_drop_rate=1 sends nothing; callback_copies=3 sends each callback 3 times."""
+        async with emulated(callback_drop_rate=1.0) as (emu, client):
+            await client.create_task(market(receiver.url))
+            await emu.advance(100)
+        assert receiver.received == []
+        async with emulated(callback_copies=3) as (emu, client):
+            await client.create_task(market(receiver.url))
+            await emu.advance(10)
+            assert len(await receiver.wait_for(3)) == 3
+
+    async def test_a_share_of_callbacks_is_dropped(self, receiver: CallbackReceiver):
+        """With callback_drop_rate=0.5 and a fixed seed, some of 40 tasks call back, not all."""
+        async with emulated(callback_drop_rate=0.5, seed=7, rate_limit=None) as (emu, client):
+            for _ in range(40):
+                await client.create_task(market(receiver.url))
+            await emu.advance(100)
+        assert 5 < len(receiver.received) < 35
+
+    async def test_failing_requests_answer_500(self):
+        """request_fail_rate=1 makes every API call an HTTP 500 (KieServerError)."""
+        async with emulated(request_fail_rate=1.0, rate_limit=None) as (_, client):
+            with pytest.raises(KieServerError):
+                await client.credits()
+
+    async def test_timing_out_requests_exceed_the_client_timeout(self):
+        """In timeout mode a failing request is answered too late: KieTimeout."""
+        options = {"request_fail_rate": 1.0, "request_fail_mode": "timeout"}
+        async with emulated(timeout=0.05, **options) as (_, client):
+            with pytest.raises(KieTimeout):
+                await client.credits()
+
+    async def test_first_reads_say_record_is_null(self):
+        """null_record_reads=2: a new task's first two reads are KIE's "recordInfo is null"
+        (KieNotFound), the third its record."""
+        async with emulated(null_record_reads=2) as (_, client):
+            task_id = await client.create_task(market())
+            for _ in range(2):
+                with pytest.raises(KieNotFound):
+                    await client.get_task(Family.MARKET, task_id)
+            assert (await client.get_task(Family.MARKET, task_id)).task_id == task_id

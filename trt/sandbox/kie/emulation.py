@@ -96,6 +96,7 @@ class EmulatedTask:
     forced: TaskState | None = None
     finished: float | None = None  # emulator clock, when forced final
     notified: bool = False
+    reads: int = 0  # recordInfo queries answered so far
 
     def done_at(self, schedule: Schedule) -> float:
         return self.finished if self.finished is not None else self.created + schedule.done_after

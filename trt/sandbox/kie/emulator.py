@@ -86,6 +86,13 @@ class EmulatorOptions:
     callback_attempts: int = 4  # the first try plus KIE's "3 retries"
     callback_retry_delay: float = 1.0
     seed: int | None = None
+    # Faults drawn at random, for `trt kie emulate` (tests script them with plan/inject).
+    callback_drop_rate: float = 0.0  # share of tasks whose callbacks are never sent
+    callback_copies: int = 1  # each callback sent this many times
+    request_fail_rate: float = 0.0  # share of API requests that fail
+    request_fail_mode: Literal["5xx", "timeout"] = "5xx"  # HTTP 500, or no answer in time
+    request_timeout_after: float = 120.0  # how long a "timeout" request waits to answer
+    null_record_reads: int = 0  # a task's first recordInfo reads answer "recordInfo is null"
 
 
 @dataclass(frozen=True)
@@ -230,9 +237,23 @@ class Emulator:
         return task_id
 
     def _random_plan(self) -> TaskPlan:
-        if self.options.fail_rate and self._rng.random() < self.options.fail_rate:
-            return TaskPlan(outcome="fail")
-        return TaskPlan()
+        options = self.options
+        drop = bool(options.callback_drop_rate) and self._chance(options.callback_drop_rate)
+        callbacks = CallbackPlan(copies=options.callback_copies, drop=drop)
+        if options.fail_rate and self._chance(options.fail_rate):
+            return TaskPlan(outcome="fail", callbacks=callbacks)
+        return TaskPlan(callbacks=callbacks)
+
+    def _chance(self, rate: float) -> bool:
+        return self._rng.random() < rate
+
+    def _random_fault(self) -> Fault | None:
+        options = self.options
+        if not (options.request_fail_rate and self._chance(options.request_fail_rate)):
+            return None
+        if options.request_fail_mode == "timeout":  # slow, then a correct answer
+            return Fault(code=None, delay=options.request_timeout_after)
+        return Fault(code=500, http_status=500)
 
     def _schedule_completion(self, task: EmulatedTask) -> None:
         if task.callback_url is None:
@@ -327,7 +348,7 @@ class Emulator:
             queue = self._faults.get(key)
             if queue:
                 return queue.popleft()
-        return None
+        return self._random_fault()
 
     def authorised(self, request: web.Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -186,6 +186,9 @@ def _record_handler(family: Family) -> EmuHandler:
             if emu.options.unknown_task == "404":
                 return error(404, "Task not found", http_status=404)
             return error(422, "recordInfo is null")
+        task.reads += 1
+        if task.reads <= emu.options.null_record_reads:  # KIE's answer right after creation
+            return error(422, "recordInfo is null")
         return ok(emu.record(task))
 
     return record
