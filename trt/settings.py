@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     orphan_grace_seconds: float = Field(default=120, gt=0)
     retry_max_seconds: float = Field(default=3, gt=0)
     leader_stuck_seconds: float = Field(default=300, gt=0)
+    inbox_recovery_grace_seconds: float = Field(default=3, gt=0)
+    shutdown_drain_seconds: float = Field(default=10, ge=0)
     # The bot's free tier and alerts; every amount is in Stars.
     welcome_bonus: int = Field(default=0, ge=0)
     free_daily_generations: int = Field(default=1, ge=0)

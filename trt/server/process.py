@@ -25,7 +25,6 @@ from trt.settings import BotMode, Settings
 
 logger = logging.getLogger(__name__)
 
-DRAIN_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 600.0
 # Supervised tasks, as /health names them while they fail.
 RECONCILER, PRUNING, POLLING = "reconciler", "inbox pruning", "telegram polling"
@@ -61,8 +60,11 @@ async def _run(
     updates = None
     if bot and dp:
         lease = timedelta(seconds=settings.inbox_lease_seconds)
+        grace = timedelta(seconds=settings.inbox_recovery_grace_seconds)
         inbox, metrics = services.store.inbox, services.metrics
-        updates = UpdateProcessor(bot, dp, inbox, metrics, lease=lease, supervisor=supervisor)
+        updates = UpdateProcessor(
+            bot, dp, inbox, metrics, lease=lease, grace=grace, supervisor=supervisor
+        )
     leader = _LeaderWork(supervisor, updates, polling=settings.bot_mode is BotMode.POLLING)
     reconciler = Reconciler(
         services.generation, leader_lock(services), on_leadership=leader.switch,
@@ -76,7 +78,8 @@ async def _run(
     server.settlements.start()
     if updates:
         updates.start()
-    runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
+    drain = settings.shutdown_drain_seconds
+    runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=drain)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
     _log_start(services, bot_on=bot is not None)
@@ -92,8 +95,8 @@ async def _run(
     await supervisor.cancel(RECONCILER)
     await leader.switch(False)
     if updates:
-        await updates.drain(DRAIN_SECONDS)
-    await server.settlements.drain(DRAIN_SECONDS)
+        await updates.drain(drain)
+    await server.settlements.drain(drain)
     await reconciler.step_down("shutting down")
     await supervisor.stop()
     await runner.cleanup()
