@@ -23,6 +23,7 @@ from trt.core.failures import FailureReason, describe, reason_for
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
+from trt.core.supervisor import Episode
 from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
@@ -85,6 +86,8 @@ class Generation:
         self._late_callback_every = late_callback
         self.delivery_lease = delivery_lease
         self.orphan_grace = orphan_grace
+        # Jobs wait (their Stars held) while KIE cannot say how they are: logged per outage.
+        self.kie_reads = Episode("KIE status queries")
         self._clock = clock
 
     @property
@@ -218,9 +221,10 @@ class Generation:
             record = await self.kie.get_task(Family(job.api_family), KieTaskId(job.kie_task_id))
         except KieError as exc:
             self.metrics.inc("trt_kie_calls_total", call="record", result=type(exc).__name__)
-            if not isinstance(exc, KieNotFound):
-                logger.warning("status of job %s unavailable: %s", job.id, exc)
+            if not isinstance(exc, KieNotFound):  # KIE away: one line per outage, not per job
+                self.kie_reads.failed(exc)
             return await self._not_final(job, source)
+        self.kie_reads.ok()
         self.metrics.inc("trt_kie_calls_total", call="record", result="ok")
         return await self.settle(job, record, source=source)
 

@@ -20,7 +20,7 @@ from trt.core.failures import FailureReason
 from trt.core.generation import Generation
 from trt.core.ports import LeaderLock
 from trt.domain import EventSource, JobId, JobState
-from trt.errors import InvalidTransition, TrtError
+from trt.errors import DatabaseUnavailable, InvalidTransition, TrtError
 from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -68,16 +68,25 @@ async def run_pass(gen: Generation, *, now: datetime, dry_run: bool = False) -> 
 
 
 async def _each(jobs: list[JobRecord], action: Action) -> None:
+    """Run `action` on each job. Raises: DatabaseUnavailable when the database went away
+    meanwhile (once for the pass, not once per job: the supervisor logs the outage)."""
     limit = asyncio.Semaphore(CONCURRENCY)
+    outages: list[DatabaseUnavailable] = []
 
     async def guarded(job: JobRecord) -> None:
         async with limit:
+            if outages:
+                return  # it stays due: the next pass after the outage takes it
             try:
                 await action(job)
+            except DatabaseUnavailable as exc:
+                outages.append(exc)
             except Exception:  # one bad job must not stop the others; it stays due
                 logger.exception("reconciling job %s failed", job.id)
 
     await asyncio.gather(*(guarded(j) for j in jobs))
+    if outages:
+        raise outages[0]
 
 
 async def _fail_orphan(gen: Generation, job: JobRecord) -> None:
