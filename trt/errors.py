@@ -34,7 +34,9 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   └── PromoRefused(code, reason)
     ├── KieError                    (subclasses in trt.kie.errors)
     ├── TaskTimedOut, DownloadFailed  (trt.core.submit: `trt submit` only)
-    └── DeliveryFailed(final)       (trt.core.ports: a result that did not reach the chat)
+    ├── DeliveryFailed(final)       (trt.core.ports: a result that did not reach the chat)
+    ├── LeaderStuck                 (trt.core.reconciler: a leader's turn hung; it stepped down)
+    └── TaskEnded                   (trt.core.supervisor: a serve loop returned; restarted)
 
 Messages never contain secrets: callers pass hosts, ids and variable names,
 never URLs with passwords or tokens.
