@@ -46,7 +46,7 @@ async def main() -> None:
         trt, rec = sides["trt"][kind], sides["recording"][kind]
         print(f"  {kind:17} trt {ms(trt, 0.5):5.1f} / {ms(trt, 0.99):5.1f}   "
               f"recording {ms(rec, 0.5):5.1f} / {ms(rec, 0.99):5.1f}")  # fmt: skip
-    updates = len(samples["claim"])
+    updates = len(samples["claim → done"])  # one per update a worker ran
     print(f"trt's store calls over {updates} updates: per update, p50 / p99 / mean ms")
     labels = [*ORDER, "feed_update (handlers)", "claim → done"]
     for label in labels:
