@@ -31,7 +31,7 @@ class SqlVisits:
     ) -> Visit:
         """The user (created if new, with their free generations on `day`) and their form."""
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.transaction(readonly=True) as conn:
+        async with self._db.transaction(readonly=True, one_statement=True) as conn:
             visit = await _read(conn, user_id, form_key, day, created=False)
         if visit is not None:
             return visit
