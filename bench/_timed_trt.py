@@ -61,10 +61,12 @@ def _time_transactions() -> None:
     transaction = Database.transaction
 
     @contextlib.asynccontextmanager
-    async def timed(self: Database, *, readonly: bool = False) -> AsyncIterator[Any]:
+    async def timed(
+        self: Database, *, readonly: bool = False, one_statement: bool = False
+    ) -> AsyncIterator[Any]:
         label = current.get()
         started = time.perf_counter()
-        async with transaction(self, readonly=readonly) as conn:
+        async with transaction(self, readonly=readonly, one_statement=one_statement) as conn:
             began = time.perf_counter()
             samples[f"{label}: begin (lock, connection, BEGIN)"].append(began - started)
             try:

@@ -3,10 +3,12 @@
 makes (inbox record, claim, the user-and-form read, the free count, the form save, done) and
 per phase of its transaction, how often it runs per update and its p50/p99 in ms.
 
-Before its first reply an update waits for: record (before the webhook's 200), claim, the
-visit read, and then, by kind, the free count (/start, a model card, the confirm screen) or
-the form save (a wizard step). `done` runs after the handler, but on SQLite it holds the
-write lock the next update's record waits for. The timers add a little to every figure.
+Before its first reply an update waits for: record (before the webhook's 200; it also claims
+the update when a worker of this process starts it at once, so `claim` runs only for queued
+and recovered updates), the visit read (the user, their form and today's free count, one
+statement), and for a wizard step the form save. `free count` is a lookup in what the
+visit read brought. `done` runs after the handler, but on SQLite it holds the write lock the
+next update's record waits for. The timers add a little to every figure.
 
     python -m bench.update_breakdown [DATABASE_URL]   # as bench.bot_latency
 """
@@ -46,7 +48,7 @@ async def main() -> None:
         trt, rec = sides["trt"][kind], sides["recording"][kind]
         print(f"  {kind:17} trt {ms(trt, 0.5):5.1f} / {ms(trt, 0.99):5.1f}   "
               f"recording {ms(rec, 0.5):5.1f} / {ms(rec, 0.99):5.1f}")  # fmt: skip
-    updates = len(samples["claim"])
+    updates = len(samples["claim → done"])  # one per update a worker ran
     print(f"trt's store calls over {updates} updates: per update, p50 / p99 / mean ms")
     labels = [*ORDER, "feed_update (handlers)", "claim → done"]
     for label in labels:

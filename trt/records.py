@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind, PaymentStatus, TgUserId
@@ -23,6 +23,15 @@ class UserRecord:
     blocked_bot: bool
     created_at: datetime
     updated_at: datetime
+    # Free generations on a day, when read with the record (the visit read counts today's,
+    # so a screen that shows what is left needs no read of its own).
+    free_used: FreeUse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FreeUse:
+    day: date
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +251,15 @@ class Arrival:
     update_id: int
     payload: dict[str, Any]
     user_id: int | None = None  # who sent it, when someone did: their updates run in order
+    start: bool = False  # a worker of this process starts it at once: claim it when stored
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who claims the updates a batch starts at once, and for how long."""
+
+    owner: str
+    lease: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +269,8 @@ class Pending:
     seq: int
     update_id: int
     user_id: int | None
+    # Set when the update was claimed for this process as it was stored: no claim to make.
+    payload: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,9 @@ class StuckInbox:
         self.workers = workers
         self.never = asyncio.Event()
 
-    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+    async def record_many(
+        self, arrivals: Sequence[Arrival], *, claim: Any = None
+    ) -> list[Outcome]:
         return [Pending(a.update_id, a.update_id, a.user_id) for a in arrivals]
 
     async def claim(self, seq: int, *, owner: str, lease: Any) -> dict[str, Any] | None:
@@ -65,7 +67,9 @@ class RecordingInbox:
         self.payloads: dict[int, dict[str, Any]] = {}
         self.finished = asyncio.Event()  # set whenever a worker finishes an update
 
-    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+    async def record_many(
+        self, arrivals: Sequence[Arrival], *, claim: Any = None
+    ) -> list[Outcome]:
         for a in arrivals:
             self.payloads[a.update_id] = a.payload
         return [Pending(a.update_id, a.update_id, a.user_id) for a in arrivals]

@@ -3,12 +3,13 @@ recovery and bad bytes. On SQLite and Postgres."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
-from trt.records import Arrival, Pending
+from trt.records import Arrival, Claim, Pending
 from trt.store.inbox import DEDUPE_WINDOW
 from trt.store.sql import SqlStore
 from trt.store.tables import telegram_updates
@@ -24,6 +25,11 @@ def arrival(n: int, user: int | None = None, text: str = "/start") -> Arrival:
 async def record(store: SqlStore, *arrivals: Arrival) -> list[Pending]:
     outcomes = await store.inbox.record_many(arrivals)
     assert all(not isinstance(o, BaseException) for o in outcomes)
+    return [o for o in outcomes if isinstance(o, Pending)]
+
+
+async def record_claimed(store: SqlStore, *arrivals: Arrival) -> list[Pending]:
+    outcomes = await store.inbox.record_many(arrivals, claim=Claim("a", LEASE))
     return [o for o in outcomes if isinstance(o, Pending)]
 
 
@@ -116,6 +122,54 @@ class TestClaims:
         assert await store.inbox.stranded(grace=timedelta(seconds=30)) == []
         await age(store, timedelta(seconds=31))
         assert await store.inbox.stranded(grace=timedelta(seconds=30)) == [pending]
+
+
+class TestClaimedAsStored:
+    """A worker that starts an update at once has it claimed in the storing transaction."""
+
+    async def test_a_starting_arrival_is_claimed_with_its_payload(self, store: SqlStore) -> None:
+        start = replace(arrival(1, user=5), start=True)
+        claimed, queued = await record_claimed(store, start, arrival(2, user=6))
+        assert claimed.payload == start.payload
+        assert queued.payload is None  # a queued one is claimed when a worker starts it
+        assert await claim(store, claimed, "b") is None
+        assert await store.inbox.stranded(grace=NOW) == [queued]
+        assert await store.inbox.done(claimed.seq, owner="a")
+
+    async def test_the_lease_of_a_claim_as_stored_lapses_like_any(self, store: SqlStore) -> None:
+        (claimed,) = await record_claimed(store, replace(arrival(1), start=True))
+        await age(store, LEASE + timedelta(seconds=1))
+        assert [p.seq for p in await store.inbox.stranded(grace=NOW)] == [claimed.seq]
+
+    async def test_not_claimed_while_its_senders_earlier_update_waits(
+        self, store: SqlStore
+    ) -> None:
+        """Per-sender order holds for a claim as stored too (the earlier may be another
+        instance's)."""
+        (earlier,) = await record(store, arrival(1, user=5))
+        (later,) = await record_claimed(store, replace(arrival(2, user=5), start=True))
+        assert later.payload is None
+        assert await claim(store, later) is None
+        assert await claim(store, earlier) is not None
+
+    async def test_claimed_behind_the_owners_own_earlier_update(self, store: SqlStore) -> None:
+        """The owner runs its own earlier update first (its worker line keeps the order), so
+        the later one is claimed as stored; another owner's earlier claim still blocks it."""
+        (mine,) = await record_claimed(store, replace(arrival(1, user=5), start=True))
+        (later,) = await record_claimed(store, replace(arrival(2, user=5), start=True))
+        assert later.payload is not None
+        (theirs,) = await record(store, arrival(3, user=6))
+        assert await claim(store, theirs, "b") is not None
+        (blocked,) = await record_claimed(store, replace(arrival(4, user=6), start=True))
+        assert blocked.payload is None
+        assert mine.payload is not None
+
+    async def test_a_repeated_delivery_is_not_claimed_again(self, store: SqlStore) -> None:
+        (first,) = await record_claimed(store, replace(arrival(1), start=True))
+        assert await store.inbox.record_many(
+            [replace(arrival(1), start=True)], claim=Claim("b", LEASE)
+        ) == [None]
+        assert await claim(store, first, "b") is None
 
 
 class TestOrder:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from trt.domain import TgUserId
-from trt.records import FormRow, Profile
+from datetime import date, timedelta
+
+from trt.domain import LedgerKind, TgUserId
+from trt.records import FormRow, FreeUse, Profile
+from trt.store.allowance import free_key_prefix
 from trt.store.sql import SqlStore
 
 ANN = TgUserId(41)
@@ -11,10 +14,11 @@ FORM = "1:41:41::::default"
 
 
 ANN_PROFILE = Profile("ann", "Ann", "en")
+DAY = date(2026, 12, 7)
 
 
 async def arrive(store: SqlStore, profile: Profile = ANN_PROFILE):
-    return await store.visits.arrive(ANN, profile, form_key=FORM)
+    return await store.visits.arrive(ANN, profile, form_key=FORM, day=DAY)
 
 
 class TestArrive:
@@ -32,6 +36,14 @@ class TestArrive:
         await store.forms.save(FORM, FormRow("Flow:asking", {"model": "m"}))
         visit = await arrive(store)
         assert visit.form == FormRow("Flow:asking", {"model": "m"})
+
+    async def test_the_days_free_generations_come_with_the_user(self, store: SqlStore) -> None:
+        """Counted in the same read: credits under the day's free keys, not other days'."""
+        assert (await arrive(store)).user.free_used == FreeUse(DAY, 0)
+        for day, n in ((DAY, 1), (DAY, 2), (DAY - timedelta(days=1), 1)):
+            key = f"{free_key_prefix(ANN, day)}{n}"
+            await store.ledger.credit(ANN, 3, kind=LedgerKind.BONUS, key=key, reason="free")
+        assert (await arrive(store)).user.free_used == FreeUse(DAY, 2)
 
     async def test_another_keys_form_is_not_theirs(self, store: SqlStore) -> None:
         await arrive(store)

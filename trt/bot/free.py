@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from trt.core.services import Services
 from trt.domain import TgUserId
+from trt.records import UserRecord
 
 
 def today() -> date:
@@ -21,9 +22,15 @@ def tier_on(services: Services) -> bool:
     return services.settings.free_daily_generations > 0 and has_free_models(services)
 
 
-async def free_left(services: Services, user_id: TgUserId) -> int:
-    """Free generations the user has left today (0 when the free tier is off)."""
+async def free_left(services: Services, user: UserRecord) -> int:
+    """Free generations the user has left today (0 when the free tier is off): counted by
+    the read that gave `user` when it was this update's visit, else read now."""
     if not tier_on(services):
         return 0
-    used = await services.store.ledger.free_used(user_id, today())
+    day, known = today(), user.free_used
+    used = known.count if known and known.day == day else await _used(services, user.id, day)
     return max(0, services.settings.free_daily_generations - used)
+
+
+async def _used(services: Services, user_id: TgUserId, day: date) -> int:
+    return await services.store.ledger.free_used(user_id, day)

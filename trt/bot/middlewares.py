@@ -1,8 +1,9 @@
 """Per-update context: the user's record and language, bans, and chats other than private.
 
-`UserMiddleware` stands in for aiogram's FSM middleware: it reads the user and their form in
-one statement (`SqlVisits.arrive`) and gives the handlers an `FSMContext` over a
-`FormStorage` that holds that form for the rest of the update.
+`UserMiddleware` stands in for aiogram's FSM middleware: it reads the user, their free
+generations today and their form in one statement (`SqlVisits.arrive`) and gives the
+handlers an `FSMContext` over a `FormStorage` that holds that form for the rest of the
+update.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 
+from trt.bot.free import today
 from trt.bot.storage import FormStorage, key_text
 from trt.bot.texts import Texts, language_of
 from trt.core.services import Services
@@ -42,7 +44,7 @@ class UserMiddleware(BaseMiddleware):
             return None
         profile = Profile(sender.username, sender.first_name, language_of(sender.language_code))
         visit = await services.store.visits.arrive(
-            TgUserId(sender.id), profile, form_key=key_text(context.key)
+            TgUserId(sender.id), profile, form_key=key_text(context.key), day=today()
         )
         user = visit.user
         t = Texts(user.language or language_of(sender.language_code))

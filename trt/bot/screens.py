@@ -20,7 +20,7 @@ Screen = tuple[str, Markup]
 
 async def home(t: Texts, services: Services, catalog: Catalog, user: UserRecord) -> Screen:
     lines = [t("menu.title")]
-    left = await free.free_left(services, user.id)
+    left = await free.free_left(services, user)
     if left:
         lines.append(t("menu.free_left", left=left))
     return "\n".join(lines), keyboards.main_menu(t, list(catalog.categories()))
@@ -79,7 +79,7 @@ async def balance(t: Texts, services: Services, user: UserRecord) -> Screen:
     lines = [t("balance.text", balance=user.balance)]
     if user.held:
         lines.append(t("balance.held", held=user.held))
-    left = await free.free_left(services, user.id)
+    left = await free.free_left(services, user)
     if left:
         lines.append(t("menu.free_left", left=left))
     return "\n".join(lines), keyboards.balance(t)

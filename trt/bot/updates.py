@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from trt.core.supervisor import Supervisor
 from trt.core.workers import SerialPool
 from trt.domain import storable_id
 from trt.errors import DatabaseUnavailable
-from trt.records import Arrival, Pending
+from trt.records import Arrival, Claim, Pending
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class UpdateProcessor:
         self.lease = lease
         self.grace = grace
         self.owner = secrets.token_hex(8)  # this process's claims; a restart is a new owner
+        self.claim = Claim(self.owner, lease)
         # A few workers, not a task per update: a burst of updates then queues instead of
         # starving the webhook endpoint of the event loop and the database.
         self.pool: SerialPool[object, Pending] = SerialPool(
@@ -100,8 +102,9 @@ class UpdateProcessor:
     async def _write_batches(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            arrivals = self._starting([arrival for arrival, _ in batch])
             try:
-                outcomes = await self.inbox.record_many([arrival for arrival, _ in batch])
+                outcomes = await self.inbox.record_many(arrivals, claim=self.claim)
             except Exception as exc:  # every waiting POST gets the error (a 503, retried)
                 for _, stored in batch:
                     if not stored.done():
@@ -119,11 +122,29 @@ class UpdateProcessor:
                 else:
                     stored.set_exception(outcome)
 
+    def _starting(self, arrivals: list[Arrival]) -> list[Arrival]:
+        """Mark the arrivals a worker will start as soon as they are stored (an idle one, or
+        the one running their sender's previous update): they are claimed in the storing
+        transaction, one transaction less before the reply. The rest are claimed when a
+        worker starts them, so another instance may recover them meanwhile."""
+        idle, keys = self.pool.idle, set[object]()
+        marked = []
+        for arrival in arrivals:
+            key = _key(arrival.user_id, arrival.update_id)
+            following = self.pool.holds(key)
+            start = key not in keys and (following or idle > 0)
+            if start:
+                idle -= 0 if following else 1
+                keys.add(key)
+            marked.append(replace(arrival, start=start))
+        return marked
+
     def _offer(self, pending: Pending) -> bool:
         if pending.seq in self._here:
             return True
-        key = pending.user_id if pending.user_id is not None else ("update", pending.seq)
-        if not self.pool.offer(key, pending):
+        key = _key(pending.user_id, pending.update_id)
+        # An update claimed as it was stored is this process's to run: it is never refused.
+        if not self.pool.offer(key, pending, beyond_capacity=pending.payload is not None):
             return False
         self._here.add(pending.seq)
         return True
@@ -142,7 +163,9 @@ class UpdateProcessor:
 
     async def _claim_and_run(self, pending: Pending) -> None:
         """Raises: DatabaseUnavailable, from the inbox or from a handler."""
-        payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
+        payload = pending.payload  # claimed as it was stored, or claim it now
+        if payload is None:
+            payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
         if payload is None:  # processed, held elsewhere, or behind its sender's earlier one
             return
         try:
@@ -221,6 +244,11 @@ class UpdateProcessor:
                     update.update_id, update.model_dump(mode="json", exclude_none=True)
                 )
                 offset = update.update_id + 1
+
+
+def _key(user_id: int | None, update_id: int) -> object:
+    """The pool line of an update: its sender's, or its own when nobody sent it."""
+    return user_id if user_id is not None else ("update", update_id)
 
 
 def sender_of(payload: dict[str, Any]) -> int | None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
 from trt.records import (
     Arrival,
+    Claim,
     Confirm,
     FormRow,
     FreeGrant,
@@ -183,10 +184,14 @@ class PipelineRepo(Protocol):
 
 
 class InboxRepo(Protocol):
-    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+    async def record_many(
+        self, arrivals: Sequence[Arrival], *, claim: Claim | None = None
+    ) -> list[Outcome]:
         """Store a batch; for each arrival in order: its row when new, None for a duplicate,
         or the error that kept it out (the others are stored all the same).
 
+        With `claim`, the new arrivals marked `start` are claimed in the same transaction
+        (as `claim` would, per-sender order included); their rows carry the payload.
         Raises: DatabaseUnavailable (nothing was stored).
         """
         ...
@@ -288,8 +293,10 @@ class ReferralRepo(Protocol):
 
 
 class VisitRepo(Protocol):
-    async def arrive(self, user_id: TgUserId, profile: Profile, *, form_key: str) -> Visit:
-        """The user (created if new) and their form."""
+    async def arrive(
+        self, user_id: TgUserId, profile: Profile, *, form_key: str, day: date
+    ) -> Visit:
+        """The user (created if new, with their free generations on `day`) and their form."""
         ...
 
 

@@ -72,6 +72,7 @@ class SerialPool(Generic[K, T]):
         self._lines: dict[K, deque[T]] = {}
         self._ready: asyncio.Queue[K] = asyncio.Queue()
         self._count = 0  # items offered and not finished
+        self._running = 0  # items being handled
         self._changed = asyncio.Event()  # set whenever an item finishes
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -82,9 +83,19 @@ class SerialPool(Generic[K, T]):
     def pending(self) -> int:
         return self._count
 
-    def offer(self, key: K, item: T) -> bool:
-        """Queue `item` behind its key's earlier ones; False when the pool is full."""
-        if self._count >= self.capacity:
+    @property
+    def idle(self) -> int:
+        """Workers that would start a newly offered item at once."""
+        return max(0, self._workers - self._running - self._ready.qsize())
+
+    def holds(self, key: K) -> bool:
+        """Whether an item of `key` is queued or running (a new one would wait for it)."""
+        return key in self._lines
+
+    def offer(self, key: K, item: T, *, beyond_capacity: bool = False) -> bool:
+        """Queue `item` behind its key's earlier ones; False when the pool is full (unless
+        `beyond_capacity`: an item that may not be turned away)."""
+        if self._count >= self.capacity and not beyond_capacity:
             return False
         self._count += 1
         line = self._lines.get(key)
@@ -114,11 +125,13 @@ class SerialPool(Generic[K, T]):
         while True:
             key = await self._ready.get()
             line = self._lines[key]  # its head stays in the line while it runs
+            self._running += 1
             try:
                 await self._handle(line[0])
             except Exception:  # one failing item must not stop the worker
                 logger.exception("background work failed")
             finally:
+                self._running -= 1
                 line.popleft()
                 self._count -= 1
                 if line:

@@ -9,8 +9,9 @@ generation of a day can be credited only once.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
@@ -29,11 +30,16 @@ async def free_used(db: Database, user_id: TgUserId, day: date) -> int:
 
 
 async def free_used_in(conn: AsyncConnection, user_id: TgUserId, day: date) -> int:
+    return int((await conn.execute(free_count(user_id, day))).scalar_one())
+
+
+def free_count(user_id: TgUserId, day: date) -> Select[Any]:
+    """The count of the user's free generations on `day`, as a query (also a subquery of
+    the visit read, which then answers it in the same round trip)."""
     pattern = free_key_prefix(user_id, day) + "%"
-    statement = (
+    return (
         select(func.count())
         .select_from(ledger_entries)
         .where(ledger_entries.c.user_id == user_id)
         .where(ledger_entries.c.key.like(pattern))
     )
-    return int((await conn.execute(statement)).scalar_one())

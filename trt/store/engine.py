@@ -40,17 +40,29 @@ class Database:
         # retries on a file. Postgres relies on row locks instead.
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self._shared_connection = isinstance(engine.pool, StaticPool)
+        # SQLite's driver already runs in autocommit mode (our `begin` hook issues BEGIN,
+        # and skips it for these); setting the isolation level there would cost more hops.
+        self._one_statement: dict[str, Any] = (
+            {"trt_readonly": True, "trt_autocommit": True}
+            if self.dialect == "sqlite"
+            else {"isolation_level": "AUTOCOMMIT"}
+        )
 
     @property
     def location(self) -> str:
         return describe_database(self.url)
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def transaction(
+        self, *, readonly: bool = False, one_statement: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """One atomic unit of work. Raises: DatabaseUnavailable.
 
         `readonly` work on an SQLite file takes no write lock (WAL readers run beside the
         writer), so queries from `trt jobs list` or a second process never stall the server.
+        `one_statement` (read-only) runs without BEGIN and COMMIT: a single statement is
+        atomic on its own, and on the update path those are round trips (driver thread hops
+        on SQLite) worth saving.
         """
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -58,7 +70,9 @@ class Database:
                     await stack.enter_async_context(self._lock)
                 try:
                     conn = await stack.enter_async_context(self.engine.connect())
-                    if readonly:
+                    if one_statement:
+                        conn = await conn.execution_options(**self._one_statement)
+                    elif readonly:
                         conn = await conn.execution_options(trt_readonly=True)
                     await stack.enter_async_context(conn.begin())
                 except Exception as exc:
@@ -119,8 +133,10 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         # IMMEDIATE takes the write lock up front, so two processes never deadlock
         # upgrading read locks; the busy timeout makes the other one wait. Read-only work
         # begins DEFERRED and so never waits for a writer.
-        readonly = conn.get_execution_options().get("trt_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get("trt_autocommit", False):
+            return  # each statement commits on its own
+        conn.exec_driver_sql("BEGIN" if options.get("trt_readonly", False) else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.errors import DatabaseUnavailable
-from trt.records import Arrival, Outcome, Pending
+from trt.records import Arrival, Claim, Outcome, Pending
 from trt.store.dialect import insert_ignoring
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
@@ -63,15 +64,20 @@ class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record_many(self, arrivals: Sequence[Arrival]) -> list[Outcome]:
+    async def record_many(
+        self, arrivals: Sequence[Arrival], *, claim: Claim | None = None
+    ) -> list[Outcome]:
         """Store a batch; for each arrival in order: its row when new, None for a duplicate,
         or the error that kept it out (the others are stored all the same).
 
+        With `claim`, the new arrivals marked `start` are claimed in the same transaction
+        (as `claim` would, per-sender order included); their rows carry the payload.
         Raises: DatabaseUnavailable (nothing was stored).
         """
         rows = [_row(a) for a in arrivals]
+        starting = {_key(row) for row, a in zip(rows, arrivals, strict=True) if a.start}
         try:
-            return await self._record(rows)
+            return await self._record(rows, starting, claim)
         except DatabaseUnavailable:
             raise
         except Exception:  # one row the database refuses: store the others one by one
@@ -79,7 +85,7 @@ class SqlInbox:
         outcomes: list[Outcome] = []
         for row in rows:
             try:
-                outcomes.extend(await self._record([row]))
+                outcomes.extend(await self._record([row], starting, claim))
             except DatabaseUnavailable:
                 raise
             except Exception as exc:
@@ -87,10 +93,12 @@ class SqlInbox:
                 outcomes.append(exc)
         return outcomes
 
-    async def _record(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+    async def _record(
+        self, rows: list[dict[str, Any]], starting: set[tuple[int, str]], claim: Claim | None
+    ) -> list[Outcome]:
         unique: dict[tuple[int, str], dict[str, Any]] = {}
         for row in rows:
-            unique.setdefault((row["update_id"], row["digest"]), row)
+            unique.setdefault(_key(row), row)
         # In key order, so two instances' overlapping batches lock rows in one order. One
         # statement for the whole batch: a statement costs several driver round trips
         # (aiosqlite: one thread hop each), a row in it next to nothing.
@@ -99,8 +107,10 @@ class SqlInbox:
         statement = statement.returning(inbox.c.seq, inbox.c.update_id, inbox.c.digest)
         async with self._db.transaction() as conn:
             inserted = (await conn.execute(statement, ordered)).all()
+            to_claim = [seq for seq, *key in inserted if tuple(key) in starting]
+            claimed = await _claim_new(conn, to_claim, claim) if claim and to_claim else set()
         seen = {
-            (update_id, digest): Pending(seq, update_id, unique[update_id, digest]["user_id"])
+            (update_id, digest): _pending(seq, unique[update_id, digest], seq in claimed)
             for seq, update_id, digest in inserted
         }
         outcomes: list[Outcome] = []
@@ -177,6 +187,33 @@ class SqlInbox:
                 )
             )
             return result.rowcount
+
+
+async def _claim_new(conn: AsyncConnection, seqs: list[int], claim: Claim) -> set[int]:
+    """Claim just-stored rows for `claim.owner` (in the storing transaction: a worker that
+    starts one at once then makes no claim of its own), unless an earlier update of their
+    sender waits that is not the owner's: the owner's own run first in its worker line."""
+    now = datetime.now(UTC)
+    held = _earlier.c.claimed_by, _earlier.c.claimed_until
+    not_held_here = or_(  # spelled out: claimed_by is NULL on an unclaimed row
+        held[0].is_(None), held[0] != claim.owner, held[1].is_(None), held[1] <= now
+    )
+    claimed = await conn.execute(
+        update(inbox)
+        .where(inbox.c.seq.in_(seqs), ~_EARLIER_WAITING.where(not_held_here))
+        .values(claimed_by=claim.owner, claimed_until=now + claim.lease)
+        .returning(inbox.c.seq)
+    )
+    return set(claimed.scalars())
+
+
+def _pending(seq: int, row: dict[str, Any], claimed: bool) -> Pending:
+    payload = row["payload"] if claimed else None
+    return Pending(seq, row["update_id"], row["user_id"], payload)
+
+
+def _key(row: dict[str, Any]) -> tuple[int, str]:
+    return row["update_id"], row["digest"]
 
 
 def _row(arrival: Arrival) -> dict[str, Any]:

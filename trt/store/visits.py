@@ -7,13 +7,16 @@ trips are most of a reply's latency.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
-from trt.records import FormRow, Profile, Visit
+from trt.records import FormRow, FreeUse, Profile, Visit
+from trt.store.allowance import free_count
 from trt.store.engine import Database
 from trt.store.tables import fsm_states, users
 from trt.store.users import insert_new_user, user_from
@@ -23,22 +26,24 @@ class SqlVisits:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def arrive(self, user_id: TgUserId, profile: Profile, *, form_key: str) -> Visit:
-        """The user (created if new) and their form."""
+    async def arrive(
+        self, user_id: TgUserId, profile: Profile, *, form_key: str, day: date
+    ) -> Visit:
+        """The user (created if new, with their free generations on `day`) and their form."""
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.transaction(readonly=True) as conn:
-            visit = await _read(conn, user_id, form_key, created=False)
+        async with self._db.transaction(readonly=True, one_statement=True) as conn:
+            visit = await _read(conn, user_id, form_key, day, created=False)
         if visit is not None:
             return visit
         async with self._db.transaction() as conn:
             # A concurrent first contact may insert the same user; the loser just reads it.
             created = await insert_new_user(conn, user_id, profile)
-            visit = await _read(conn, user_id, form_key, created)
+            visit = await _read(conn, user_id, form_key, day, created)
             assert visit is not None
             return visit
 
 
-def _statement(user_id: TgUserId, form_key: str) -> Select[Any]:
+def _statement(user_id: TgUserId, form_key: str, day: date) -> Select[Any]:
     form = fsm_states.c
     return (
         select(
@@ -46,6 +51,7 @@ def _statement(user_id: TgUserId, form_key: str) -> Select[Any]:
             form.key.label("form_key"),
             form.state.label("form_state"),
             form.data.label("form_data"),
+            free_count(user_id, day).scalar_subquery().label("free_used"),
         )  # fmt: skip
         .select_from(users.outerjoin(fsm_states, form.key == form_key))
         .where(users.c.id == user_id)
@@ -53,13 +59,14 @@ def _statement(user_id: TgUserId, form_key: str) -> Select[Any]:
 
 
 async def _read(
-    conn: AsyncConnection, user_id: TgUserId, form_key: str, created: bool
+    conn: AsyncConnection, user_id: TgUserId, form_key: str, day: date, created: bool
 ) -> Visit | None:
-    found = (await conn.execute(_statement(user_id, form_key))).mappings().first()
+    found = (await conn.execute(_statement(user_id, form_key, day))).mappings().first()
     if found is None:
         return None
     values = dict(found)
     found_form = values.pop("form_key") is not None
     state, data = values.pop("form_state"), values.pop("form_data")
     form = FormRow(state, dict(data or {})) if found_form else None
-    return Visit(user=user_from(values), created=created, form=form)
+    used = FreeUse(day, int(values.pop("free_used")))
+    return Visit(user=replace(user_from(values), free_used=used), created=created, form=form)

@@ -55,5 +55,5 @@ async def card(
     if spec is None:
         await outdated(query, services, catalog, user, t)
         return
-    left = await free.free_left(services, user.id) if spec.free else 0
+    left = await free.free_left(services, user) if spec.free else 0
     await show(query, *screens.card(t, catalog, spec, callback_data.page, left))

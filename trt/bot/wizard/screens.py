@@ -101,7 +101,7 @@ async def confirm_screen(
         title=_e(title(spec, t.lang)),
         summary=summary(spec, quote.params, t, form),
     )
-    left = await free.free_left(services, user.id) if spec.free else 0
+    left = await free.free_left(services, user) if spec.free else 0
     if left:
         price = t("confirm.price_free", price=quote.stars, left=left - 1, balance=user.balance)
         return f"{head}\n\n{price}", keyboards.confirm(
