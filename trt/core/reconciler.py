@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from trt.core.generation import Generation
 from trt.core.ports import LeaderLock
 from trt.domain import EventSource, JobId, JobState
 from trt.errors import InvalidTransition
+from trt.logs import log_event
 from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -102,6 +105,7 @@ class Reconciler:
         self.lock = lock
         self.interval = interval
         self.is_leader = False
+        self.decided = asyncio.Event()  # set once the first try for the lock has answered
         self._on_leadership = on_leadership
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -119,6 +123,7 @@ class Reconciler:
         leader = await self.lock.try_acquire()
         if leader != self.is_leader:
             await self._set_leader(leader)
+        self.decided.set()
         if not leader:
             return
         try:
@@ -134,6 +139,9 @@ class Reconciler:
 
     async def _set_leader(self, leader: bool) -> None:
         self.is_leader = leader
-        logger.info("this instance %s the leader", "is now" if leader else "is no longer")
+        log_event(
+            logger, "leader_gained" if leader else "leader_lost", host=socket.gethostname(),
+            pid=os.getpid(), reason="won the leader lock" if leader else "lock released or lost",
+        )  # fmt: skip
         if self._on_leadership is not None:
             await self._on_leadership(leader)

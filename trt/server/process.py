@@ -17,9 +17,9 @@ from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
 from trt.core.reconciler import Reconciler
-from trt.core.services import Services
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
+from trt.server.summary import log_summary
 from trt.settings import BotMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,6 @@ async def _run(
     runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
-    _log_start(services, bot_on=bot is not None)
     if bot is not None:
         await publish_commands(bot, settings.all_admin_ids)
     if updates and dp and settings.bot_mode is BotMode.WEBHOOK and bot:
@@ -80,6 +79,7 @@ async def _run(
             secret_token=_value(settings.webhook_secret_token),
         )  # fmt: skip
     reconciling = asyncio.create_task(reconciler.run(stop))
+    await log_summary(services, bot_on=bot is not None, reconciler=reconciler)
     _settle_heap()
     if ready is not None:
         ready.set()
@@ -134,19 +134,6 @@ class _LeaderWork:
                 logger.exception("inbox maintenance failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=PRUNE_EVERY_SECONDS)
-
-
-def _log_start(services: Services, *, bot_on: bool) -> None:
-    s = services.settings
-    logger.info(
-        "trt serving on port %d: storage %s, KIE %s, bot %s",
-        s.port,
-        s.storage_kind,
-        "emulator" if services.kie_emulated else "real",
-        s.bot_mode.value if bot_on else "off",
-    )
-    if services.generation.callback_url is None:
-        logger.info("no public callback URL: KIE tasks are settled by polling")
 
 
 def _value(secret: object) -> str:
