@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_endpoints import CALLBACK, post
 from trt.domain import JobState
+from trt.logs import JsonFormatter
 from trt.sandbox.kie.emulation import Fault, TaskPlan
 
 MODEL = "google/nano-banana"
@@ -79,6 +80,10 @@ class TestStartUp:
         assert (summary.bot_mode, summary.storage, summary.kie_mode, summary.admins) == (
             "webhook", "sqlite", "emulator", 1,
         )  # fmt: skip
+        as_json = json.loads(JsonFormatter().format(summary))  # what LOG_FORMAT=json prints
+        assert as_json["event"] == "startup"
+        assert as_json["webhook_url"] == f"{settings.webhook_base_url}/webhook/***"
+        assert (as_json["role"], as_json["port"]) == ("leader", settings.port)
         (warning,) = events(caplog, "startup_warning")
         assert warning.levelno == logging.WARNING
         assert "KIE emulator in webhook mode" in warning.getMessage()
