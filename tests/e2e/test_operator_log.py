@@ -188,6 +188,11 @@ class TestRejections:
         assert (await post(stack, CALLBACK, b"{oops"))[0] == 400  # the right token passes
         no_secret(caplog.get_records("call"))
 
+    async def test_the_earlier_bots_header_callback_is_not_a_route(self, stack: Stack) -> None:
+        """docs/deploy.md: `/callbacks/kie` with an X-KIE-Callback-Token header is 404."""
+        token = {"X-KIE-Callback-Token": SECRETS["kie_callback_token"]}
+        assert (await post(stack, "/callbacks/kie", b"{}", token))[0] == 404
+
 
 class TestSignedCallbackRejections:
     @pytest.fixture
