@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     terms_text: str | None = None
     # Signs invoice payloads; derived from the bot token when unset.
     payment_secret: SecretStr | None = None
+    # Set by Render on its hosts: the public URL is the webhook's default base, and a host
+    # whose disk does not persist makes SQLite a warning at start-up.
+    render: bool = False
+    render_external_url: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -125,12 +129,21 @@ class Settings(BaseSettings):
             raise ValueError("must not be below TOPUP_MIN")
         return value
 
+    @field_validator(
+        "webhook_secret_path", "webhook_secret_token", "kie_callback_token", mode="before"
+    )
+    @classmethod
+    def _url_safe_secret(cls, value: Any) -> Any:
+        return url_safe(value) if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
         return normalise_database_url(value)
 
-    @field_validator("webhook_base_url", "kie_base_url", "telegram_api_base_url")
+    @field_validator(
+        "webhook_base_url", "kie_base_url", "telegram_api_base_url", "render_external_url"
+    )
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -143,6 +156,12 @@ class Settings(BaseSettings):
     def _dry_run_means_emulator(self) -> Settings:
         if self.dry_run:
             self.kie_mode = KieMode.EMULATOR
+        return self
+
+    @model_validator(mode="after")
+    def _render_url_is_the_default_base(self) -> Settings:
+        if self.webhook_base_url is None:
+            self.webhook_base_url = self.render_external_url
         return self
 
     @property
@@ -210,6 +229,16 @@ class Settings(BaseSettings):
         if password:
             values.append(password)
         return [v for v in values if v]
+
+
+def url_safe(secret: str) -> str:
+    """A secret as it may stand in a URL path and in Telegram's secret_token (A-Z, a-z,
+    0-9, `_`, `-`). Render's `generateValue` makes standard base64 (`+`, `/`, `=`): it
+    becomes base64url, the same random bits in the allowed alphabet."""
+    return secret.translate(_BASE64URL).rstrip("=")
+
+
+_BASE64URL = str.maketrans("+/", "-_")
 
 
 def parse_packages(value: str) -> list[tuple[int, int]]:

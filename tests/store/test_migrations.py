@@ -73,3 +73,22 @@ class TestMigrations:
         assert [(p.update_id, p.user_id) for p in stranded] == [(5, 77)]
         retried = Arrival(6, {"update_id": 6, "message": {"from": {"id": 77}, "text": "hi"}}, 77)
         assert await inbox.record_many([retried]) == [None]
+
+
+class TestConcurrentUpgrades:
+    async def test_instances_migrating_together_take_turns(self) -> None:
+        """Several `trt serve --migrate` starting at once on one Postgres (a deploy with more
+        instances): each upgrade succeeds and the schema is built once."""
+        import asyncio
+
+        from tests.store.conftest import postgres_url
+        from trt.store.engine import create_database
+
+        instances = [create_database(postgres_url()) for _ in range(3)]
+        try:
+            await empty(instances[0])
+            await asyncio.gather(*(schema.upgrade(db) for db in instances))
+            assert await schema.current_revision(instances[0]) == schema.SCHEMA_HEAD
+        finally:
+            for db in instances:
+                await db.dispose()

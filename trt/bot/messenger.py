@@ -30,6 +30,7 @@ from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
 from trt.domain import JobState
 from trt.errors import ModelNotFound
+from trt.logs import log_event
 from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class TelegramMessenger:
         kind = self._output(job)
         markup = keyboards.result(Texts(lang), job.id, prompt=self._has_prompt(job))
         try:
-            return await self._deliver(job.chat_id, kind, job.result_urls, (caption, markup), lang)
+            return await self._deliver(job, kind, (caption, markup), lang)
         except TelegramForbiddenError as exc:
             raise DeliveryFailed(f"user blocked the bot: {exc.message}", final=True) from None
         except (
@@ -78,18 +79,17 @@ class TelegramMessenger:
         ) as exc:  # fmt: skip
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
-    async def _deliver(
-        self, chat_id: int, kind: str, urls: tuple[str, ...], caption: Caption, lang: str
-    ) -> str | None:
+    async def _deliver(self, job: JobRecord, kind: str, caption: Caption, lang: str) -> str | None:
         file_id = None
-        for url in urls:
-            file_id = await self._one(chat_id, kind, url, caption, lang) or file_id
+        for url in job.result_urls:
+            file_id = await self._one(job, kind, url, caption, lang) or file_id
         return file_id
 
     async def _one(
-        self, chat_id: int, kind: str, url: str, caption: Caption, lang: str
+        self, job: JobRecord, kind: str, url: str, caption: Caption, lang: str
     ) -> str | None:
-        method = SENDERS.get(kind)
+        assert job.chat_id is not None
+        chat_id, method = job.chat_id, SENDERS.get(kind)
         if method is None:
             await self._send_text(
                 chat_id, f"{caption[0]}\n{text(lang, 'result.link', url=url)}", caption[1]
@@ -98,9 +98,10 @@ class TelegramMessenger:
         try:
             return _file_id(await self._send(chat_id, method, url, caption))
         except TelegramBadRequest as exc:  # Telegram could not fetch or use the URL
-            logger.info("sending %s by URL failed (%s); uploading it", kind, exc.message)
+            _fallback(job, f"{kind} by URL refused ({exc.message}): uploading it")
         content = await self._download(url)
         if content is None:
+            _fallback(job, f"{kind} could not be downloaded or is over 50 MB: sent as a link")
             await self._send_text(
                 chat_id, f"{caption[0]}\n{text(lang, 'result.link', url=url)}", caption[1]
             )
@@ -139,6 +140,11 @@ class TelegramMessenger:
             logger.warning("could not tell user %s about job %s: %s", job.user_id, job.id, exc)
         burst = self.burst.record(job)
         if burst is not None:
+            log_event(
+                logger, "failure_burst", level=logging.WARNING, job_id=job.id,
+                user_id=job.user_id, model=job.model_id, reason=job.error,
+                failed=self.burst.count, minutes=f"{self.burst.window / 60:g}",
+            )  # fmt: skip
             await self.alert_admins(burst)
 
     async def progress(self, job: JobRecord) -> None:
@@ -187,6 +193,13 @@ class TelegramMessenger:
                        price=job.price_stars)  # fmt: skip
         caption = f"{caption}\n{text(lang, 'result.emulator')}" if self.emulator else caption
         return clip(caption, CAPTION_LIMIT)
+
+
+def _fallback(job: JobRecord, reason: str) -> None:
+    log_event(
+        logger, "delivery_fallback", job_id=job.id, user_id=job.user_id, model=job.model_id,
+        reason=reason,
+    )  # fmt: skip
 
 
 def _file_id(message: Message) -> str | None:

@@ -29,6 +29,7 @@ from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
 from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
+from trt.logs import log_event
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 
 if TYPE_CHECKING:
@@ -181,18 +182,35 @@ class Generation:
             logger.warning("createTask for job %s ended uncertainly: %s", job.id, exc)
             return job
         if isinstance(exc, KieInsufficientCredits):
+            log_event(
+                logger, "kie_out_of_credits", level=logging.ERROR, job_id=job.id,
+                user_id=job.user_id, model=job.model_id, reason=str(exc),
+            )  # fmt: skip
             await self.messenger.alert_admins(
                 f"KIE account is out of credits: job {job.id} failed, its Stars were released"
             )
         return await self.fail(job.id, reason_for(exc), str(exc), EventSource.USER)
 
     async def fail(
-        self, job_id: JobId, reason: FailureReason, detail: str, source: EventSource
+        self,
+        job_id: JobId,
+        reason: FailureReason,
+        detail: str,
+        source: EventSource,
+        *,
+        record: TaskRecord | None = None,
     ) -> JobRecord:
-        """Fail the job, release its hold and tell the user. Raises: InvalidTransition."""
+        """Fail the job, release its hold and tell the user; `record` is KIE's word on a
+        task it failed. Raises: InvalidTransition."""
         job = await self.store.pipeline.fail(
             job_id, reason=describe(reason, detail), source=source
         )
+        log_event(
+            logger, "job_failed", level=logging.WARNING, job_id=job.id, user_id=job.user_id,
+            model=job.model_id, reason=job.error, source=source.value,
+            fail_code=record.fail_code if record else None,
+            fail_msg=record.fail_message if record else None,
+        )  # fmt: skip
         self.metrics.inc("trt_ledger_moves_total", kind="release")
         if job.chat_id is not None:
             await self.messenger.progress(job)
@@ -235,7 +253,9 @@ class Generation:
             return await self._succeeded(job, record, source)
         if record.state.is_final:
             detail = record.fail_message or record.fail_code or "no result"
-            return await self._fail_quietly(job, FailureReason.GENERATION_FAILED, detail, source)
+            return await self._fail_quietly(
+                job, FailureReason.GENERATION_FAILED, detail, source, record=record
+            )
         return await self._not_final(job, source)
 
     async def _succeeded(
@@ -255,10 +275,16 @@ class Generation:
         return await self.deliver(job)
 
     async def _fail_quietly(
-        self, job: JobRecord, reason: FailureReason, detail: str, source: EventSource
+        self,
+        job: JobRecord,
+        reason: FailureReason,
+        detail: str,
+        source: EventSource,
+        *,
+        record: TaskRecord | None = None,
     ) -> JobRecord:
         try:
-            return await self.fail(job.id, reason, detail, source)
+            return await self.fail(job.id, reason, detail, source, record=record)
         except InvalidTransition:
             return await self.store.jobs.get(job.id)
 
@@ -290,8 +316,16 @@ class Generation:
     async def _delivery_failed(self, job: JobRecord, exc: DeliveryFailed) -> JobRecord:
         self.metrics.inc("trt_deliveries_total", result="final" if exc.final else "retry")
         if exc.final:  # e.g. the user blocked the bot: nothing more can be done
+            log_event(
+                logger, "delivery_failed", level=logging.WARNING, job_id=job.id,
+                user_id=job.user_id, model=job.model_id, reason=str(exc), final=True,
+            )  # fmt: skip
             return await self._mark_delivered(job, None, detail=f"undeliverable: {exc}")
-        logger.warning("delivery of job %s failed, will retry: %s", job.id, exc)
+        log_event(
+            logger, "delivery_failed", level=logging.WARNING, job_id=job.id,
+            user_id=job.user_id, model=job.model_id, reason=str(exc), final=False,
+            attempt=job.delivery_attempts + 1,
+        )  # fmt: skip
         wait = schedule.next_delivery(job.delivery_attempts)
         await self.store.pipeline.schedule(
             job.id, next_check_at=self._clock() + wait, delivery_attempt=True

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from trt.domain import PaymentStatus, RefusalReason, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, PaymentRefused, RefundFailed
+from trt.logs import log_event
 from trt.records import NewPayment, PaymentRecord, PaymentResult
 from trt.settings import Settings
 
@@ -134,13 +135,24 @@ async def complete(
             amount=paid.amount, currency=paid.currency,
         )  # fmt: skip
     except PaymentRefused as exc:
-        logger.warning("payment %s rejected: %s", paid.charge_id, exc)
+        log_event(
+            logger, "payment_rejected", level=logging.WARNING, user_id=paid.user_id,
+            charge_id=paid.charge_id, amount=paid.amount, currency=paid.currency,
+            reason=str(exc),
+        )  # fmt: skip
         return await _reject(store, paid, exc, refunds)
     new = NewPayment(
         paid.charge_id, paid.provider_charge_id, paid.user_id, paid.amount, paid.currency,
         paid.payload, bonus=invoice.bonus,
     )  # fmt: skip
-    return await store.payments.record(new, referral_bonus=settings.referral_bonus)
+    result = await store.payments.record(new, referral_bonus=settings.referral_bonus)
+    if result.applied:
+        log_event(
+            logger, "payment_credited", user_id=paid.user_id, charge_id=paid.charge_id,
+            amount=paid.amount, bonus=invoice.bonus or None, balance=result.balance,
+            reason="Stars top-up",
+        )  # fmt: skip
+    return result
 
 
 async def _recorded(store: Store, charge_id: str) -> PaymentResult:
@@ -163,7 +175,10 @@ async def _reject(
     try:
         return await refund(store, refunds, paid.charge_id, reason=result.payment.note or "")
     except RefundFailed as failed:
-        logger.error("rejected payment %s not refunded: %s", paid.charge_id, failed)
+        log_event(
+            logger, "payment_refund_failed", level=logging.ERROR, user_id=paid.user_id,
+            charge_id=paid.charge_id, amount=paid.amount, reason=str(failed),
+        )  # fmt: skip
         return result
 
 
@@ -179,8 +194,17 @@ async def refund(
         await telegram.refund(payment.user_id, payment.telegram_payment_charge_id)
 
     result = await store.payments.reverse(charge_id, reason=reason, force=force, confirm=confirm)
-    logger.info("payment %s refunded: %s", charge_id, reason)
+    _refunded(result, reason)
     return result
+
+
+def _refunded(result: PaymentResult, reason: str) -> None:
+    payment = result.payment
+    log_event(
+        logger, "payment_refunded", level=logging.WARNING, user_id=payment.user_id,
+        charge_id=payment.telegram_payment_charge_id, amount=payment.amount,
+        taken_back=payment.reversed_stars, shortfall=payment.shortfall or None, reason=reason,
+    )  # fmt: skip
 
 
 async def telegram_refunded(
@@ -192,12 +216,17 @@ async def telegram_refunded(
         payment = await store.payments.get(charge_id)
         if payment.user_id != user_id:
             raise PaymentNotFound(charge_id)
-        return await store.payments.reverse(charge_id, reason="refunded by Telegram", force=True)
+        result = await store.payments.reverse(charge_id, reason="refunded by Telegram", force=True)
     except AlreadyRefunded:
         return None
     except PaymentNotFound:
-        logger.warning("Telegram refunded an unknown payment %s of user %s", charge_id, user_id)
+        log_event(
+            logger, "payment_refund_unknown", level=logging.WARNING, user_id=user_id,
+            charge_id=charge_id, reason="Telegram refunded a payment trt has no record of",
+        )  # fmt: skip
         return None
+    _refunded(result, "refunded by Telegram")
+    return result
 
 
 async def last_payments(store: Store, user_id: TgUserId, count: int = 5) -> list[PaymentRecord]:

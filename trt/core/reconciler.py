@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from trt.core.generation import Generation
 from trt.core.ports import LeaderLock
 from trt.domain import EventSource, JobId, JobState
 from trt.errors import DatabaseUnavailable, InvalidTransition, TrtError
+from trt.logs import log_event
 from trt.records import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -121,6 +124,7 @@ class Reconciler:
         self.lock = lock
         self.stuck_after = stuck_after
         self.is_leader = False
+        self.decided = asyncio.Event()  # set once the first try for the lock has answered
         self._on_leadership = on_leadership
 
     async def step(self) -> None:
@@ -137,6 +141,7 @@ class Reconciler:
             raise
         if leader != self.is_leader:
             await self._set_leader(leader, "took the leader lock" if leader else "lock lost")
+        self.decided.set()
         if not leader:
             return
         try:
@@ -162,7 +167,9 @@ class Reconciler:
 
     async def _set_leader(self, leader: bool, reason: str) -> None:
         self.is_leader = leader
-        state = "is now" if leader else "is no longer"
-        logger.info("this instance %s the leader (%s)", state, reason)
+        log_event(
+            logger, "leader_gained" if leader else "leader_lost", host=socket.gethostname(),
+            pid=os.getpid(), reason=reason,
+        )  # fmt: skip
         if self._on_leadership is not None:
             await self._on_leadership(leader)

@@ -22,6 +22,7 @@ from trt.domain import JobState, KieTaskId, storable_id
 from trt.errors import DatabaseUnavailable, TrtError
 from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
+from trt.logs import ThrottledEvents
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class TrtServer:
         self.webhook_path = _secret(settings.webhook_secret_path)
         self.webhook_token = _secret(settings.webhook_secret_token)
         self.hmac_key = _secret(settings.kie_webhook_hmac_key)
+        self.rejections = ThrottledEvents(logger)  # strangers choose how often: throttled
 
     async def _settle(self, task_id: KieTaskId) -> None:
         """Settle after a callback. While the database or KIE is away the job stays as it
@@ -122,8 +124,10 @@ class TrtServer:
 
     async def telegram_webhook(self, request: web.Request) -> web.Response:
         if not same(request.match_info["secret"], self.webhook_path):
+            self._rejected("webhook_rejected", "wrong secret path (404)", request)
             raise web.HTTPNotFound
         if not same(request.headers.get(SECRET_HEADER, ""), self.webhook_token):
+            self._rejected("webhook_rejected", "wrong secret token (401)", request)
             raise web.HTTPUnauthorized(text="wrong secret token")
         payload = await _json_body(request, MAX_UPDATE_BYTES)
         update_id = payload.get("update_id")
@@ -145,12 +149,14 @@ class TrtServer:
         metrics = self.services.metrics
         if not same(request.match_info["token"], self.services.callback_token):
             metrics.inc("trt_callbacks_total", outcome="bad_token")
+            self._rejected("callback_rejected", "wrong callback token (401)", request)
             raise web.HTTPUnauthorized(text="wrong callback token")
         body = await _read_limited(request, MAX_CALLBACK_BYTES)
         try:
             callback = verify_and_parse(body, request.headers, key=self.hmac_key)
         except KieSignatureRejected as exc:
             metrics.inc("trt_callbacks_total", outcome="bad_signature")
+            self._rejected("callback_rejected", f"HMAC signature: {exc.message} (401)", request)
             raise web.HTTPUnauthorized(text=exc.message) from None
         except KieCallbackRejected as exc:
             metrics.inc("trt_callbacks_total", outcome="malformed")
@@ -160,6 +166,9 @@ class TrtServer:
         if not self.settlements.offer(KieTaskId(callback.task_id)):
             metrics.inc("trt_callbacks_total", outcome="deferred_to_polling")
         return web.json_response({"ok": True})
+
+    def _rejected(self, event: str, reason: str, request: web.Request) -> None:
+        self.rejections.log(event, reason=reason, remote=request.remote)
 
 
 def _secret(value: Any) -> str | None:

@@ -17,10 +17,10 @@ from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
 from trt.core.reconciler import Reconciler
-from trt.core.services import Services
 from trt.core.supervisor import Supervisor
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
+from trt.server.summary import log_summary
 from trt.settings import BotMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -82,10 +82,10 @@ async def _run(
     runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=drain)
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
-    _log_start(services, bot_on=bot is not None)
     if bot is not None and dp is not None:
         _introduce_to_telegram(supervisor, bot, dp, settings)
     supervisor.every(RECONCILER, reconciler.step, interval=settings.reconcile_interval_seconds)
+    await log_summary(services, bot_on=bot is not None, reconciler=reconciler)
     _settle_heap()
     if ready is not None:
         ready.set()
@@ -154,19 +154,6 @@ class _LeaderWork:
         else:
             await self.supervisor.cancel(POLLING)
             await self.supervisor.cancel(PRUNING)
-
-
-def _log_start(services: Services, *, bot_on: bool) -> None:
-    s = services.settings
-    logger.info(
-        "trt serving on port %d: storage %s, KIE %s, bot %s",
-        s.port,
-        s.storage_kind,
-        "emulator" if services.kie_emulated else "real",
-        s.bot_mode.value if bot_on else "off",
-    )
-    if services.generation.callback_url is None:
-        logger.info("no public callback URL: KIE tasks are settled by polling")
 
 
 def _value(secret: object) -> str:

@@ -16,6 +16,8 @@ from trt.store.engine import Database
 SCHEMA_HEAD = "0005"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The advisory-lock key instances migrating at once queue on (the leader lock's is another).
+MIGRATION_LOCK_KEY = 0x747274_0002
 
 
 async def current_revision(db: Database) -> str | None:
@@ -39,6 +41,10 @@ async def require_current_schema(db: Database) -> None:
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Apply migrations up to `revision` on the database's own engine."""
     async with db.transaction() as conn:
+        if conn.dialect.name == "postgresql":
+            # Instances started together (`trt serve --migrate` on each) take turns: the
+            # later ones find the schema current. Freed when the transaction ends.
+            await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
         await conn.run_sync(_run_alembic, "upgrade", revision)
 
 

@@ -24,6 +24,7 @@ from trt.core.generation import MediaFile
 from trt.core.services import Services
 from trt.domain import JobState
 from trt.errors import KieError
+from trt.logs import log_event
 from trt.records import JobRecord, UserRecord
 
 logger = logging.getLogger(__name__)
@@ -71,11 +72,16 @@ async def _check_credits(services: Services, watch: CreditWatch) -> None:
     if not watch.due():
         return
     try:
-        alert = watch.observe(await services.kie.credits())
+        credits = await services.kie.credits()
     except KieError as exc:
         logger.warning("KIE credits unavailable: %s", exc)
         return
+    alert = watch.observe(credits)
     if alert is not None:
+        log_event(
+            logger, "kie_credits_low", level=logging.WARNING, credits=credits,
+            threshold=watch.threshold, reason="KIE credits under LOW_KIE_CREDITS_ALERT",
+        )  # fmt: skip
         await services.generation.messenger.alert_admins(alert)
 
 
