@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=8080, ge=1, le=65535)
     log_format: LogFormat = LogFormat.TEXT
+    # The HTTP server's bounds against slow and idle clients (see trt/server/edge.py).
+    http_idle_seconds: float = Field(default=15, gt=0, le=3600)
+    http_max_connections: int = Field(default=200, ge=1, le=100_000)
     usd_per_credit: float = Field(default=0.005, gt=0)
     usd_per_star: float = Field(default=0.013, gt=0)
     price_markup: float = Field(default=1.5, gt=0)

@@ -4,7 +4,6 @@ callback endpoint. Handlers answer fast and hand the work to background tasks.""
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +19,14 @@ from trt.domain import JobState, KieTaskId, storable_id
 from trt.errors import TrtError
 from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
+from trt.server.edge import (
+    BadBody,
+    RefusalLog,
+    edge_middleware,
+    header_bytes,
+    read_body,
+    read_json_object,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +39,8 @@ SETTLE_QUEUE = 20_000
 
 
 def same(given: str, expected: str | None) -> bool:
-    """Constant-time comparison; nothing matches an unset secret."""
-    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison; nothing matches an unset secret, nor undecodable bytes."""
+    return expected is not None and hmac.compare_digest(header_bytes(given), expected.encode())
 
 
 class TrtServer:
@@ -57,9 +64,12 @@ class TrtServer:
         self.webhook_path = _secret(settings.webhook_secret_path)
         self.webhook_token = _secret(settings.webhook_secret_token)
         self.hmac_key = _secret(settings.kie_webhook_hmac_key)
+        self.refusals = RefusalLog()
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        app = web.Application(
+            client_max_size=MAX_UPDATE_BYTES, middlewares=[edge_middleware(self.refusals)]
+        )
         callback_path = self.services.settings.kie_callback_path.strip("/")
         app.add_routes([
             web.get("/health", self.health),
@@ -114,7 +124,7 @@ class TrtServer:
         if not same(request.match_info["token"], self.services.callback_token):
             metrics.inc("trt_callbacks_total", outcome="bad_token")
             raise web.HTTPUnauthorized(text="wrong callback token")
-        body = await _read_limited(request, MAX_CALLBACK_BYTES)
+        body = await read_body(request, MAX_CALLBACK_BYTES)
         try:
             callback = verify_and_parse(body, request.headers, key=self.hmac_key)
         except KieSignatureRejected as exc:
@@ -134,21 +144,9 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
-    return body
-
-
 async def _json_body(request: web.Request, limit: int) -> dict[str, Any]:
-    body = await _read_limited(request, limit)
+    body = await read_body(request, limit)
     try:
-        payload = json.loads(body)
-    except ValueError:
-        raise web.HTTPBadRequest(text="body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise web.HTTPBadRequest(text="body is not a JSON object")
-    return payload
+        return read_json_object(body)
+    except BadBody as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None

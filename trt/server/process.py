@@ -20,6 +20,7 @@ from trt.core.reconciler import Reconciler
 from trt.core.services import Services
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
+from trt.server.edge import GuardedRunner
 from trt.settings import BotMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,10 @@ async def _run(
     server.settlements.start()
     if updates:
         updates.start()
-    runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=DRAIN_SECONDS)
+    runner = GuardedRunner(
+        server.build_app(), shutdown_timeout=DRAIN_SECONDS,
+        idle_seconds=settings.http_idle_seconds, max_connections=settings.http_max_connections,
+    )  # fmt: skip
     await runner.setup()
     await web.TCPSite(runner, host, settings.port).start()
     _log_start(services, bot_on=bot is not None)
