@@ -19,6 +19,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
+from pydantic import ValidationError
 
 from trt.core.metrics import Metrics
 from trt.core.repos import InboxRepo
@@ -123,9 +124,10 @@ class UpdateProcessor:
             payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
             if payload is None:  # processed, held elsewhere, or behind its sender's earlier one
                 return
+            update = self._parse(pending.update_id, payload)
             try:
-                update = Update.model_validate(payload, context={"bot": self.bot})
-                await self.dp.feed_update(self.bot, update)
+                if update is not None:
+                    await self.dp.feed_update(self.bot, update)
             except Exception:  # a handler bug must not wedge the inbox: log it and move on
                 logger.exception("update %s failed in the bot", pending.update_id)
             if not await self.inbox.done(pending.seq, owner=self.owner):
@@ -135,6 +137,16 @@ class UpdateProcessor:
                 )
         finally:
             self._here.discard(pending.seq)
+
+    def _parse(self, update_id: int, payload: dict[str, Any]) -> Update | None:
+        try:
+            return Update.model_validate(payload, context={"bot": self.bot})
+        except ValidationError as exc:  # not an update Telegram sends: one line, no trace
+            logger.warning(
+                "update %s ignored: not a valid Telegram update (%d problems, first at %s)",
+                update_id, exc.error_count(), _first_location(exc),
+            )  # fmt: skip
+            return None
 
     async def _recover_forever(self) -> None:
         """Offer stranded updates as fast as the workers take them; look again every
@@ -214,3 +226,8 @@ def sender_of(payload: dict[str, Any]) -> int | None:
             if storable_id(user_id) and user_id:
                 return int(user_id)
     return None
+
+
+def _first_location(exc: ValidationError) -> str:
+    errors = exc.errors(include_input=False, include_url=False)
+    return ".".join(str(part) for part in errors[0]["loc"])[:80] if errors else "?"
