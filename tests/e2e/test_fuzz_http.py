@@ -75,9 +75,19 @@ BODIES = (
     | st.sampled_from([b"[" * 3000, b"{" * 3000, b'{"update_id": 1, "x": "\\udfff"}'])
 )
 HEADER_VALUES = st.sampled_from(
-    [None, SECRETS["webhook_secret_token"], SECRETS["webhook_secret_token"], "wrong", b"\xff\xfe", b"\xc3(", "é" * 10]
+    [
+        None,
+        SECRETS["webhook_secret_token"],
+        SECRETS["webhook_secret_token"],
+        "wrong",
+        b"\xff\xfe",
+        b"\xc3(",
+        "é" * 10,
+    ]
 )
-PATHS = st.sampled_from([HOOK, HOOK, HOOK, CALLBACK, "/webhook/guess", "/callbacks/kie/guess", "/metrics"])
+PATHS = st.sampled_from(
+    [HOOK, HOOK, HOOK, CALLBACK, "/webhook/guess", "/callbacks/kie/guess", "/metrics"]
+)
 
 
 def request_head(
