@@ -53,7 +53,9 @@ async def open_runtime(settings: Settings, *, check_schema: bool = True) -> Asyn
     """Connect the store. Raises: DatabaseUnavailable, SchemaNotMigrated."""
     from trt.store.sql import open_store  # sqlalchemy costs ~0.5 s; keep it off `trt --help`
 
-    async with open_store(settings.database_url, check_schema=check_schema) as store:
+    async with open_store(
+        settings.database_url.get_secret_value(), check_schema=check_schema
+    ) as store:
         yield Runtime(settings=settings, store=store)
 
 
