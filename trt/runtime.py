@@ -161,7 +161,7 @@ async def upgrade_database(database_url: str) -> tuple[str, str | None]:
     """Apply every pending migration; where the database is, and its revision now."""
     from trt.store import schema
 
-    async with _database(database_url) as db:
+    async with _database(database_url, must_exist=False) as db:
         await schema.upgrade(db)
         return db.location, await schema.current_revision(db)
 
@@ -170,15 +170,15 @@ async def database_revision(database_url: str) -> tuple[str, str | None, str]:
     """Where the database is, the revision it is at, and the one this version needs."""
     from trt.store import schema
 
-    async with _database(database_url) as db:
+    async with _database(database_url, must_exist=True) as db:
         return db.location, await schema.current_revision(db), schema.SCHEMA_HEAD
 
 
 @contextlib.asynccontextmanager
-async def _database(database_url: str) -> AsyncIterator[Database]:
+async def _database(database_url: str, *, must_exist: bool) -> AsyncIterator[Database]:
     from trt.store.engine import create_database
 
-    db = create_database(database_url)
+    db = create_database(database_url, must_exist=must_exist)
     try:
         yield db
     finally:

@@ -69,7 +69,6 @@ class TestVerify:
         result = trt("verify", "--json")
         assert TOKEN not in result.output
 
-
     def test_the_production_database_url_form_passes_the_secret_check(
         self, trt: CliInvoke, configured, monkeypatch
     ) -> None:

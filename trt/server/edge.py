@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from trt.errors import PortUnavailable
 from trt.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -199,6 +201,16 @@ class GuardedRunner(web.AppRunner):
         if self.cap is None or self.cap.real is not real:
             self.cap = ConnectionCap(real, self.max_connections)
         return self.cap  # type: ignore[return-value]  # a Server's factory role is all a site uses
+
+
+async def listen(runner: web.BaseRunner, host: str, port: int) -> None:
+    """Start serving on host:port. Raises: PortUnavailable (taken, or not this machine's)."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        raise PortUnavailable(
+            host, port, os.strerror(exc.errno) if exc.errno else str(exc)
+        ) from None
 
 
 class ConnectionCap:

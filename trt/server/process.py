@@ -10,8 +10,6 @@ import logging
 import signal
 from datetime import timedelta
 
-from aiohttp import web
-
 from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
@@ -20,7 +18,7 @@ from trt.core.reconciler import Reconciler
 from trt.core.services import Services
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
-from trt.server.edge import GuardedRunner
+from trt.server.edge import GuardedRunner, listen
 from trt.settings import BotMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -73,7 +71,7 @@ async def _run(
         idle_seconds=settings.http_idle_seconds, max_connections=settings.http_max_connections,
     )  # fmt: skip
     await runner.setup()
-    await web.TCPSite(runner, host, settings.port).start()
+    await listen(runner, host, settings.port)
     _log_start(services, bot_on=bot is not None)
     if bot is not None:
         await publish_commands(bot, settings.all_admin_ids)
