@@ -81,17 +81,19 @@ async def open_serving(
     from trt.catalog.registry import Registry
     from trt.core.metrics import Metrics
     from trt.core.services import Services
+    from trt.core.timed_kie import TimedKie
 
     registry = Registry.load(resolve_registry_dir())
     async with contextlib.AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings))
-        kie, emulated = await _kie(settings, stack)
+        metrics = Metrics()
+        untimed, emulated = await _kie(settings, stack)
+        kie = TimedKie(untimed, metrics)
         token = _callback_token(settings, emulated)
         callback_url = settings.public_callback_url or _local_callback(
             settings, local_base_url, token, emulated
         )
         bot = await _bot(settings, runtime.store, stack)
-        metrics = Metrics()
         generation = _generation(
             runtime, registry=registry, kie=kie, bot=bot, metrics=metrics,
             callback_url=callback_url, emulated=emulated,

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     port: int = Field(default=8080, ge=1, le=65535)
     log_format: LogFormat = LogFormat.TEXT
+    # GET /metrics wants `Authorization: Bearer <this>`; unset, only loopback may scrape.
+    metrics_token: SecretStr | None = None
     # The HTTP server's bounds against slow and idle clients (see trt/server/edge.py).
     http_idle_seconds: float = Field(default=15, gt=0, le=3600)
     http_max_connections: int = Field(default=200, ge=1, le=100_000)
@@ -236,6 +238,7 @@ class Settings(BaseSettings):
             self.kie_callback_token,
             self.kie_webhook_hmac_key,
             self.payment_secret,
+            self.metrics_token,
         ]
         values = [s.get_secret_value() for s in secrets if s is not None]
         parts = urlsplit(self.database_url.get_secret_value())

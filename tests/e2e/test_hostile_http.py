@@ -9,6 +9,7 @@ import gzip
 import json
 import logging
 
+import aiohttp
 import pytest
 
 from tests.e2e.conftest import SECRETS, USER, Stack, server_metric
@@ -204,3 +205,54 @@ class TestRefusalLog:
             await post(stack, HOOK, b"\xff" * 100, GOOD_HEADER)
         assert (await post(stack, HOOK, update(700), GOOD_HEADER))[0] == 200
         await stack.tg.wait_for_message(USER, lambda _: True)
+
+
+METRICS_TOKEN = "metrics-SECRET-6"
+
+
+async def scrape(stack: Stack, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(stack.base_url + "/metrics", headers=headers or {}) as r,
+    ):
+        return r.status, await r.text()
+
+
+@pytest.mark.parametrize("extra_settings", [{"metrics_token": METRICS_TOKEN}], indirect=True)
+class TestProtectedMetrics:
+    @pytest.mark.parametrize(
+        "headers",
+        [None, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN},
+         {"Authorization": "Basic " + METRICS_TOKEN}],
+    )  # fmt: skip
+    async def test_a_scrape_without_the_token_is_401(self, stack: Stack, headers) -> None:
+        """With METRICS_TOKEN set, only `Authorization: Bearer <token>` may scrape."""
+        status, text = await scrape(stack, headers)
+        assert status == 401 and "trt_" not in text
+
+    async def test_a_scrape_with_the_token_has_the_latency_histograms(self, stack: Stack) -> None:
+        """The webhook and callback histograms, labelled by status, after one of each."""
+        assert (await post(stack, HOOK, update(900), GOOD_HEADER))[0] == 200
+        assert (await post(stack, "/callbacks/kie/guess", b"{}"))[0] == 401
+        status, text = await scrape(stack, {"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert status == 200
+        assert 'trt_webhook_seconds_count{status="200"} 1.0' in text
+        assert 'trt_callback_seconds_count{status="401"} 1.0' in text
+        assert 'trt_jobs{state="delivered"}' in text
+
+
+class TestMetricsFromMemory:
+    async def test_a_scrape_does_not_query_the_database_each_time(self, stack: Stack) -> None:
+        """Jobs by state are refreshed at most once a minute: a job made between two scrapes
+        shows only after the refresh interval (the scrape itself reads memory)."""
+        _, before = await scrape(stack)
+        counted = await stack.services.store.jobs.count_by_state()
+        gen = stack.services.generation
+        await gen.start(USER, gen.quote("google/nano-banana", {"prompt": "x"}), chat_id=USER)
+        assert await stack.services.store.jobs.count_by_state() != counted  # one job more
+        _, after = await scrape(stack)
+        assert jobs_lines(after) == jobs_lines(before) != []
+
+
+def jobs_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("trt_jobs{")]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +16,7 @@ from trt import __version__
 from trt.bot.updates import UpdateProcessor
 from trt.core.services import Services
 from trt.core.workers import WorkerPool
-from trt.domain import JobState, KieTaskId, storable_id
+from trt.domain import KieTaskId, storable_id
 from trt.errors import TrtError
 from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
@@ -27,6 +28,7 @@ from trt.server.edge import (
     read_body,
     read_json_object,
 )
+from trt.server.scrape import MetricsEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ WEBHOOK_PREFIX = "webhook"
 MAX_UPDATE_BYTES = 1024 * 1024  # Telegram updates are far smaller
 MAX_CALLBACK_BYTES = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SETTLE_WORKERS = 8
 SETTLE_QUEUE = 20_000
 
@@ -65,6 +68,7 @@ class TrtServer:
         self.webhook_token = _secret(settings.webhook_secret_token)
         self.hmac_key = _secret(settings.kie_webhook_hmac_key)
         self.refusals = RefusalLog()
+        self.scrape = MetricsEndpoint(services, _secret(settings.metrics_token))
 
     def build_app(self) -> web.Application:
         app = web.Application(
@@ -74,9 +78,11 @@ class TrtServer:
         app.add_routes([
             web.get("/health", self.health),
             web.get("/ready", self.ready),
-            web.get("/metrics", self.metrics),
-            web.post(f"/{WEBHOOK_PREFIX}/{{secret}}", self.telegram_webhook),
-            web.post(f"/{callback_path}/{{token}}", self.kie_callback),
+            web.get("/metrics", self.scrape.handle),
+            web.post(f"/{WEBHOOK_PREFIX}/{{secret}}",
+                     partial(self._observed, "trt_webhook_seconds", self.telegram_webhook)),
+            web.post(f"/{callback_path}/{{token}}",
+                     partial(self._observed, "trt_callback_seconds", self.kie_callback)),
         ])  # fmt: skip
         return app
 
@@ -96,14 +102,21 @@ class TrtServer:
             return web.json_response({"ready": False, "reason": exc.message}, status=503)
         return web.json_response({"ready": True})
 
-    async def metrics(self, _: web.Request) -> web.Response:
-        counts = await self.services.store.jobs.count_by_state()
-        by_state: dict[tuple[tuple[str, str], ...], float] = {
-            (("state", s.value),): float(counts[s]) for s in JobState
-        }
-        gauges = {"trt_jobs": by_state}
-        body = self.services.metrics.render(gauges)
-        return web.Response(text=body, content_type="text/plain", charset="utf-8")
+    async def _observed(
+        self, name: str, handler: Handler, request: web.Request
+    ) -> web.StreamResponse:
+        """Run `handler`, observing its time labelled with the status it answered."""
+        started, status = time.perf_counter(), 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self.services.metrics.observe(name, elapsed, status=str(status))
 
     async def telegram_webhook(self, request: web.Request) -> web.Response:
         if not same(request.match_info["secret"], self.webhook_path):
