@@ -199,6 +199,29 @@ class TestRefusalLog:
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
         assert SECRETS["webhook_secret_path"] not in caplog.text
 
+    @pytest.mark.parametrize(
+        "head",
+        [
+            b"GET /health HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n",
+            b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+        ],
+    )
+    async def test_unparsable_http_is_a_400_and_a_warning_not_a_traceback(
+        self, stack: Stack, caplog: pytest.LogCaptureFixture, head: bytes
+    ) -> None:
+        """aiohttp's parse errors (it logs them as errors with a traceback) become one
+        rate-limited warning line each."""
+        caplog.set_level(logging.INFO)
+        for _ in range(10):
+            status, _ = await raw_exchange(stack, head)
+            assert status == 400
+        refusals = [r for r in caplog.records if r.name == "aiohttp.server"]
+        assert 1 <= len(refusals) <= 5
+        assert all(r.levelno == logging.WARNING and r.exc_info is None for r in refusals)
+        assert refusals[0].getMessage().startswith("refused a malformed request from 127.0.0.1")
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
     async def test_the_bot_still_answers_after_the_flood(self, stack: Stack) -> None:
         """Refused requests leave the server serving: a good update is answered."""
         for _ in range(10):

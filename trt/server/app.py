@@ -25,6 +25,7 @@ from trt.server.edge import (
     RefusalLog,
     edge_middleware,
     header_bytes,
+    quiet_malformed_requests,
     read_body,
     read_json_object,
 )
@@ -68,6 +69,7 @@ class TrtServer:
         self.webhook_token = _secret(settings.webhook_secret_token)
         self.hmac_key = _secret(settings.kie_webhook_hmac_key)
         self.refusals = RefusalLog()
+        quiet_malformed_requests(self.refusals)
         self.scrape = MetricsEndpoint(services, _secret(settings.metrics_token))
 
     def build_app(self) -> web.Application:

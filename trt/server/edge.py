@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from trt.errors import PortUnavailable
 from trt.ratelimit import TokenBucket
@@ -116,27 +117,61 @@ class RefusalLog:
         self.buckets: dict[str, TokenBucket] = {}
         self.suppressed = 0
 
-    def warn(self, request: web.Request, status: int, reason: str) -> None:
-        source = request.remote or "unknown"
+    def allowed(self, source: str) -> bool:
+        """Whether a line about `source` may be written now (and count it if so)."""
         now = self.clock()
         bucket = self.buckets.get(source)
         if bucket is None:
             self._forget_idle(now)
-            bucket = self.buckets[source] = TokenBucket(
-                1 / WARN_EVERY_SECONDS, WARN_BURST, now=now
-            )
+            rate = 1 / WARN_EVERY_SECONDS
+            bucket = self.buckets[source] = TokenBucket(rate, WARN_BURST, now=now)
         if bucket.delay(now) > 0:
             self.suppressed += 1
-            return
+            return False
         bucket.take(now)
-        logger.warning(
-            "refused %s %s from %s: %d %s", request.method, _route(request), source, status,
-            reason[:200],
-        )  # fmt: skip
+        return True
+
+    def warn(self, request: web.Request, status: int, reason: str) -> None:
+        source = request.remote or "unknown"
+        if self.allowed(source):
+            logger.warning(
+                "refused %s %s from %s: %d %s", request.method, _route(request), source,
+                status, reason[:200],
+            )  # fmt: skip
 
     def _forget_idle(self, now: float) -> None:
         if len(self.buckets) >= 10_000:
             self.buckets = {k: b for k, b in self.buckets.items() if not b.idle(now)}
+
+
+class MalformedHttpFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (a bad header line, a bad Content-Length…)
+    as an ERROR with a traceback. Make it one WARNING line, rate-limited per client."""
+
+    def __init__(self, refusals: RefusalLog) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        source = str(record.args[0]) if isinstance(record.args, tuple) and record.args else "?"
+        if not self.refusals.allowed(source):
+            return False
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg = "refused a malformed request from %s: %d %s"
+        record.args = (source, exc.code, str(exc.message)[:200])
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_malformed_requests(refusals: RefusalLog) -> None:
+    """Install the filter on aiohttp's server logger, replacing one installed before."""
+    server_log = logging.getLogger("aiohttp.server")
+    for old in [f for f in server_log.filters if isinstance(f, MalformedHttpFilter)]:
+        server_log.removeFilter(old)
+    server_log.addFilter(MalformedHttpFilter(refusals))
 
 
 def _route(request: web.Request) -> str:
