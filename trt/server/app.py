@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -22,6 +22,7 @@ from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 from trt.server.edge import (
     BadBody,
+    Handler,
     RefusalLog,
     edge_middleware,
     header_bytes,
@@ -37,7 +38,6 @@ WEBHOOK_PREFIX = "webhook"
 MAX_UPDATE_BYTES = 1024 * 1024  # Telegram updates are far smaller
 MAX_CALLBACK_BYTES = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SETTLE_WORKERS = 8
 SETTLE_QUEUE = 20_000
 
