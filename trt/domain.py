@@ -18,6 +18,8 @@ KieTaskId = NewType("KieTaskId", str)
 
 # Telegram's ids (updates, users, chats) are stored as signed 64-bit integers.
 ID_LIMIT = 2**63
+# Star amounts and balances are 32-bit columns (Postgres INTEGER): the largest one.
+STARS_LIMIT = 2**31 - 1
 
 
 def storable_id(value: object) -> TypeGuard[int]:

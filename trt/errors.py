@@ -7,9 +7,11 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     TrtError
     ├── UsageError                  a bad value on the command line
     ├── ConfigError(problems)       missing or malformed settings
+    ├── PortUnavailable(host, port) the address to listen on is taken or not ours
     ├── StoreError
     │   ├── DatabaseUnavailable(host)
     │   ├── SchemaNotMigrated(current, expected)
+    │   ├── DatabaseMissing(location)  no SQLite file there (commands never create one)
     │   ├── NotFound(what, key)     also a LookupError
     │   │   ├── JobNotFound
     │   │   ├── UserNotFound
@@ -83,6 +85,17 @@ class ConfigError(TrtError):
         super().__init__(f"invalid configuration:\n{lines}")
 
 
+class PortUnavailable(TrtError):
+    """A server cannot listen where it was told to (another process has the port)."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+
+
 class StoreError(TrtError):
     """Something went wrong in persistence."""
 
@@ -109,6 +122,16 @@ class SchemaNotMigrated(StoreError):
         )
         self.current = current
         self.expected = expected
+
+
+class DatabaseMissing(StoreError):
+    """No SQLite file where DATABASE_URL points: only `trt db upgrade` creates one."""
+
+    exit_code = 75  # EX_TEMPFAIL, like an unmigrated schema: fixable by running a command
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"no database at {location}: run `trt db upgrade` to create it")
+        self.location = location
 
 
 class NotFound(StoreError, LookupError):

@@ -53,7 +53,9 @@ async def open_runtime(settings: Settings, *, check_schema: bool = True) -> Asyn
     """Connect the store. Raises: DatabaseUnavailable, SchemaNotMigrated."""
     from trt.store.sql import open_store  # sqlalchemy costs ~0.5 s; keep it off `trt --help`
 
-    async with open_store(settings.database_url, check_schema=check_schema) as store:
+    async with open_store(
+        settings.database_url.get_secret_value(), check_schema=check_schema
+    ) as store:
         yield Runtime(settings=settings, store=store)
 
 
@@ -79,17 +81,19 @@ async def open_serving(
     from trt.catalog.registry import Registry
     from trt.core.metrics import Metrics
     from trt.core.services import Services
+    from trt.core.timed_kie import TimedKie
 
     registry = Registry.load(resolve_registry_dir())
     async with contextlib.AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings))
-        kie, emulated = await _kie(settings, stack)
+        metrics = Metrics()
+        untimed, emulated = await _kie(settings, stack)
+        kie = TimedKie(untimed, metrics)
         token = _callback_token(settings, emulated)
         callback_url = settings.public_callback_url or _local_callback(
             settings, local_base_url, token, emulated
         )
         bot = await _bot(settings, runtime.store, stack)
-        metrics = Metrics()
         generation = _generation(
             runtime, registry=registry, kie=kie, bot=bot, metrics=metrics,
             callback_url=callback_url, emulated=emulated,
@@ -159,7 +163,7 @@ async def upgrade_database(database_url: str) -> tuple[str, str | None]:
     """Apply every pending migration; where the database is, and its revision now."""
     from trt.store import schema
 
-    async with _database(database_url) as db:
+    async with _database(database_url, must_exist=False) as db:
         await schema.upgrade(db)
         return db.location, await schema.current_revision(db)
 
@@ -168,15 +172,15 @@ async def database_revision(database_url: str) -> tuple[str, str | None, str]:
     """Where the database is, the revision it is at, and the one this version needs."""
     from trt.store import schema
 
-    async with _database(database_url) as db:
+    async with _database(database_url, must_exist=True) as db:
         return db.location, await schema.current_revision(db), schema.SCHEMA_HEAD
 
 
 @contextlib.asynccontextmanager
-async def _database(database_url: str) -> AsyncIterator[Database]:
+async def _database(database_url: str, *, must_exist: bool) -> AsyncIterator[Database]:
     from trt.store.engine import create_database
 
-    db = create_database(database_url)
+    db = create_database(database_url, must_exist=must_exist)
     try:
         yield db
     finally:

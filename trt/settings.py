@@ -6,6 +6,8 @@ no prefix. Nothing here reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -23,6 +25,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from trt.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/trt.db"
+WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's setWebhook secret_token
+WEBHOOK_PATH = re.compile(r"[A-Za-z0-9._~-]{1,256}")  # unreserved URL characters
 
 
 class BotMode(StrEnum):
@@ -72,9 +76,15 @@ class Settings(BaseSettings):
     kie_mode: KieMode = KieMode.REAL
     dry_run: bool = False
     telegram_api_base_url: str = "https://api.telegram.org"
-    database_url: str = DEFAULT_DATABASE_URL
+    # A secret: a Postgres URL holds the password. Print `database_location` instead.
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     port: int = Field(default=8080, ge=1, le=65535)
     log_format: LogFormat = LogFormat.TEXT
+    # GET /metrics wants `Authorization: Bearer <this>`; unset, only loopback may scrape.
+    metrics_token: SecretStr | None = None
+    # The HTTP server's bounds against slow and idle clients (see trt/server/edge.py).
+    http_idle_seconds: float = Field(default=15, gt=0, le=3600)
+    http_max_connections: int = Field(default=200, ge=1, le=100_000)
     usd_per_credit: float = Field(default=0.005, gt=0)
     usd_per_star: float = Field(default=0.013, gt=0)
     price_markup: float = Field(default=1.5, gt=0)
@@ -138,8 +148,8 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _normalise_database_url(cls, value: str) -> str:
-        return normalise_database_url(value)
+    def _normalise_database_url(cls, value: SecretStr) -> SecretStr:
+        return SecretStr(normalise_database_url(value.get_secret_value()))
 
     @field_validator(
         "webhook_base_url", "kie_base_url", "telegram_api_base_url", "render_external_url"
@@ -186,7 +196,13 @@ class Settings(BaseSettings):
 
     @property
     def storage_kind(self) -> str:
-        return "postgres" if self.database_url.startswith("postgresql") else "sqlite"
+        url = self.database_url.get_secret_value()
+        return "postgres" if url.startswith("postgresql") else "sqlite"
+
+    @property
+    def database_location(self) -> str:
+        """Where the database is (host, port and name, or the SQLite path), for messages."""
+        return describe_database(self.database_url.get_secret_value())
 
     def problems_for(self, purpose: Purpose) -> list[str]:
         """Every variable missing for `purpose`, by name; empty when ready."""
@@ -205,7 +221,30 @@ class Settings(BaseSettings):
                     ("WEBHOOK_SECRET_TOKEN", self.webhook_secret_token),
                     ("KIE_CALLBACK_TOKEN", self.kie_callback_token),
                 ]
-        return [f"{name} is required for {purpose}" for name, v in required if not _present(v)]
+        missing = [f"{name} is required for {purpose}" for name, v in required if not _present(v)]
+        if purpose is Purpose.SERVE and self.bot_mode is BotMode.WEBHOOK:
+            missing += self._webhook_problems()
+        return missing
+
+    def _webhook_problems(self) -> list[str]:
+        """What Telegram's setWebhook would refuse later, said at start (values never shown)."""
+        problems: list[str] = []
+        base = urlsplit(self.webhook_base_url or "")
+        if base.netloc and base.scheme != "https" and not _loopback(base.hostname):
+            problems.append("WEBHOOK_BASE_URL must be https:// (Telegram calls only https)")
+        token = self.webhook_secret_token
+        if token is not None and not WEBHOOK_TOKEN.fullmatch(token.get_secret_value()):
+            problems.append(
+                "WEBHOOK_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram's secret_token rule)"
+            )
+        path = self.webhook_secret_path
+        if path is not None and not WEBHOOK_PATH.fullmatch(path.get_secret_value()):
+            problems.append(
+                "WEBHOOK_SECRET_PATH must be 1-256 characters of A-Z, a-z, 0-9, _, -, . and ~ "
+                "(it is part of the URL)"
+            )
+        return problems
 
     def require(self, purpose: Purpose) -> None:
         """Raises: ConfigError listing every missing variable."""
@@ -223,11 +262,12 @@ class Settings(BaseSettings):
             self.kie_callback_token,
             self.kie_webhook_hmac_key,
             self.payment_secret,
+            self.metrics_token,
         ]
         values = [s.get_secret_value() for s in secrets if s is not None]
-        password = urlsplit(self.database_url).password
-        if password:
-            values.append(password)
+        parts = urlsplit(self.database_url.get_secret_value())
+        if parts.password:
+            values.append(parts.password)
         return [v for v in values if v]
 
 
@@ -252,6 +292,15 @@ def parse_packages(value: str) -> list[tuple[int, int]]:
             raise ValueError(f"{part!r}: the bonus must be a percentage from 0 to 100")
         packages.append((int(stars), int(bonus or 0)))
     return packages
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _present(value: object) -> bool:

@@ -94,8 +94,9 @@ def _secrets(settings: Settings) -> Check:
 async def _database(settings: Settings) -> str:
     from trt.runtime import database_revision, open_store
 
-    async with open_store(settings.database_url):  # refuses an unmigrated schema
-        location, revision, _ = await database_revision(settings.database_url)
+    url = settings.database_url.get_secret_value()
+    async with open_store(url):  # refuses an unmigrated schema
+        location, revision, _ = await database_revision(url)
     return f"{settings.storage_kind} at {location}, schema {revision}"
 
 

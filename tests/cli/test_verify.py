@@ -69,6 +69,19 @@ class TestVerify:
         result = trt("verify", "--json")
         assert TOKEN not in result.output
 
+    def test_the_production_database_url_form_passes_the_secret_check(
+        self, trt: CliInvoke, configured, monkeypatch
+    ) -> None:
+        """`postgres://user:pass@host/db` is no secret in the dump; the password appears
+        nowhere in the report, even when the database cannot be reached (port 1)."""
+        monkeypatch.setenv("DATABASE_URL", "postgres://user:pass-WORD-9@127.0.0.1:1/trt")
+        result = trt("verify", "--json")
+        assert outcomes(result.stdout)["secrets"] == "PASS"
+        assert outcomes(result.stdout)["database"] == "FAIL"
+        assert "pass-WORD-9" not in result.output
+        human = trt("verify")
+        assert "pass-WORD-9" not in human.output
+
 
 class TestVerifyLedger:
     def test_a_ledger_that_adds_up_passes(self, trt: CliInvoke, configured, seeded) -> None:

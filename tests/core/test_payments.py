@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,6 +30,33 @@ class FakeStars:
         self.refunded.append(charge_id)
 
 
+@dataclass
+class FlakyStars(FakeStars):
+    """Refuses the first `failures` refunds, then agrees."""
+
+    failures: int = 0
+
+    async def refund(self, user_id: int, charge_id: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RefundFailed("Telegram hiccup")
+        await super().refund(user_id, charge_id)
+
+
+def alert_into(alerts: list[str]) -> Callable[[str], Awaitable[None]]:
+    async def alert(text: str) -> None:
+        alerts.append(text)
+
+    return alert
+
+
+def record_into(sleeps: list[float]) -> Callable[[float], Awaitable[None]]:
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    return sleep
+
+
 def reason(payload: str) -> str:
     with pytest.raises(PaymentRefused) as caught:
         payments.read_payload(KEY, payload)
@@ -50,6 +78,11 @@ class TestPayload:
         assert reason(payload.replace(":100:", ":900:")) == RefusalReason.FORGED
         assert reason(payments.new_invoice(other, ANN, 100, 0).payload) == RefusalReason.FORGED
         assert reason("topup:100") == RefusalReason.FORGED
+
+    @pytest.mark.parametrize("payload", ["t1:1:50:0:ab:é", "é:" * 5, "t1:²:5:0:n:x", "\udcff"])
+    def test_non_ascii_payloads_are_forged_not_crashed_on(self, payload: str) -> None:
+        """Any Unicode in a payload (even a lone surrogate) is a refusal, not a TypeError."""
+        assert reason(payload) == RefusalReason.FORGED
 
     def test_payment_secret_replaces_the_token(self) -> None:
         """With PAYMENT_SECRET set, the key no longer depends on the bot token."""
@@ -91,14 +124,50 @@ class TestComplete:
         )  # fmt: skip
         assert result.payment.note == "rejected: banned"
 
-    async def test_refused_refund_leaves_the_payment_rejected(self, store: SqlStore) -> None:  # noqa: F811
-        """When Telegram refuses the refund, the rejected payment stays for the operator."""
+    async def test_refused_refund_is_retried_then_alerted(self, store: SqlStore) -> None:  # noqa: F811
+        """When Telegram refuses every try, the payment stays rejected for the operator,
+        after three tries spaced by the retry delays, and the admins get one alert."""
         await store.users.ensure(ANN)
-        stars = FakeStars(refuse=True)
+        sleeps: list[float] = []
+        alerts: list[str] = []
+        refunds = payments.Refunds(
+            FakeStars(refuse=True), alert=alert_into(alerts), sleep=record_into(sleeps)
+        )
         result = await payments.complete(
-            store, Settings(_env_file=None), KEY, paid_stars("junk"), stars
+            store, Settings(_env_file=None), KEY, paid_stars("junk"), refunds
         )
         assert (result.payment.status, result.balance) == (PaymentStatus.REJECTED, 0)
+        assert sleeps == list(payments.REFUND_RETRY_DELAYS)
+        assert len(alerts) == 1 and "trt payments refund ch" in alerts[0]
+
+    async def test_a_refund_refused_once_succeeds_on_retry(self, store: SqlStore) -> None:  # noqa: F811
+        """A passing refusal (Telegram hiccups) is retried: refunded, no alert."""
+        await store.users.ensure(ANN)
+        stars = FlakyStars(failures=1)
+        alerts: list[str] = []
+        refunds = payments.Refunds(stars, alert=alert_into(alerts), sleep=record_into([]))
+        result = await payments.complete(
+            store, Settings(_env_file=None), KEY, paid_stars("junk"), refunds
+        )
+        assert (result.payment.status, stars.refunded, alerts) == (
+            PaymentStatus.REFUNDED, ["ch"], [],
+        )  # fmt: skip
+
+    @pytest.mark.parametrize("amount", [2**64, -1, 2**31])
+    async def test_an_amount_past_the_column_is_recorded_as_zero(
+        self,
+        store: SqlStore,  # noqa: F811
+        amount: int,
+    ) -> None:
+        """A total_amount no column holds is refused, recorded (as 0) and refunded."""
+        await store.users.ensure(ANN)
+        stars = FakeStars()
+        payload = payments.new_invoice(KEY, ANN, 100, 0).payload
+        result = await payments.complete(
+            store, Settings(_env_file=None), KEY, paid_stars(payload, amount=amount), stars
+        )
+        assert (result.payment.status, result.payment.amount) == (PaymentStatus.REFUNDED, 0)
+        assert result.payment.note == "rejected: amount"
 
     async def test_amount_checked_again_on_payment(self, store: SqlStore) -> None:  # noqa: F811
         """A successful_payment whose amount differs from the signed one credits nothing."""

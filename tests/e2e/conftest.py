@@ -164,7 +164,7 @@ async def stack(
         settings = make_settings(
             tmp_path, tg, kie, port, kie_webhook_hmac_key=hmac_key, **extra_settings
         )
-        await migrate(settings.database_url)
+        await migrate(settings.database_url.get_secret_value())
         stop, ready = asyncio.Event(), asyncio.Event()
         server = asyncio.create_task(serve(settings, host="127.0.0.1", stop=stop, ready=ready))
         await asyncio.wait({server, asyncio.create_task(ready.wait())},

@@ -69,7 +69,7 @@ class TestStartUp:
         warning about the KIE emulator in webhook mode, and leader gained / lost."""
         tg, kie = emulators
         settings = make_settings(tmp_path, tg, kie, free_port())
-        await migrate(settings.database_url)
+        await migrate(settings.database_url.get_secret_value())
         async with serving(settings):
             (summary,) = events(caplog, "startup")
         text = summary.getMessage()

@@ -141,6 +141,29 @@ class TestSignature:
         with pytest.raises(KieSignatureRejected, match=reason):
             verify_signature(task_id="t", timestamp=timestamp, signature=signature, key="k")
 
+    @pytest.mark.parametrize(
+        ("timestamp", "signature"),
+        [("9" * 4000, "AAAA"), ("\u0661\u0662", "AAAA"), ("1700000000", "\udcff\udcfe")],
+    )
+    def test_hostile_headers_are_rejected_not_crashed_on(self, timestamp, signature):
+        """A timestamp past float range, non-ASCII digits, or undecodable signature bytes
+        (aiohttp's surrogate escapes) are a rejection, not an OverflowError/UnicodeError."""
+        with pytest.raises(KieSignatureRejected):
+            verify_signature(
+                task_id="t", timestamp=timestamp, signature=signature, key="k", now=1700000000
+            )
+
+    def test_a_task_id_with_a_lone_surrogate_only_mismatches(self):
+        """Signing a forged task id that is no Unicode text does not raise."""
+        with pytest.raises(KieSignatureRejected, match="does not match"):
+            verify_signature(
+                task_id="\ud800",
+                timestamp="100",
+                signature=sign("t", "100", "k"),
+                key="k",
+                now=100,
+            )
+
 
 class TestVerifyAndParse:
     def test_signed_callback_passes(self):
@@ -178,6 +201,20 @@ class TestVerifyAndParse:
 
 
 class TestParseCallback:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            b'{"code": 200, "data": {"taskId": "\xff"}}',
+            b'{"code": 200, "data": {"taskId": "\\ud800", "state": "success"}}',
+            json.dumps({"code": 200, "data": {"taskId": "t" * 10_000}}).encode(),
+        ],
+    )
+    def test_unparsable_or_forged_bodies_are_rejected(self, body):
+        """Deep nesting, bytes that are not UTF-8 and task ids no KIE task has are rejected."""
+        with pytest.raises(KieCallbackRejected):
+            parse_callback(body)
+
     def test_market_success(self):
         """A Market success callback carries URLs and the task's record with credits."""
         callback = parse_callback(raw(MARKET_OK))

@@ -93,7 +93,7 @@ class TestIsolation:
         assert settings.kie_api_key is None and settings.kie_mode.value == "emulator"
         assert settings.kie_base_url == DEFAULT_KIE_BASE_URL  # so runtime runs its own emulator
         assert settings.telegram_api_base_url == "http://127.0.0.1:9"
-        assert settings.database_url.startswith("sqlite+aiosqlite:///")
+        assert settings.database_url.get_secret_value().startswith("sqlite+aiosqlite:///")
 
     async def test_the_bot_talks_to_the_emulator_with_tokens_set(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from trt.domain import JobId, LedgerKind, TgUserId
+from trt.domain import STARS_LIMIT, JobId, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance, LedgerConflict, UsageError, UserNotFound
 from trt.store.sql import SqlStore
 
@@ -43,6 +43,28 @@ class TestCredit:
                 TgUserId(5), 1, kind=LedgerKind.GRANT, key="grant:x", reason="t"
             )
         assert await store.ledger.entries() == []
+
+    @pytest.mark.parametrize("amount", [STARS_LIMIT + 1, 2**63, 2**64])
+    async def test_an_amount_past_the_column_is_refused(self, store: SqlStore, amount: int):
+        """An amount no 32-bit column holds is a usage error, not a driver overflow."""
+        await funded(store)
+        with pytest.raises(UsageError, match="amount"):
+            await store.ledger.credit(ALICE, amount, kind=LedgerKind.GRANT, key="k", reason="")
+
+    async def test_a_credit_past_the_largest_balance_is_refused(self, store: SqlStore) -> None:
+        """On both stores (Postgres' INTEGER overflows there), a credit that would take a
+        balance past 2^31 - 1 is a LedgerConflict and moves nothing; up to it is fine."""
+        await funded(store, 100)
+        with pytest.raises(LedgerConflict, match="more than 2147483647"):
+            await store.ledger.credit(
+                ALICE, STARS_LIMIT, kind=LedgerKind.GRANT, key="grant:big", reason="t"
+            )
+        user = await store.users.get(ALICE)
+        assert (user.balance, len(await store.ledger.entries(user_id=ALICE))) == (100, 1)
+        await store.ledger.credit(
+            ALICE, STARS_LIMIT - 100, kind=LedgerKind.GRANT, key="grant:top", reason="t"
+        )
+        assert (await store.users.get(ALICE)).balance == STARS_LIMIT
 
     @pytest.mark.parametrize("amount", [0, -5])
     async def test_non_positive_amount_is_refused(self, store: SqlStore, amount: int) -> None:

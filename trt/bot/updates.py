@@ -20,6 +20,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
+from pydantic import ValidationError
 
 from trt.core.metrics import Metrics
 from trt.core.repos import InboxRepo
@@ -168,9 +169,10 @@ class UpdateProcessor:
             payload = await self.inbox.claim(pending.seq, owner=self.owner, lease=self.lease)
         if payload is None:  # processed, held elsewhere, or behind its sender's earlier one
             return
+        update = self._parse(pending.update_id, payload)
         try:
-            update = Update.model_validate(payload, context={"bot": self.bot})
-            await self.dp.feed_update(self.bot, update)
+            if update is not None:
+                await self.dp.feed_update(self.bot, update)
         except DatabaseUnavailable:
             raise
         except Exception:  # a handler bug must not wedge the inbox: log it and move on
@@ -180,6 +182,16 @@ class UpdateProcessor:
                 "update %s: the lease lapsed while it ran; another worker may repeat it",
                 pending.update_id,
             )
+
+    def _parse(self, update_id: int, payload: dict[str, Any]) -> Update | None:
+        try:
+            return Update.model_validate(payload, context={"bot": self.bot})
+        except ValidationError as exc:  # not an update Telegram sends: one line, no trace
+            logger.warning(
+                "update %s ignored: not a valid Telegram update (%d problems, first at %s)",
+                update_id, exc.error_count(), _first_location(exc),
+            )  # fmt: skip
+            return None
 
     async def _mark_done(self, pending: Pending) -> bool:
         """Mark a handled update done, waiting out a database outage: giving up would have
@@ -260,3 +272,8 @@ def sender_of(payload: dict[str, Any]) -> int | None:
             if storable_id(user_id) and user_id:
                 return int(user_id)
     return None
+
+
+def _first_location(exc: ValidationError) -> str:
+    errors = exc.errors(include_input=False, include_url=False)
+    return ".".join(str(part) for part in errors[0]["loc"])[:80] if errors else "?"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from trt.domain import ID_LIMIT, STARS_LIMIT
 from trt.errors import UsageError
 
 if TYPE_CHECKING:
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output (stable fields).")]
+# Range checks happen in click, before any database work: a value past a column's range is
+# a one-line usage error, not a driver's overflow traceback.
+UserArg = Annotated[
+    int,
+    typer.Argument(min=1, max=ID_LIMIT - 1, help="The user's Telegram id.", show_default=False),
+]
+UserOption = Annotated[
+    int | None, typer.Option(min=1, max=ID_LIMIT - 1, help="Only this Telegram user id.")
+]
+StarsArgs = {"min": 1, "max": STARS_LIMIT}  # Star amounts: positive, within the column
 
 _AGO = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -29,7 +40,10 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     match = _AGO.match(text.strip().lower())
     if match:
-        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        try:
+            return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        except OverflowError:  # before the year 1
+            raise typer.BadParameter(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -22,7 +22,7 @@ async def _upgrade() -> tuple[str, str | None]:
     from trt.runtime import upgrade_database
     from trt.settings import load_settings
 
-    return await upgrade_database(load_settings().database_url)
+    return await upgrade_database(load_settings().database_url.get_secret_value())
 
 
 @app.command()
@@ -40,4 +40,4 @@ async def _current() -> tuple[str, str | None, str]:
     from trt.runtime import database_revision
     from trt.settings import load_settings
 
-    return await database_revision(load_settings().database_url)
+    return await database_revision(load_settings().database_url.get_secret_value())

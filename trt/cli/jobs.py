@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag, parse_since, with_runtime, with_services
+from trt.cli.common import JsonFlag, UserOption, parse_since, with_runtime, with_services
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import JobId, JobState, TgUserId
 from trt.records import JobFilter
@@ -19,7 +19,7 @@ app = typer.Typer(no_args_is_help=True, help="Generation jobs: list, inspect, re
 
 @app.command("list")
 def list_jobs(
-    user: Annotated[int | None, typer.Option(help="Only this Telegram user id.")] = None,
+    user: UserOption = None,
     state: Annotated[JobState | None, typer.Option(help="Only jobs in this state.")] = None,
     model: Annotated[str | None, typer.Option(help="Only this model id.")] = None,
     since: Annotated[

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag, parse_since, with_runtime, with_services
+from trt.cli.common import JsonFlag, UserOption, parse_since, with_runtime, with_services
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import TgUserId
 
@@ -32,7 +32,7 @@ _COLUMNS = ["charge id", "user", "amount", "bonus", "status", "paid (UTC)", "ref
 
 @app.command("list")
 def list_payments(
-    user: Annotated[int | None, typer.Option(help="Only this Telegram user id.")] = None,
+    user: UserOption = None,
     since: SinceOption = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
     as_json: JsonFlag = False,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag, with_runtime
+from trt.cli.common import JsonFlag, StarsArgs, with_runtime
 from trt.cli.render import plain, stars, when
 
 app = typer.Typer(no_args_is_help=True, help="Promo codes: create, list, disable.")
@@ -27,8 +27,10 @@ def _parse_date(text: str) -> datetime:
 @app.command()
 def create(
     code: CodeArg,
-    stars_: Annotated[int, typer.Option("--stars", help="Stars per redemption.")],
-    uses: Annotated[int | None, typer.Option(help="How many users may redeem it.")] = None,
+    stars_: Annotated[int, typer.Option("--stars", **StarsArgs, help="Stars per redemption.")],
+    uses: Annotated[
+        int | None, typer.Option(**StarsArgs, help="How many users may redeem it.")
+    ] = None,
     expires: Annotated[
         datetime | None,
         typer.Option(parser=_parse_date, help="Expiry: an ISO date or time (UTC)."),

@@ -55,7 +55,7 @@ def serve(
         json_lines=settings.log_format.value == "json", secrets=settings.secret_values()
     )
     if migrate:
-        asyncio.run(_migrate(settings.database_url))
+        asyncio.run(_migrate(settings.database_url.get_secret_value()))
     from trt.server.process import serve as run
 
     # What the imports built (aiogram, sqlalchemy: ~250k objects) lives as long as the

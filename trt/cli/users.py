@@ -7,13 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from trt.cli import console
-from trt.cli.common import JsonFlag, with_runtime
+from trt.cli.common import JsonFlag, StarsArgs, UserArg, with_runtime
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import TgUserId
 
 app = typer.Typer(no_args_is_help=True, help="Users: balances, history, grants.")
-
-UserArg = Annotated[int, typer.Argument(help="The user's Telegram id.", show_default=False)]
 
 
 @app.command()
@@ -52,7 +50,7 @@ def show(user_id: UserArg, as_json: JsonFlag = False) -> None:
 def credit(
     user_id: UserArg,
     amount: Annotated[
-        int, typer.Argument(min=1, help="Stars to grant (> 0).", show_default=False)
+        int, typer.Argument(**StarsArgs, help="Stars to grant (> 0).", show_default=False)
     ],
     reason: Annotated[str, typer.Option(help="Why; kept in the ledger.", show_default=False)],
     key: Annotated[

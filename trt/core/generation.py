@@ -8,6 +8,7 @@ calls (a duplicate callback, a poll racing it, a second instance) changes nothin
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -306,12 +307,19 @@ class Generation:
         """Send a succeeded job's result; on a passing failure try again later."""
         file_id = None
         if job.chat_id is not None:
+            started = time.perf_counter()
             try:
                 file_id = await self.messenger.deliver(job)
             except DeliveryFailed as exc:
+                self._delivery_took(started, "final" if exc.final else "retry")
                 return await self._delivery_failed(job, exc)
+            self._delivery_took(started, "ok")
         self.metrics.inc("trt_deliveries_total", result="ok")
         return await self._mark_delivered(job, file_id, detail=None)
+
+    def _delivery_took(self, started: float, result: str) -> None:
+        elapsed = time.perf_counter() - started
+        self.metrics.observe("trt_delivery_seconds", elapsed, result=result)
 
     async def _delivery_failed(self, job: JobRecord, exc: DeliveryFailed) -> JobRecord:
         self.metrics.inc("trt_deliveries_total", result="final" if exc.final else "retry")

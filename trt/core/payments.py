@@ -8,15 +8,17 @@ at pre-checkout and again on successful_payment: the update alone is never trust
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from trt.domain import PaymentStatus, RefusalReason, TgUserId
+from trt.domain import STARS_LIMIT, PaymentStatus, RefusalReason, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, PaymentRefused, RefundFailed
 from trt.logs import log_event
 from trt.records import NewPayment, PaymentRecord, PaymentResult
@@ -30,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 CURRENCY = "XTR"
 _VERSION = "t1"
+MAX_CHARGE_ID = 256  # the column's width; Telegram's ids are far shorter
+_UNSTORABLE = "unstorable:"
+REFUND_RETRY_DELAYS = (1.0, 5.0)  # seconds before the 2nd and 3rd try of a refused refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +88,23 @@ def read_payload(key: bytes, payload: str) -> Invoice:
     """Raises: PaymentRefused(FORGED) unless the payload is one we signed."""
     body, _, signature = payload.rpartition(":")
     parts = body.split(":")
-    if not hmac.compare_digest(_sign(key, body), signature) or len(parts) != 5:
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a payload is anyone's text.
+    given = signature.encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(_sign(key, body).encode(), given) or len(parts) != 5:
         raise PaymentRefused(RefusalReason.FORGED, f"payload {payload[:40]!r} is not ours")
     version, user, stars, pct, nonce = parts
-    if version != _VERSION or not (user.isdigit() and stars.isdigit() and pct.isdigit()):
+    if version != _VERSION or not all(_digits(n) for n in (user, stars, pct)):
         raise PaymentRefused(RefusalReason.FORGED, f"payload {payload[:40]!r} is malformed")
     return Invoice(TgUserId(int(user)), int(stars), int(pct), nonce, payload)
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: `"²".isdigit()` is True, and int("²") raises."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
+
+
 def _sign(key: bytes, body: str) -> str:
-    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()[:16]
+    digest = hmac.new(key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -119,17 +131,31 @@ async def check(
     return invoice
 
 
+@dataclass(frozen=True, slots=True)
+class Refunds:
+    """Telegram's refunds, how often to retry a refused one, and whom to alert when it
+    still fails (the payment then waits for `trt payments refund`)."""
+
+    telegram: StarPayments
+    alert: Callable[[str], Awaitable[None]] | None = None
+    retry_delays: tuple[float, ...] = field(default_factory=lambda: REFUND_RETRY_DELAYS)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
 async def complete(
     store: Store, settings: Settings, key: bytes, paid: PaidStars,
-    refunds: StarPayments | None = None,
+    refunds: StarPayments | Refunds | None = None,
 ) -> PaymentResult:  # fmt: skip
     """Credit a successful payment once (by its charge id). One that does not check out is
     recorded as rejected, credits nothing, and its Stars go back through `refunds`."""
+    paid = _storable(paid)
     try:
         return await _recorded(store, paid.charge_id)
     except PaymentNotFound:
         pass
     try:
+        if paid.charge_id.startswith(_UNSTORABLE):
+            raise PaymentRefused(RefusalReason.FORGED, "the charge id is not Telegram's")
         invoice = await check(
             store, settings, key, user_id=paid.user_id, payload=paid.payload,
             amount=paid.amount, currency=paid.currency,
@@ -137,10 +163,10 @@ async def complete(
     except PaymentRefused as exc:
         log_event(
             logger, "payment_rejected", level=logging.WARNING, user_id=paid.user_id,
-            charge_id=paid.charge_id, amount=paid.amount, currency=paid.currency,
+            charge_id=paid.charge_id, amount=str(paid.amount)[:24], currency=paid.currency,
             reason=str(exc),
         )  # fmt: skip
-        return await _reject(store, paid, exc, refunds)
+        return await _reject(store, paid, exc, _as_refunds(refunds))
     new = NewPayment(
         paid.charge_id, paid.provider_charge_id, paid.user_id, paid.amount, paid.currency,
         paid.payload, bonus=invoice.bonus,
@@ -162,24 +188,74 @@ async def _recorded(store: Store, charge_id: str) -> PaymentResult:
     return PaymentResult(payment, False, balance)
 
 
+def _storable(paid: PaidStars) -> PaidStars:
+    """What the payments table can hold: an amount past its 32-bit column is recorded as 0
+    (it is refused in any case), text without NUL bytes or lone surrogates, and a charge
+    id too long or too odd to keep becomes a digest of itself (and is refused as forged)."""
+    charge = paid.charge_id
+    if _clean(charge) != charge or not 0 < len(charge) <= MAX_CHARGE_ID:
+        digest = hashlib.sha256(charge.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        charge = _UNSTORABLE + digest
+    provider = paid.provider_charge_id
+    return replace(
+        paid, charge_id=charge, amount=paid.amount if 0 <= paid.amount <= STARS_LIMIT else 0,
+        provider_charge_id=_clean(provider)[:MAX_CHARGE_ID] if provider is not None else None,
+        currency=_clean(paid.currency)[:8], payload=_clean(paid.payload)[:128],
+    )  # fmt: skip
+
+
+def _clean(text: str) -> str:
+    cleaned = text.replace("\x00", "")
+    return cleaned.encode("utf-8", "replace").decode() if not cleaned.isascii() else cleaned
+
+
+def _as_refunds(refunds: StarPayments | Refunds | None) -> Refunds | None:
+    if refunds is None or isinstance(refunds, Refunds):
+        return refunds
+    return Refunds(refunds)
+
+
 async def _reject(
-    store: Store, paid: PaidStars, exc: PaymentRefused, refunds: StarPayments | None
+    store: Store, paid: PaidStars, exc: PaymentRefused, refunds: Refunds | None
 ) -> PaymentResult:
     new = NewPayment(
         paid.charge_id, paid.provider_charge_id, paid.user_id, paid.amount, paid.currency,
-        paid.payload[:128], status=PaymentStatus.REJECTED, note=f"rejected: {exc.reason}",
+        paid.payload, status=PaymentStatus.REJECTED, note=f"rejected: {exc.reason}",
     )  # fmt: skip
     result = await store.payments.record(new)
     if not result.applied or refunds is None:
         return result
-    try:
-        return await refund(store, refunds, paid.charge_id, reason=result.payment.note or "")
-    except RefundFailed as failed:
-        log_event(
-            logger, "payment_refund_failed", level=logging.ERROR, user_id=paid.user_id,
-            charge_id=paid.charge_id, amount=paid.amount, reason=str(failed),
-        )  # fmt: skip
-        return result
+    return await _refund_rejected(store, refunds, result)
+
+
+async def _refund_rejected(
+    store: Store, refunds: Refunds, rejected: PaymentResult
+) -> PaymentResult:
+    """Refund a rejected payment, retrying while Telegram refuses; alert when it never
+    agrees, so the payment is not left silently unrefunded."""
+    charge_id = rejected.payment.telegram_payment_charge_id
+    reason = rejected.payment.note or ""
+    failure: RefundFailed | None = None
+    for delay in (0.0, *refunds.retry_delays):
+        if delay:
+            await refunds.sleep(delay)
+        try:
+            return await refund(store, refunds.telegram, charge_id, reason=reason)
+        except RefundFailed as failed:
+            failure = failed
+            logger.warning("refund of rejected payment %s failed: %s", charge_id, failed)
+    log_event(
+        logger, "payment_refund_failed", level=logging.ERROR,
+        user_id=rejected.payment.user_id, charge_id=charge_id,
+        amount=rejected.payment.amount, tries=1 + len(refunds.retry_delays),
+        reason=str(failure),
+    )  # fmt: skip
+    if refunds.alert is not None:
+        await refunds.alert(
+            f"⚠️ Rejected payment {charge_id} of user {rejected.payment.user_id} could not be "
+            f"refunded ({failure}). Retry with: trt payments refund {charge_id}"
+        )
+    return rejected
 
 
 async def refund(

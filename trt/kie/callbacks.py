@@ -33,11 +33,15 @@ from trt.kie.states import TaskState
 TIMESTAMP_HEADER: Final = "X-Webhook-Timestamp"
 SIGNATURE_HEADER: Final = "X-Webhook-Signature"
 REPLAY_WINDOW: Final = 300.0
+MAX_TASK_ID_CHARS: Final = 128
+MAX_TIMESTAMP_DIGITS: Final = 12  # Unix seconds need 10 until the year 2286
 
 
 def sign(task_id: str, timestamp: str, key: str) -> str:
     """KIE's signature: base64(HMAC-SHA256(key, "<taskId>.<timestamp>"))."""
-    mac = hmac.new(key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+    # surrogatepass: a forged task id may hold a lone surrogate; it then merely mismatches.
+    message = f"{task_id}.{timestamp}".encode("utf-8", "surrogatepass")
+    mac = hmac.new(key.encode(), message, hashlib.sha256).digest()
     return base64.b64encode(mac).decode("ascii")
 
 
@@ -56,15 +60,17 @@ def verify_signature(
     """
     if not timestamp or not signature:
         raise KieSignatureRejected("missing signature headers")
-    try:
-        sent_at = int(timestamp.strip())
-    except ValueError:
-        raise KieSignatureRejected("timestamp is not an integer") from None
+    stamp = timestamp.strip()
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_TIMESTAMP_DIGITS):
+        raise KieSignatureRejected("timestamp is not an integer of Unix seconds")
+    sent_at = int(stamp)
     current = time.time() if now is None else now
     if abs(current - sent_at) > window:
         raise KieSignatureRejected("timestamp outside the replay window")
-    expected = sign(task_id, timestamp.strip(), key)
-    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+    expected = sign(task_id, stamp, key)
+    # aiohttp keeps undecodable header bytes as surrogate escapes: compare raw bytes.
+    given = signature.strip().encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(expected.encode(), given):
         raise KieSignatureRejected("signature does not match")
 
 
@@ -95,16 +101,27 @@ def parse_callback(body: bytes, family: Family | None = None) -> KieCallback:
     """
     try:
         envelope = json.loads(body)
-    except ValueError:
+    except RecursionError:
+        raise KieCallbackRejected("body is nested too deeply") from None
+    except ValueError:  # also UnicodeDecodeError: bytes that are no Unicode text
         raise KieCallbackRejected("body is not JSON") from None
     if not isinstance(envelope, Mapping) or not isinstance(envelope.get("data"), Mapping):
         raise KieCallbackRejected("body has no data object")
     data: Mapping[str, Any] = envelope["data"]
     family = family or guess_family(data)
     try:
-        return _PARSERS[family](envelope, data)
+        callback = _PARSERS[family](envelope, data)
     except KieBadResponse as e:
         raise KieCallbackRejected(e.message) from None
+    if not _plausible_task_id(callback.task_id):
+        raise KieCallbackRejected("taskId is not a KIE task id")
+    return callback
+
+
+def _plausible_task_id(task_id: str) -> bool:
+    """KIE's ids are short ASCII; anything else (a lone surrogate, a megabyte) is forged
+    and would only trouble the database lookup."""
+    return len(task_id) <= MAX_TASK_ID_CHARS and task_id.isascii() and task_id.isprintable()
 
 
 def verify_and_parse(

@@ -66,7 +66,7 @@ async def open_sandbox(
         settings = sandbox_settings(
             telegram_url=tg.base_url, serve_port=_free_port(), data_dir=data_dir
         )
-        await _prepare(settings.database_url)
+        await _prepare(settings.database_url.get_secret_value())
         await stack.enter_async_context(_serving(settings))
         yield Sandbox(f"{tg.base_url}/", tg, settings)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -18,11 +18,23 @@ from trt.bot.updates import UpdateProcessor
 from trt.core.services import Services
 from trt.core.supervisor import Episode
 from trt.core.workers import WorkerPool
-from trt.domain import JobState, KieTaskId, storable_id
+from trt.domain import KieTaskId, storable_id
 from trt.errors import DatabaseUnavailable, TrtError
 from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 from trt.logs import ThrottledEvents
+from trt.server.edge import (
+    LOGGED,
+    BadBody,
+    Handler,
+    RefusalLog,
+    edge_middleware,
+    header_bytes,
+    quiet_malformed_requests,
+    read_body,
+    read_json_object,
+)
+from trt.server.scrape import MetricsEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +48,8 @@ READY_CHECK_SECONDS = 5.0
 
 
 def same(given: str, expected: str | None) -> bool:
-    """Constant-time comparison; nothing matches an unset secret."""
-    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison; nothing matches an unset secret, nor undecodable bytes."""
+    return expected is not None and hmac.compare_digest(header_bytes(given), expected.encode())
 
 
 class TrtServer:
@@ -68,6 +80,9 @@ class TrtServer:
         self.webhook_token = _secret(settings.webhook_secret_token)
         self.hmac_key = _secret(settings.kie_webhook_hmac_key)
         self.rejections = ThrottledEvents(logger)  # strangers choose how often: throttled
+        self.refusals = RefusalLog()
+        quiet_malformed_requests(self.refusals)
+        self.scrape = MetricsEndpoint(services, _secret(settings.metrics_token))
 
     async def _settle(self, task_id: KieTaskId) -> None:
         """Settle after a callback. While the database or KIE is away the job stays as it
@@ -80,14 +95,18 @@ class TrtServer:
             self.settle_outage.ok()
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        app = web.Application(
+            client_max_size=MAX_UPDATE_BYTES, middlewares=[edge_middleware(self.refusals)]
+        )
         callback_path = self.services.settings.kie_callback_path.strip("/")
         app.add_routes([
             web.get("/health", self.health),
             web.get("/ready", self.ready),
-            web.get("/metrics", self.metrics),
-            web.post(f"/{WEBHOOK_PREFIX}/{{secret}}", self.telegram_webhook),
-            web.post(f"/{callback_path}/{{token}}", self.kie_callback),
+            web.get("/metrics", self.scrape.handle),
+            web.post(f"/{WEBHOOK_PREFIX}/{{secret}}",
+                     partial(self._observed, "trt_webhook_seconds", self.telegram_webhook)),
+            web.post(f"/{callback_path}/{{token}}",
+                     partial(self._observed, "trt_callback_seconds", self.kie_callback)),
         ])  # fmt: skip
         return app
 
@@ -113,14 +132,21 @@ class TrtServer:
             return web.json_response({"ready": False, "reason": reason}, status=503)
         return web.json_response({"ready": True})
 
-    async def metrics(self, _: web.Request) -> web.Response:
-        counts = await self.services.store.jobs.count_by_state()
-        by_state: dict[tuple[tuple[str, str], ...], float] = {
-            (("state", s.value),): float(counts[s]) for s in JobState
-        }
-        gauges = {"trt_jobs": by_state}
-        body = self.services.metrics.render(gauges)
-        return web.Response(text=body, content_type="text/plain", charset="utf-8")
+    async def _observed(
+        self, name: str, handler: Handler, request: web.Request
+    ) -> web.StreamResponse:
+        """Run `handler`, observing its time labelled with the status it answered."""
+        started, status = time.perf_counter(), 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self.services.metrics.observe(name, elapsed, status=str(status))
 
     async def telegram_webhook(self, request: web.Request) -> web.Response:
         if not same(request.match_info["secret"], self.webhook_path):
@@ -151,7 +177,7 @@ class TrtServer:
             metrics.inc("trt_callbacks_total", outcome="bad_token")
             self._rejected("callback_rejected", "wrong callback token (401)", request)
             raise web.HTTPUnauthorized(text="wrong callback token")
-        body = await _read_limited(request, MAX_CALLBACK_BYTES)
+        body = await read_body(request, MAX_CALLBACK_BYTES)
         try:
             callback = verify_and_parse(body, request.headers, key=self.hmac_key)
         except KieSignatureRejected as exc:
@@ -169,27 +195,16 @@ class TrtServer:
 
     def _rejected(self, event: str, reason: str, request: web.Request) -> None:
         self.rejections.log(event, reason=reason, remote=request.remote)
+        request[LOGGED] = True  # its one line: the edge's refusal line is not repeated
 
 
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
-    return body
-
-
 async def _json_body(request: web.Request, limit: int) -> dict[str, Any]:
-    body = await _read_limited(request, limit)
+    body = await read_body(request, limit)
     try:
-        payload = json.loads(body)
-    except ValueError:
-        raise web.HTTPBadRequest(text="body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise web.HTTPBadRequest(text="body is not a JSON object")
-    return payload
+        return read_json_object(body)
+    except BadBody as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None

@@ -10,7 +10,6 @@ import signal
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
-from aiohttp import web
 
 from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
@@ -20,6 +19,7 @@ from trt.core.reconciler import Reconciler
 from trt.core.supervisor import Supervisor
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
+from trt.server.edge import GuardedRunner, listen
 from trt.server.summary import log_summary
 from trt.settings import BotMode, Settings
 
@@ -78,10 +78,12 @@ async def _run(
     server.settlements.start()
     if updates:
         updates.start()
-    drain = settings.shutdown_drain_seconds
-    runner = web.AppRunner(server.build_app(), access_log=None, shutdown_timeout=drain)
+    runner = GuardedRunner(
+        server.build_app(), shutdown_timeout=settings.shutdown_drain_seconds,
+        idle_seconds=settings.http_idle_seconds, max_connections=settings.http_max_connections,
+    )  # fmt: skip
     await runner.setup()
-    await web.TCPSite(runner, host, settings.port).start()
+    await listen(runner, host, settings.port)
     if bot is not None and dp is not None:
         _introduce_to_telegram(supervisor, bot, dp, settings)
     supervisor.every(RECONCILER, reconciler.step, interval=settings.reconcile_interval_seconds)
@@ -95,8 +97,8 @@ async def _run(
     await supervisor.cancel(RECONCILER)
     await leader.switch(False)
     if updates:
-        await updates.drain(drain)
-    await server.settlements.drain(drain)
+        await updates.drain(settings.shutdown_drain_seconds)
+    await server.settlements.drain(settings.shutdown_drain_seconds)
     await reconciler.step_down("shutting down")
     await supervisor.stop()
     await runner.cleanup()

@@ -12,7 +12,7 @@ from trt import __version__
 from trt.core.reconciler import Reconciler
 from trt.core.services import Services
 from trt.logs import log_event
-from trt.settings import BotMode, Settings, describe_database
+from trt.settings import BotMode, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def summarise(
         bot_mode=settings.bot_mode.value if bot_on else "off (no TELEGRAM_BOT_TOKEN)",
         port=settings.port,
         storage=settings.storage_kind,
-        storage_at=describe_database(settings.database_url),
+        storage_at=settings.database_location,
         webhook_url=webhook,
         callback_url=mask_last_segment(callback_url) if callback_url else None,
         kie_mode="emulator" if kie_emulated else "real",

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from trt.errors import DatabaseUnavailable
+from trt.errors import DatabaseMissing, DatabaseUnavailable
 from trt.settings import describe_database
 
 # SQLite waits this long for another process's write lock before giving up.
@@ -98,12 +98,24 @@ class Database:
         await self.engine.dispose()
 
 
-def create_database(url: str, *, pool_size: int = 10) -> Database:
-    """Build the engine for `url` (already normalised by Settings)."""
+def create_database(url: str, *, pool_size: int = 10, must_exist: bool = False) -> Database:
+    """Build the engine for `url` (already normalised by Settings).
+
+    `must_exist`: for work on a database that should already be there (every command but
+    `trt db upgrade`), so a mistyped SQLite path is an error instead of a new empty file.
+    Raises: DatabaseMissing when it must exist and does not.
+    """
     if url.startswith("sqlite"):
+        if must_exist and not _sqlite_file_exists(url):
+            raise DatabaseMissing(describe_database(url))
         return Database(_sqlite_engine(url), url)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
     return Database(engine, url)
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    database = make_url(url).database
+    return database in (None, "", ":memory:") or Path(database or "").is_file()
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:

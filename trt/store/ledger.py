@@ -14,7 +14,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trt.domain import CREDIT_KINDS, JobId, LedgerKind, TgUserId
+from trt.domain import CREDIT_KINDS, STARS_LIMIT, JobId, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance, LedgerConflict, UsageError, UserNotFound
 from trt.records import LedgerEntryRecord, LedgerResult
 from trt.store.allowance import free_used
@@ -114,8 +114,8 @@ async def apply_in(conn: AsyncConnection, m: Movement) -> LedgerResult | None:
         await conn.execute(
             update(users)
             .where(users.c.id == m.user_id)
-            .where(users.c.balance + m.balance_delta >= 0)
-            .where(users.c.held + m.held_delta >= 0)
+            .where(*_stays_in_range(users.c.balance, m.balance_delta))
+            .where(*_stays_in_range(users.c.held, m.held_delta))
             .values(
                 balance=users.c.balance + m.balance_delta,
                 held=users.c.held + m.held_delta,
@@ -132,6 +132,14 @@ async def apply_in(conn: AsyncConnection, m: Movement) -> LedgerResult | None:
         key=m.key, reason=m.reason, created_at=now,
     )  # fmt: skip
     return LedgerResult(entry=entry, applied=True, balance=balances[0], held=balances[1])
+
+
+def _stays_in_range(column: Any, delta: int) -> list[Any]:
+    """`0 <= column + delta <= STARS_LIMIT`, written so the database never computes the
+    sum: on Postgres the columns are 32-bit INTEGER and the sum itself would overflow."""
+    if delta < 0:
+        return [column >= -delta]
+    return [column <= STARS_LIMIT - delta]
 
 
 async def _insert_entry(conn: AsyncConnection, m: Movement, now: datetime) -> int | None:
@@ -164,6 +172,11 @@ async def _why_rejected(conn: AsyncConnection, m: Movement) -> Exception:
         return UserNotFound(m.user_id)
     if m.balance_delta < 0:
         return InsufficientBalance(m.user_id, -m.balance_delta, row.balance)
+    if row.balance + m.balance_delta > STARS_LIMIT or row.held + m.held_delta > STARS_LIMIT:
+        return LedgerConflict(
+            f"{m.key}: user {m.user_id} would hold more than {STARS_LIMIT} ⭐, the most a "
+            "balance can be"
+        )
     return LedgerConflict(f"{m.key}: user {m.user_id} holds {row.held} ⭐, less than {m.amount}")
 
 
@@ -210,8 +223,8 @@ def hold_movement(user_id: TgUserId, job_id: JobId, amount: int) -> Movement:
 
 
 def _require_positive(amount: int) -> None:
-    if amount <= 0:
-        raise UsageError("amount", f"must be a positive whole number of Stars, got {amount}")
+    if not 0 < amount <= STARS_LIMIT:
+        raise UsageError("amount", f"must be a whole number of Stars from 1 to {STARS_LIMIT}")
 
 
 class SqlLedger:

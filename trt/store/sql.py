@@ -54,7 +54,7 @@ async def open_store(url: str, *, check_schema: bool = True) -> AsyncIterator[Sq
 
     Raises: DatabaseUnavailable, SchemaNotMigrated.
     """
-    db = create_database(url)
+    db = create_database(url, must_exist=check_schema)
     try:
         if check_schema:
             await require_current_schema(db)

@@ -5,10 +5,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.bot.conftest import USER, DriverFactory
+from tests.bot.conftest import ADMIN, USER, DriverFactory
 from tests.bot.driver import Driver, screen
 from tests.bot.routers.payments_helpers import invoice_for, pay, payment_message, push, signed
 from tests.store.conftest import postgres_url, reset_schema
+from trt.core import payments
 from trt.domain import PaymentStatus, TgUserId
 from trt.sandbox.telegram.model import Payment
 from trt.store.engine import create_database
@@ -173,3 +174,73 @@ class TestTelegramRefund:
         assert await balance(en) == 100
         stored = await en.services.store.payments.get(payment.charge_id or "")
         assert stored.status is PaymentStatus.REFUNDED
+
+
+FORGED_NOTICE = "⚠️ This payment could not be accepted: this invoice is not valid"
+
+
+def odd_payment(charge: str, **fields: object) -> dict[str, object]:
+    return {
+        "currency": "XTR", "total_amount": 50, "invoice_payload": "t1:é:50:0:ab:cd",
+        "telegram_payment_charge_id": charge, "provider_payment_charge_id": "p", **fields,
+    }  # fmt: skip
+
+
+class TestHostileInput:
+    @pytest.mark.parametrize("args", ["²", "9" * 5000, "١٢", "-5", "5.5", "5e3"])
+    async def test_odd_topup_amounts_get_the_limits(self, en: Driver, args: str) -> None:
+        """A superscript digit, 5,000 digits, Arabic digits or a sign: the limits, no error."""
+        reply = await en.send(f"/topup {args}")
+        assert (
+            screen(reply)
+            == "Send /topup N with a whole number from 10 to 10000 ⭐, or pick a package."
+        )
+
+    @pytest.mark.parametrize("payload", ["t1:1:50:0:ab:é", "é" * 30, "t1:²:50:0:ab:cd"])
+    async def test_a_non_ascii_payload_is_answered_at_pre_checkout(
+        self, en: Driver, payload: str
+    ) -> None:
+        """Pre-checkout for a payload with any Unicode is answered (refused), never left to
+        time out."""
+        payment = await pay(en, await invoice_for(en, payload, 50))
+        assert (payment.ok, payment.error_message) == (
+            False, "this invoice is not valid, please open /topup again",
+        )  # fmt: skip
+
+    @pytest.mark.parametrize(
+        "fields",
+        [{}, {"total_amount": 2**64}, {"total_amount": -(2**70)}, {"currency": "X" * 300},
+         {"invoice_payload": "\x00" * 300}],
+    )  # fmt: skip
+    async def test_an_odd_successful_payment_is_recorded_and_refunded(
+        self, en: Driver, fields: dict[str, object]
+    ) -> None:
+        """A non-ASCII payload, an amount past 64 bits, a long currency or NUL bytes: the
+        payment is recorded as rejected, refunded, and nothing is credited."""
+        en.tg.payments["stxe-odd"] = Payment("q", USER, True, charge_id="stxe-odd")
+        await push(en, successful_payment=odd_payment("stxe-odd", **fields))
+        assert (en.last().text or "").startswith(FORGED_NOTICE)
+        recorded = await en.services.store.payments.get("stxe-odd")
+        assert (recorded.status, await balance(en)) == (PaymentStatus.REFUNDED, 100)
+        assert en.tg.payments["stxe-odd"].refunded is True
+
+    async def test_an_unstorable_charge_id_is_recorded_under_its_digest(self, en: Driver):
+        """A charge id longer than any column holds is still recorded (under a digest),
+        rejected, and the admins are told its refund failed."""
+        await push(en, successful_payment=odd_payment("c" * 5000, invoice_payload="x"))
+        [recorded] = await en.services.store.payments.find()
+        assert recorded.telegram_payment_charge_id.startswith("unstorable:")
+        assert (recorded.status, await balance(en)) == (PaymentStatus.REJECTED, 100)
+
+    async def test_a_failing_refund_is_retried_then_alerted(
+        self, en: Driver, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Telegram refuses every try: three tries, then one alert to the admins naming the
+        charge and the command that retries it; the payment stays rejected, uncredited."""
+        monkeypatch.setattr(payments, "REFUND_RETRY_DELAYS", (0.0, 0.0))
+        en.tg.user(ADMIN)
+        await push(en, successful_payment=odd_payment("stxe-unknown"))  # Telegram: no such charge
+        recorded = await en.services.store.payments.get("stxe-unknown")
+        assert (recorded.status, await balance(en)) == (PaymentStatus.REJECTED, 100)
+        [alert] = en.tg.chat(ADMIN).texts()
+        assert "stxe-unknown" in alert and "trt payments refund stxe-unknown" in alert

@@ -24,6 +24,8 @@ from trt.records import PaymentResult, UserRecord
 
 logger = logging.getLogger(__name__)
 
+MAX_AMOUNT_DIGITS = 9  # any top-up Telegram allows has at most 5
+
 
 def make_router() -> Router:
     router = Router(name=__name__)
@@ -44,7 +46,8 @@ async def topup(
         await send(message, *screens.topup(t, services, user))
         return
     amount = command.args.strip()
-    if not amount.isdigit():
+    # ASCII digits of a sane length: "²".isdigit() is True and int() of 5,000 digits raises.
+    if not (amount.isascii() and amount.isdigit() and len(amount) <= MAX_AMOUNT_DIGITS):
         settings = services.settings
         await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max))
         return
@@ -109,8 +112,11 @@ async def paid(message: Message, *, bot: Bot, services: Services, t: Texts) -> N
         TgUserId(message.from_user.id), sp.telegram_payment_charge_id,
         sp.provider_payment_charge_id, sp.total_amount, sp.currency, sp.invoice_payload,
     )  # fmt: skip
+    refunds = payments.Refunds(
+        TelegramStars(bot), alert=services.generation.messenger.alert_admins
+    )
     result = await payments.complete(
-        services.store, services.settings, _key(services, bot), details, TelegramStars(bot)
+        services.store, services.settings, _key(services, bot), details, refunds
     )
     if not result.applied:
         return

@@ -23,6 +23,7 @@ import hmac
 import itertools
 import json
 import logging
+import os
 import random
 import time
 import uuid
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from trt.errors import PortUnavailable
 from trt.kie.base import Family
 from trt.kie.callbacks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from trt.kie.states import TaskState
@@ -387,8 +389,12 @@ async def run_emulator(
     runner = web.AppRunner(build_app(emu), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise PortUnavailable(
+                host, port, os.strerror(exc.errno) if exc.errno else str(exc)
+            ) from None
         emu.base_url = f"http://{host}:{runner.addresses[0][1]}"
         scheduler = asyncio.create_task(emu.run_scheduler())
         try:
