@@ -163,7 +163,7 @@ async def complete(
     except PaymentRefused as exc:
         log_event(
             logger, "payment_rejected", level=logging.WARNING, user_id=paid.user_id,
-            charge_id=paid.charge_id, amount=str(paid.amount)[:24], currency=paid.currency,
+            charge_id=paid.charge_id, amount=_loggable(paid.amount), currency=paid.currency,
             reason=str(exc),
         )  # fmt: skip
         return await _reject(store, paid, exc, _as_refunds(refunds))
@@ -226,6 +226,11 @@ async def _reject(
     if not result.applied or refunds is None:
         return result
     return await _refund_rejected(store, refunds, result)
+
+
+def _loggable(amount: int) -> int | str:
+    """An amount as logged: a forged one past 64 bits is cut (a log line stays short)."""
+    return amount if abs(amount) < 2**63 else f"{str(amount)[:24]}…"
 
 
 async def _refund_rejected(
