@@ -4,9 +4,10 @@ import struct
 from hashlib import sha256
 
 from tests.bot.conftest import USER, DriverFactory, fund
-from tests.bot.driver import Driver, open_model, screen
+from tests.bot.driver import Driver, generate_image, open_model, screen
 from trt.domain import JobId, JobState
 from trt.kie.states import TaskState
+from trt.sandbox.telegram.model import ChatMessage
 from trt.store.sql import SqlStore
 
 
@@ -161,3 +162,118 @@ class TestFileLimits:
         reply = await en.send_file("document", big, file_name="big.png", mime_type="image/png")
         assert reply.text == "That file is 11.0 MB; the limit is 10 MB."
         assert en.services.kie.uploads == []  # type: ignore[attr-defined]
+
+
+class TestJobCap:
+    async def _fourth_press(self, d: Driver, lang: str = "en") -> None:
+        for prompt in ("one", "two", "three", "four"):
+            await generate_image(d, prompt, lang)
+
+    async def test_the_fourth_generate_is_refused_in_words_en(self, en: Driver):
+        """Three jobs run: a fourth Generate says why it is refused, leaves no "queued"
+        status behind, and its callback query is answered exactly once."""
+        await self._fourth_press(en)
+        assert len(await en.jobs()) == 3
+        assert (en.last().text or "").startswith("You already have 3 generations running")
+        assert len([m for m in en.history() if "queued" in (m.text or "")]) == 3  # not 4
+        self._answered_once(en)
+
+    async def test_the_fourth_generate_is_refused_in_words_ru(self, ru: Driver):
+        await self._fourth_press(ru, "ru")
+        assert len(await ru.jobs()) == 3
+        assert (ru.last().text or "").startswith("У вас уже идут 3 генерации")
+        self._answered_once(ru)
+
+    def _answered_once(self, d: Driver) -> None:
+        """No answerCallbackQuery refused: none was sent twice for one query."""
+        answers = [c for c in d.tg.calls if c.method.lower() == "answercallbackquery"]
+        assert all(c.ok for c in answers), [c.description for c in answers if not c.ok]
+
+
+class TestMusic:
+    """Suno's rules (simple mode needs a description; custom mode lyrics, style and title)
+    are asked as steps: ✨ Start never opens on a rule's complaint."""
+
+    async def test_simple_mode_asks_the_description_en(self, en: Driver):
+        await open_model(en, "🎵 Music", "Suno V5 ·")
+        asked = en.last().text or ""
+        assert "Song description" in asked and "do not fit" not in asked
+        assert "500" in asked  # simple mode's limit, not the input's 5000
+        confirm = await en.send("a calm song about the sea")
+        assert "Price:" in (confirm.text or ""), confirm.text
+        await en.click("🚀 Generate")
+        [job] = await en.jobs()
+        assert job.params["prompt"] == "a calm song about the sea"
+        assert job.params["customMode"] is False
+
+    async def test_simple_mode_asks_the_description_ru(self, ru: Driver):
+        await open_model(ru, "🎵 Музыка", "Suno V5 ·", "✨ Начать")
+        asked = ru.last().text or ""
+        assert "Описание песни" in asked and "несовместимы" not in asked
+        confirm = await ru.send("спокойная песня о море")
+        assert "Цена" in (confirm.text or ""), confirm.text
+
+    async def test_custom_mode_asks_style_title_and_lyrics(self, en: Driver):
+        await open_model(en, "🎵 Music", "Suno V5 ·")
+        await en.send("a calm song")
+        await en.click("⚙️ Change settings")
+        await en.click("Custom mode")
+        await en.click("Yes")
+        asked = await en.click("✅ Done")
+        assert "Style" in (asked.text or ""), asked.text
+        asked = await en.send("ambient")
+        assert "Title" in (asked.text or ""), asked.text
+        confirm = await en.send("Sea")
+        assert "Price:" in (confirm.text or ""), confirm.text
+        await en.click("🚀 Generate")
+        [job] = await en.jobs()
+        assert (job.params["style"], job.params["title"]) == ("ambient", "Sea")
+
+    async def test_in_custom_mode_the_prompt_is_the_lyrics(self, en: Driver):
+        await open_model(en, "🎵 Music", "Suno V5 ·")
+        await en.send("a calm song")
+        await en.click("⚙️ Change settings")
+        await en.click("Custom mode")
+        await en.click("Yes")
+        await en.click("Prompt")
+        assert "Lyrics" in (en.last().text or ""), en.last().text
+
+    async def _long_prompt_back_to_simple(self, d: Driver, b: dict[str, str]) -> ChatMessage:
+        await open_model(d, b["section"], "Suno V5 ·", b["start"])
+        await d.send("a calm song")
+        await d.click(b["settings"])
+        await d.click(b["custom"])
+        await d.click(b["yes"])
+        await d.click(b["done"])
+        await d.send("ambient")  # style
+        await d.send("Sea")  # title
+        await d.click(b["settings"])
+        await d.click(b["prompt"])
+        await d.send("la " * 200)  # lyrics: custom mode takes 5000 characters
+        await d.click(b["custom"])
+        await d.click(b["no"])
+        return await d.click(b["done"])  # simple mode takes 500: the rule speaks
+
+    async def test_a_broken_rule_is_explained_in_english(self, en: Driver):
+        buttons = {
+            "section": "🎵 Music", "start": "✨ Start", "settings": "⚙️ Change settings",
+            "custom": "Custom mode", "yes": "Yes", "no": "No", "done": "✅ Done",
+            "prompt": "Prompt",
+        }  # fmt: skip
+        reply = await self._long_prompt_back_to_simple(en, buttons)
+        assert (reply.text or "").startswith(
+            "These settings do not fit together:\n• Prompt: at most 500 characters when "
+            "Custom mode: No."
+        ), reply.text
+
+    async def test_a_broken_rule_is_explained_in_russian(self, ru: Driver):
+        buttons = {
+            "section": "🎵 Музыка", "start": "✨ Начать", "settings": "⚙️ Изменить настройки",
+            "custom": "Свой текст и стиль", "yes": "Да", "no": "Нет", "done": "✅ Готово",
+            "prompt": "Запрос",
+        }  # fmt: skip
+        reply = await self._long_prompt_back_to_simple(ru, buttons)
+        assert (reply.text or "").startswith(
+            "Эти настройки несовместимы:\n• Запрос: не больше 500 символов, когда "
+            "Свой текст и стиль: Нет."
+        ), reply.text

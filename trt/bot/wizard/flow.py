@@ -81,7 +81,7 @@ async def proceed(target: Target, ctx: Ctx, spec: ModelSpec, form: Form, after: 
     except InvalidParameters as exc:  # a combination the model refuses: fix it in settings
         await save(ctx.state, form)
         body, markup = settings_screen(ctx.t, spec, form)
-        await show(target, f"{conflict_text(ctx.t, exc)}\n\n{body}", markup)
+        await show(target, f"{conflict_text(ctx.t, spec, form, exc)}\n\n{body}", markup)
         return
     await save(ctx.state, form)
     await show(target, *screen)
