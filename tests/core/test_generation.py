@@ -90,10 +90,14 @@ class TestCreationFailures:
         assert "out of credits" in rig.messenger.alerts[0]
 
     async def test_validation_refusal_is_a_rejection(self, rig: Rig) -> None:
-        """A 422 at creation fails the job as rejected and releases the hold."""
+        """A 422 at creation for content fails the job as refused by the content filter and
+        releases the hold; one for a parameter as an invalid input, naming it."""
         rig.kie.fail_next("create_task", KieValidationError(200, 422, "flagged"))
         _, job = await started(rig)
-        assert reason_of(job.error) is FailureReason.REJECTED
+        assert reason_of(job.error) is FailureReason.CONTENT_REFUSED
+        rig.kie.fail_next("create_task", KieValidationError(200, 422, "bad image_size"))
+        _, job = await started(rig)
+        assert job.error == "invalid_input: bad image_size"
         assert rig.messenger.alerts == []
 
     async def test_uncertain_creation_is_left_for_the_reconciler(self, rig: Rig) -> None:

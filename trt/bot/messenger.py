@@ -24,7 +24,15 @@ from trt.bot import keyboards
 from trt.bot.alerts import FailureBurst
 from trt.bot.labels import key_params
 from trt.bot.progress import ACTIONS, Throttle, status_text
-from trt.bot.texts import CAPTION_LIMIT, Texts, clip, failure_reason, language_of, text
+from trt.bot.texts import (
+    CAPTION_LIMIT,
+    Texts,
+    clip,
+    failure_reason,
+    language_of,
+    text,
+)
+from trt.bot.texts import markup as trusted_text
 from trt.bot.wizard.form import prompt_input
 from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
@@ -132,7 +140,7 @@ class TelegramMessenger:
         assert job.chat_id is not None
         lang = language_of(await self._languages(job.user_id))
         reason = failure_reason(lang, job.error)
-        body = text(lang, "result.failed", reason=reason, price=job.price_stars)
+        body = trusted_text(lang, "result.failed", reason=reason, price=job.price_stars)  # escaped
         try:
             await self._send_text(job.chat_id, body, keyboards.failure(Texts(lang), job.id))
         except NOT_SHOWN as exc:

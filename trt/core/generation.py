@@ -19,14 +19,14 @@ from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core import schedule
-from trt.core.failures import FailureReason, describe, reason_for
+from trt.core.failures import FailureReason, describe, reason_for, reason_from_task
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
 from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
-from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
+from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 
@@ -179,7 +179,8 @@ class Generation:
             await self.messenger.alert_admins(
                 f"KIE account is out of credits: job {job.id} failed, its Stars were released"
             )
-        return await self.fail(job.id, reason_for(exc), str(exc), EventSource.USER)
+        detail = exc.detail if isinstance(exc, KieHTTPError) and exc.detail else str(exc)
+        return await self.fail(job.id, reason_for(exc), detail, EventSource.USER)
 
     async def fail(
         self, job_id: JobId, reason: FailureReason, detail: str, source: EventSource
@@ -229,7 +230,8 @@ class Generation:
             return await self._succeeded(job, record, source)
         if record.state.is_final:
             detail = record.fail_message or record.fail_code or "no result"
-            return await self._fail_quietly(job, FailureReason.GENERATION_FAILED, detail, source)
+            reason = reason_from_task(record.fail_code, record.fail_message)
+            return await self._fail_quietly(job, reason, detail, source)
         return await self._not_final(job, source)
 
     async def _succeeded(

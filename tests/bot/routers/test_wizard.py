@@ -277,3 +277,63 @@ class TestMusic:
             "Эти настройки несовместимы:\n• Запрос: не больше 500 символов, когда "
             "Свой текст и стиль: Нет."
         ), reply.text
+
+
+class TestFailureReasons:
+    """A failed task tells the user why, by kind, and that the Stars are back."""
+
+    async def _failed(self, d: Driver, kie, code: str, message: str, lang: str) -> str:
+        kie.failure = (code, message)
+        kie.script(TaskState.FAIL)
+        await generate_image(d, "a wave", lang)
+        [job] = await d.jobs()
+        await d.settle(job)
+        return d.last().text or ""
+
+    async def test_content_filter_en(self, make_driver: DriverFactory, store: SqlStore, kie):
+        await fund(store, USER, 100)
+        d = make_driver(free_daily_generations=0)
+        body = await self._failed(d, kie, "422", "Invalid prompt: prohibited content", "en")
+        assert body == (
+            "That did not work: the model's content filter refused the prompt or a file; the "
+            "same request will be refused again, so change it first. 3 ⭐ are back on your "
+            "balance."
+        )
+        assert (await d.services.store.users.get(USER)).balance == 100
+
+    async def test_content_filter_ru(self, make_driver: DriverFactory, store: SqlStore, kie):
+        await fund(store, USER, 100, language="ru")
+        d = make_driver(language_code="ru", free_daily_generations=0)
+        body = await self._failed(d, kie, "422", "Invalid prompt: prohibited content", "ru")
+        assert body.startswith("Не получилось: фильтр содержимого модели отклонил запрос")
+        assert body.endswith("3 ⭐ возвращены на баланс.")
+
+    async def test_invalid_input_names_it(self, make_driver: DriverFactory, store: SqlStore, kie):
+        await fund(store, USER, 100)
+        d = make_driver(free_daily_generations=0)
+        body = await self._failed(d, kie, "422", "image_size: <unsupported> value", "en")
+        assert body.startswith(  # escaped once: shown as KIE wrote it
+            "That did not work: the model did not accept an input (image_size: <unsupported"
+        ), body
+
+    async def test_busy_and_timeout_ru(self, make_driver: DriverFactory, store: SqlStore, kie):
+        await fund(store, USER, 100, language="ru")
+        d = make_driver(language_code="ru", free_daily_generations=0)
+        body = await self._failed(d, kie, "500", "Server busy, try again later", "ru")
+        assert "сервис перегружен или временно недоступен" in body
+        kie.failure = ("408", "Generation timed out")
+        kie.script(TaskState.FAIL)
+        await generate_image(d, "another wave", "ru")
+        job = next(j for j in await d.jobs() if j.state is not JobState.FAILED)
+        await d.settle(job)
+        assert "генерация заняла слишком много времени" in (d.last().text or "")
+
+    async def test_create_task_refusal_by_content(self, make_driver: DriverFactory, store, kie):
+        """createTask itself refused for content: the same reason, not "could not be sent"."""
+        from trt.kie.errors import KieValidationError
+
+        await fund(store, USER, 100)
+        d = make_driver(free_daily_generations=0)
+        kie.fail_next("create_task", KieValidationError(200, 422, "Your prompt was flagged"))
+        await generate_image(d, "a wave")
+        assert "content filter refused" in (d.last().text or ""), d.last().text

@@ -51,6 +51,7 @@ class FakeKie:
         self.queries: list[tuple[Family, KieTaskId]] = []
         self.balance = credits
         self.cost = cost
+        self.failure = ("500", "Internal server error")  # failCode and failMsg of a FAIL
         self.closed = False
         self._default_script: tuple[TaskState, ...] = (TaskState.SUCCESS,)
         self._next_scripts: deque[tuple[TaskState, ...]] = deque()
@@ -136,9 +137,8 @@ class FakeKie:
                 completed_at=now,
             )
         if state is TaskState.FAIL:
-            return replace(
-                record, fail_code="500", fail_message="Internal server error", completed_at=now
-            )
+            code, message = self.failure
+            return replace(record, fail_code=code, fail_message=message, completed_at=now)
         return record
 
     def _raise_if_scripted(self, method: str) -> None:
