@@ -262,15 +262,29 @@ class Generation:
         now = self._clock()
         if job.deadline_at is not None and now >= job.deadline_at:
             return await self._fail_quietly(job, FailureReason.TIMED_OUT, "past deadline", source)
+        wait = self._next_wait(job, source, now)
         if job.state is JobState.SUBMITTED:
             try:
                 job = await self.store.jobs.transition(job.id, JobState.RUNNING, source=source)
             except InvalidTransition:
                 return await self.store.jobs.get(job.id)
             await self.messenger.progress(job)
-        wait = schedule.next_poll(now - job.created_at, late_callback=self._late_callback)
         await self.store.pipeline.schedule(job.id, next_check_at=now + wait)
         return job
+
+    def _next_wait(self, job: JobRecord, source: EventSource, now: datetime) -> timedelta:
+        """Seconds after a callback whose record was not final yet, else the schedule."""
+        recheck = None
+        if source in (EventSource.CALLBACK, EventSource.POLL):
+            recheck = schedule.next_recheck(
+                after_callback=source is EventSource.CALLBACK,
+                since_scheduled=now - job.updated_at,
+                late_callback=self._late_callback,
+            )
+        if recheck is not None:
+            logger.info("job %s: record not final after a callback; again in %s", job.id, recheck)
+            return recheck
+        return schedule.next_poll(now - job.created_at, late_callback=self._late_callback)
 
     async def deliver(self, job: JobRecord) -> JobRecord:
         """Send a succeeded job's result; on a passing failure try again later."""
