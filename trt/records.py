@@ -166,7 +166,11 @@ class PaymentResult:
     payment: PaymentRecord
     applied: bool  # False: this charge was recorded before, nothing moved now
     balance: int
-    referral_rewarded: bool = False
+    referral_bonus: int = 0  # Stars each side got for this first top-up of a referred user
+
+    @property
+    def referral_rewarded(self) -> bool:
+        return self.referral_bonus > 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trt.core import referrals
 from trt.domain import PaymentStatus, RefusalReason, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, PaymentRefused, RefundFailed
 from trt.records import NewPayment, PaymentRecord, PaymentResult
@@ -140,7 +141,11 @@ async def complete(
         paid.charge_id, paid.provider_charge_id, paid.user_id, paid.amount, paid.currency,
         paid.payload, bonus=invoice.bonus,
     )  # fmt: skip
-    return await store.payments.record(new, referral_bonus=settings.referral_bonus)
+    bonus = referrals.bonus_for(
+        paid.amount, invoice.bonus, percent=settings.referral_bonus_percent,
+        cap=settings.referral_bonus, markup=settings.price_markup,
+    )  # fmt: skip
+    return await store.payments.record(new, referral_bonus=bonus)
 
 
 async def _recorded(store: Store, charge_id: str) -> PaymentResult:

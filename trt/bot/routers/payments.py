@@ -114,12 +114,12 @@ async def paid(message: Message, *, bot: Bot, services: Services, t: Texts) -> N
     )
     if not result.applied:
         return
-    await send(message, _receipt(t, result, services.settings.referral_bonus))
+    await send(message, _receipt(t, result))
     if result.referral_rewarded:
-        await _tell_referrer(bot, services, details.user_id)
+        await _tell_referrer(bot, services, details.user_id, result.referral_bonus)
 
 
-def _receipt(t: Texts, result: PaymentResult, referral_bonus: int) -> str:
+def _receipt(t: Texts, result: PaymentResult) -> str:
     p = result.payment
     if p.status is not PaymentStatus.PAID:
         reason = (p.note or "").removeprefix("rejected: ")
@@ -131,17 +131,16 @@ def _receipt(t: Texts, result: PaymentResult, referral_bonus: int) -> str:
     if p.bonus:
         lines.append(t("payment.receipt_bonus", bonus=p.bonus))
     if result.referral_rewarded:
-        lines.append(t("payment.receipt_referral", bonus=referral_bonus))
+        lines.append(t("payment.receipt_referral", bonus=result.referral_bonus))
     return "\n".join(lines)
 
 
-async def _tell_referrer(bot: Bot, services: Services, referred: TgUserId) -> None:
+async def _tell_referrer(bot: Bot, services: Services, referred: TgUserId, bonus: int) -> None:
     referrer = await services.store.referrals.referrer_of(referred)
     if referrer is None:
         return
     user = await services.store.users.get(referrer)
     t = Texts(user.language or language_of(None))
-    bonus = services.settings.referral_bonus
     try:
         await bot.send_message(
             referrer, t("payment.referrer_bonus", bonus=bonus, balance=user.balance)
