@@ -211,10 +211,33 @@ class FormRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditsGiven:
+    """Stars put on balances since a time, by where they came from: only `paid` was paid
+    for; the rest was given (and is a cost, not income)."""
+
+    paid: int  # Stars top-ups, less those refunded
+    grants: int  # by admins and support
+    welcome: int
+    referral: int  # less bonuses taken back with their refunded top-up
+    promo: int
+    package: int  # top-up package bonuses
+    free: int  # free generations
+    refunds: int  # generations refunded by support
+
+    @property
+    def bonuses(self) -> int:
+        return self.welcome + self.referral + self.promo + self.package + self.free
+
+    @property
+    def given(self) -> int:
+        return self.grants + self.bonuses + self.refunds
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     users: int
     jobs_by_state: dict[JobState, int]
-    stars_in: int  # credits of every kind (top-ups, grants, bonuses), less refunded top-ups
+    credits: CreditsGiven
     stars_out: int  # charges minus refunds since the start
 
 
@@ -232,6 +255,7 @@ class MoneyFigures:
     received: int  # Stars paid in by every recorded payment
     refunded: int  # Stars Telegram returned to payers
     models: list[ModelUsage]
+    credits: CreditsGiven
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,9 @@ class TestReport:
         data = json.loads(trt("payments", "report", "--json").stdout)
         assert (data["payments"], data["stars_received"], data["stars_refunded"]) == (2, 300, 0)
         assert data["stars_spent"] == 12
+        # Paid Stars apart from given ones: Bob's 12 ⭐ package bonus was given, not paid.
+        # (`seeded` topped up 160 ⭐ before.)
+        assert (data["credits"]["paid"], data["credits"]["package"]) == (160 + 300, 12)
         assert [(m["model_id"], m["jobs"], m["stars"]) for m in data["models"]] == [
             ("google/nano-banana", 1, 12)
         ]
@@ -161,4 +164,6 @@ class TestReport:
         result = trt("payments", "report", "--since", "1d")
         assert result.exit_code == 0, result.output
         assert "Stars received  300 ⭐" in result.output
+        assert "paid, net       460 ⭐" in result.output  # apart from what was given
+        assert "given: bonuses  12 ⭐ (welcome 0, referral 0, promo 0, package 12" in result.output
         assert "google/nano-banana" in result.output

@@ -127,11 +127,22 @@ def report(since: SinceOption = None, as_json: JsonFlag = False) -> None:
     _render_report(data)
 
 
+def _bonus_parts(r: MoneyReport) -> str:
+    c = r.credits
+    parts = [("welcome", c.welcome), ("referral", c.referral), ("promo", c.promo),
+             ("package", c.package), ("free", c.free)]  # fmt: skip
+    return ", ".join(f"{name} {amount}" for name, amount in parts)
+
+
 def _render_report(r: MoneyReport) -> None:
     console.fields([
         ("since", when(r.since)), ("payments", r.payments),
         ("Stars received", stars(r.stars_received)), ("Stars refunded", stars(r.stars_refunded)),
         ("Stars spent", stars(r.stars_spent)), ("KIE credits", r.kie_credits),
+        ("paid, net", stars(r.credits.paid)),  # top-ups less refunded ones
+        ("given: grants", stars(r.credits.grants)),
+        ("given: bonuses", stars(r.credits.bonuses) + " (" + _bonus_parts(r) + ")"),
+        ("given: refunds", stars(r.credits.refunds)),  # generations refunded by support
     ])  # fmt: skip
     console.table(
         ["model", "jobs", "Stars", "KIE credits", "revenue $", "KIE cost $", "margin $"],

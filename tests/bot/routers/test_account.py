@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tests.bot.conftest import ADMIN, USER, DriverFactory, fund
 from tests.bot.driver import Driver, generate_image
-from trt.domain import TgUserId
+from trt.domain import LedgerKind, TgUserId
 from trt.store.sql import SqlStore
 
 
@@ -52,6 +52,28 @@ class TestAdmin:
         assert granted.text == f"Granted 10 ⭐ to {USER}; balance now 15 ⭐."
         info = await admin.send(f"/user {USER}")
         assert "Balance: 15 ⭐" in (info.text or "")
+
+    async def _given_and_paid(self, store: SqlStore) -> None:
+        """5 ⭐ paid; 10 ⭐ granted and a 3 ⭐ welcome bonus given."""
+        await fund(store, USER, 5)
+        await store.ledger.credit(USER, 10, kind=LedgerKind.GRANT, key="grant:g", reason="")
+        await store.ledger.credit(
+            USER, 3, kind=LedgerKind.BONUS, key=f"bonus:welcome:{USER}", reason=""
+        )
+
+    async def test_admin_separates_paid_from_given_en(
+        self, make_driver: DriverFactory, store: SqlStore
+    ):
+        await self._given_and_paid(store)
+        text = (await make_driver(ADMIN).send("/admin")).text or ""
+        assert "Stars paid: 5 ⭐\nGiven: 13 ⭐ — grants 10 ⭐ · bonuses 3 ⭐ (welcome 3," in text
+
+    async def test_admin_separates_paid_from_given_ru(
+        self, make_driver: DriverFactory, store: SqlStore
+    ):
+        await self._given_and_paid(store)
+        text = (await make_driver(ADMIN, "ru").send("/admin")).text or ""
+        assert "Звёзд оплачено: 5 ⭐\nВыдано: 13 ⭐ — начисления 10 ⭐ · бонусы 3 ⭐" in text
 
     async def test_non_admins_get_no_hint(self, en: Driver):
         """For a non-admin /admin is unknown text: the usual hint and menu."""
