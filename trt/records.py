@@ -211,6 +211,17 @@ class FormRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundNotice:
+    """What a user is told after support refunded a job (`job`) or a payment (`charge_id`)."""
+
+    user_id: TgUserId
+    stars: int  # given back for the job, or returned by Telegram for the payment
+    balance: int  # after the refund
+    job: JobRecord | None = None
+    charge_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CreditsGiven:
     """Stars put on balances since a time, by where they came from: only `paid` was paid
     for; the rest was given (and is a cost, not income)."""

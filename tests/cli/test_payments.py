@@ -100,6 +100,26 @@ class TestRefund:
         assert (again.exit_code, "refunded already" in again.output) == (4, True)
         assert balance(trt, BOB) == 0
 
+    def test_refunds_tell_the_user_in_their_language(
+        self, trt: CliInvoke, seeded, paid, telegram: TelegramEmulator
+    ) -> None:
+        """A payment refund (Bob: en, Alice: ru) and a job refund (Alice) each reach the
+        user's chat, in their language."""
+        telegram.user(ALICE, language_code="ru")
+        telegram.user(BOB, language_code="en")
+        assert trt("payments", "refund", "ch-b", "--reason", "asked").exit_code == 0
+        assert telegram.chat(BOB).last().text == (
+            "↩️ Payment ch-b was refunded: Telegram returned 250 ⭐ to you. Balance: 0 ⭐"
+        )
+        assert trt("payments", "refund", "ch-a", "--reason", "asked").exit_code == 0
+        assert telegram.chat(ALICE).last().text == (
+            "↩️ Платёж ch-a возвращён: Telegram вернул вам 50 ⭐. Баланс: 88 ⭐"
+        )
+        assert trt("jobs", "refund", seeded["done"], "--reason", "blurry").exit_code == 0
+        assert telegram.chat(ALICE).last().text == (
+            "↩️ Поддержка вернула 12 ⭐ за вашу генерацию (Nano Banana). Баланс: 100 ⭐"
+        )
+
     def test_spent_stars_refuse_without_force(
         self, trt: CliInvoke, paid, telegram: TelegramEmulator
     ) -> None:

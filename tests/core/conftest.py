@@ -17,7 +17,7 @@ from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed
 from trt.core.schedule import RateLimiter
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.records import JobRecord
+from trt.records import JobRecord, RefundNotice
 from trt.sandbox.kie.fake import FakeKie
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore
@@ -36,6 +36,7 @@ class RecordingMessenger:
     alerts: list[str] = field(default_factory=list)
     progressed: list[JobState] = field(default_factory=list)
     refuse: list[DeliveryFailed] = field(default_factory=list)
+    refunds: list[RefundNotice] = field(default_factory=list)
 
     async def deliver(self, job: JobRecord) -> str | None:
         if self.refuse:
@@ -51,6 +52,10 @@ class RecordingMessenger:
 
     async def alert_admins(self, text: str) -> None:
         self.alerts.append(text)
+
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        self.refunds.append(notice)
+        return True
 
 
 class Clock:

@@ -38,7 +38,7 @@ from trt.catalog.registry import Registry
 from trt.core.ports import DeliveryFailed
 from trt.domain import JobState
 from trt.errors import ModelNotFound
-from trt.records import JobRecord
+from trt.records import JobRecord, RefundNotice
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,21 @@ class TelegramMessenger:
         burst = self.burst.record(job)
         if burst is not None:
             await self.alert_admins(burst)
+
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        lang = language_of(await self._languages(notice.user_id))
+        if notice.job is not None:
+            body = text(lang, "notice.job_refunded", stars=notice.stars, balance=notice.balance,
+                        title=self._title(notice.job, lang))  # fmt: skip
+        else:
+            body = text(lang, "payment.refunded", charge=notice.charge_id or "",
+                        amount=notice.stars, balance=notice.balance)  # fmt: skip
+        try:
+            await self._send_text(notice.user_id, body)
+        except NOT_SHOWN as exc:
+            logger.warning("could not tell user %s about a refund: %s", notice.user_id, exc)
+            return False
+        return True
 
     async def progress(self, job: JobRecord) -> None:
         if job.chat_id is None or job.status_message_id is None or not self.throttle.due(job):

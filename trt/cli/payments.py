@@ -14,8 +14,7 @@ from trt.domain import TgUserId
 
 if TYPE_CHECKING:
     from trt.core.reports import MoneyReport
-    from trt.core.services import Services
-    from trt.records import LedgerEntryRecord, PaymentRecord, PaymentResult
+    from trt.records import LedgerEntryRecord, PaymentRecord
     from trt.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Telegram Stars payments: list, refund, report.")
@@ -91,7 +90,11 @@ def refund(
     ] = False,
 ) -> None:
     """Return a payment's Stars through Telegram and take its credit back."""
-    result = with_services(lambda s: _refund(s, charge_id, reason=reason, force=force))
+    from trt.core import operations
+
+    result = with_services(
+        lambda s: operations.refund_payment(s, charge_id, reason=reason, force=force)
+    )
     p = result.payment
     console.success(
         f"refunded {stars(p.amount)} of payment {charge_id} to user {p.user_id}; "
@@ -99,19 +102,6 @@ def refund(
     )
     if p.shortfall:
         console.warn(f"{stars(p.shortfall)} had been spent and could not be taken back")
-
-
-async def _refund(
-    services: Services, charge_id: str, *, reason: str, force: bool
-) -> PaymentResult:
-    from trt.core import payments
-    from trt.errors import ConfigError
-
-    if services.stars is None:
-        raise ConfigError(["TELEGRAM_BOT_TOKEN is required to refund through Telegram"])
-    return await payments.refund(
-        services.store, services.stars, charge_id, reason=reason, force=force
-    )
 
 
 @app.command()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
+from trt.core import payments
 from trt.core.failures import FailureReason
 from trt.core.reconciler import PassReport, run_pass
 from trt.core.services import Services
 from trt.domain import EventSource, JobState
-from trt.errors import InvalidTransition
-from trt.records import JobRecord
+from trt.errors import ConfigError, InvalidTransition
+from trt.records import JobRecord, PaymentResult, RefundNotice
+
+logger = logging.getLogger(__name__)
 
 
 async def retry_delivery(services: Services, key: str) -> JobRecord:
@@ -25,7 +30,35 @@ async def refund_job(services: Services, key: str, *, reason: str) -> tuple[JobR
     """
     job = await services.store.jobs.get(key)
     refunded = await services.store.pipeline.refund(job.id, reason=reason, source=EventSource.CLI)
+    if refunded:
+        balance = (await services.store.users.get(job.user_id)).balance
+        notice = RefundNotice(job.user_id, job.price_stars, balance, job=job)
+        await _tell(services, notice)
     return job, refunded
+
+
+async def refund_payment(
+    services: Services, charge_id: str, *, reason: str, force: bool
+) -> PaymentResult:
+    """Return a payment's Stars through Telegram, take its credit back and tell the user.
+
+    Raises: ConfigError (no bot token), PaymentNotFound, AlreadyRefunded,
+    RefundExceedsBalance, RefundFailed.
+    """
+    if services.stars is None:
+        raise ConfigError(["TELEGRAM_BOT_TOKEN is required to refund through Telegram"])
+    result = await payments.refund(
+        services.store, services.stars, charge_id, reason=reason, force=force
+    )
+    p = result.payment
+    notice = RefundNotice(p.user_id, p.amount, result.balance, charge_id=charge_id)
+    await _tell(services, notice)
+    return result
+
+
+async def _tell(services: Services, notice: RefundNotice) -> None:
+    told = await services.generation.messenger.tell_refund(notice)
+    logger.info("user %s %s told of the refund", notice.user_id, "was" if told else "was not")
 
 
 async def fail_job(services: Services, key: str, *, reason: str) -> JobRecord:

@@ -12,7 +12,7 @@ from typing import Protocol
 from trt.domain import Family, KieTaskId
 from trt.errors import TrtError
 from trt.kie.base import CreateTask, TaskRecord
-from trt.records import JobRecord
+from trt.records import JobRecord, RefundNotice
 
 
 class DeliveryFailed(TrtError):
@@ -43,6 +43,11 @@ class Messenger(Protocol):
         """Send an operational alert to every admin chat."""
         ...
 
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        """Tell the user, in their language, that Stars were given back for a job or that
+        a payment was refunded; False when it could not be sent (never raises)."""
+        ...
+
 
 class NullMessenger:
     """For runs with no chat side (CLI support commands without a bot token): delivers
@@ -59,6 +64,9 @@ class NullMessenger:
 
     async def alert_admins(self, text: str) -> None:
         return None
+
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        return False
 
 
 class StarPayments(Protocol):
