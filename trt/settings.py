@@ -250,7 +250,8 @@ def describe_database(url: str) -> str:
     """Where the database is, for messages: host:port/name or the SQLite path, never a password."""
     parts = urlsplit(url)
     if parts.scheme.startswith("sqlite"):
-        return parts.path.lstrip("/") or ":memory:"
+        # sqlite:///rel.db is "rel.db", sqlite:////abs.db is "/abs.db": one slash is the URL's
+        return parts.path[1:] or ":memory:"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.hostname}{port}{parts.path}"
 
