@@ -44,6 +44,9 @@ class RecordingMessenger:
         self.delivered.append(job)
         return f"file-{job.id}"
 
+    async def resend(self, job: JobRecord, chat_id: int) -> None:
+        self.delivered.append(job)
+
     async def tell_failure(self, job: JobRecord) -> None:
         self.failures.append(job)
 

@@ -6,8 +6,9 @@ Delivery rule (DESIGN.md): send by URL; if Telegram cannot fetch it, download an
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -74,17 +75,30 @@ class TelegramMessenger:
     async def deliver(self, job: JobRecord) -> str | None:
         assert job.chat_id is not None
         lang = language_of(await self._languages(job.user_id))
-        caption = self._caption(job, lang)
+        caption = self._full_caption(job, lang)
         kind = self._output(job)
+        async with _delivery_failures():
+            return await self._deliver(job.chat_id, kind, job.result_urls, caption, lang)
+
+    async def resend(self, job: JobRecord, chat_id: int) -> None:
+        """The result once more (support's retry-delivery, or the user from history), with
+        the caption it was delivered with: the stored file_id while Telegram keeps it (one
+        result), else the result URLs. Raises: DeliveryFailed."""
+        lang = language_of(await self._languages(job.user_id))
+        caption, kind = self._full_caption(job, lang), self._output(job)
+        method = SENDERS.get(kind)
+        async with _delivery_failures():
+            if job.result_file_id and method and len(job.result_urls) <= 1:
+                await self._send(chat_id, method, job.result_file_id, caption)
+            elif job.result_urls:
+                await self._deliver(chat_id, kind, job.result_urls, caption, lang)
+            else:
+                raise DeliveryFailed("the job has no result to send", final=True)
+        logger.info("job %s result sent again to chat %s", job.id, chat_id)
+
+    def _full_caption(self, job: JobRecord, lang: str) -> Caption:
         markup = keyboards.result(Texts(lang), job.id, prompt=self._has_prompt(job))
-        try:
-            return await self._deliver(job.chat_id, kind, job.result_urls, (caption, markup), lang)
-        except TelegramForbiddenError as exc:
-            raise DeliveryFailed(f"user blocked the bot: {exc.message}", final=True) from None
-        except (
-            TelegramNetworkError, TelegramBadRequest, TelegramRetryAfter, aiohttp.ClientError
-        ) as exc:  # fmt: skip
-            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+        return self._caption(job, lang), markup
 
     async def _deliver(
         self, chat_id: int, kind: str, urls: tuple[str, ...], caption: Caption, lang: str
@@ -210,6 +224,19 @@ class TelegramMessenger:
                        price=job.price_stars)  # fmt: skip
         caption = f"{caption}\n{text(lang, 'result.emulator')}" if self.emulator else caption
         return clip(caption, CAPTION_LIMIT)
+
+
+@contextlib.asynccontextmanager
+async def _delivery_failures() -> AsyncIterator[None]:
+    """Telegram's and the network's errors while sending a result, as DeliveryFailed."""
+    try:
+        yield
+    except TelegramForbiddenError as exc:
+        raise DeliveryFailed(f"user blocked the bot: {exc.message}", final=True) from None
+    except (
+        TelegramNetworkError, TelegramBadRequest, TelegramRetryAfter, aiohttp.ClientError
+    ) as exc:  # fmt: skip
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
 
 def _file_id(message: Message) -> str | None:

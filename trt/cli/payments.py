@@ -96,6 +96,9 @@ def refund(
         lambda s: operations.refund_payment(s, charge_id, reason=reason, force=force)
     )
     p = result.payment
+    if not result.applied:
+        console.warn(f"payment {charge_id} was refunded before: nothing moved")
+        return
     console.success(
         f"refunded {stars(p.amount)} of payment {charge_id} to user {p.user_id}; "
         f"balance now {stars(result.balance)}"

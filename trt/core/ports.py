@@ -31,6 +31,13 @@ class Messenger(Protocol):
         """
         ...
 
+    async def resend(self, job: JobRecord, chat_id: int) -> None:
+        """Send a delivered job's result to `chat_id` again, captioned as delivered.
+
+        Raises: DeliveryFailed.
+        """
+        ...
+
     async def tell_failure(self, job: JobRecord) -> None:
         """Tell the user the job failed, why, and that the Stars are back."""
         ...
@@ -55,6 +62,9 @@ class NullMessenger:
 
     async def deliver(self, job: JobRecord) -> str | None:
         raise DeliveryFailed("no Telegram bot configured in this process")
+
+    async def resend(self, job: JobRecord, chat_id: int) -> None:
+        raise DeliveryFailed("no Telegram bot configured in this process", final=True)
 
     async def tell_failure(self, job: JobRecord) -> None:
         return None
