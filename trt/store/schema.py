@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,10 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
 
 def _run_alembic(sync_connection: Any, action: str, revision: str) -> None:
+    # Alembic announces each autogenerate plugin it sets up when first imported (seven
+    # INFO lines at every `serve --migrate`); they say nothing about the database.
+    # "Running upgrade" lines stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic import command
 
     config = alembic_config()
