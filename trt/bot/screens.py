@@ -59,6 +59,9 @@ def card(t: Texts, catalog: Catalog, spec: ModelSpec, page: int, free_left: int)
     low, high = catalog.price_range(spec)
     price = (t("catalog.price_one", price=low) if low == high
              else t("catalog.price_range", low=low, high=high))  # fmt: skip
+    default = catalog.default_price(spec)
+    if default is not None and low != high:  # what ✨ Start will cost unless changed
+        price += t("catalog.price_default", price=default)
     inputs = ", ".join(label(i, t.lang) for i in spec.inputs if i.required)
     body = t.markup(
         "catalog.card", title=_e(title(spec, t.lang)),

@@ -34,3 +34,35 @@ class TestCatalog:
             reply = await en.press(data)
             assert (reply.text or "").startswith("This menu is outdated"), data
             assert reply.buttons()
+
+
+class TestPrices:
+    async def _card(self, d: Driver, section: str, model: str) -> str:
+        await d.send("/menu")
+        await d.click(section)
+        while not any(b.text.startswith(model) for b in d.last().buttons()):
+            await d.click("▶️")
+        return (await d.click(model)).text or ""
+
+    async def test_card_shows_the_default_settings_price_en(self, en: Driver):
+        """Qwen Image costs 1–3 ⭐ by size; ✨ Start's default settings cost 3 ⭐: say so."""
+        card = await self._card(en, "🖼 Images", "Qwen Image ·")
+        assert "Price: 1–3 ⭐; with the default settings 3 ⭐" in card, card
+
+    async def test_card_shows_the_default_settings_price_ru(self, ru: Driver):
+        card = await self._card(ru, "🖼 Изображения", "Qwen Image ·")
+        assert "Цена: 1–3 ⭐; с настройками по умолчанию 3 ⭐" in card, card
+
+    async def test_from_is_the_cheapest_duration_a_user_can_pick(self, en: Driver):
+        """A per-second price: "from" is the shortest duration's price, not the default's
+        (Grok Imagine Video 1.5 takes 1–15 s; 8 s is only the default)."""
+        await en.send("/menu")
+        await en.click("🎬 Video")
+        labels = []
+        while True:
+            labels += [b.text for b in en.last().buttons()]
+            if not any(b.text == "▶️" for b in en.last().buttons()):
+                break
+            await en.click("▶️")
+        [grok] = [label for label in labels if label.startswith("Grok Imagine Video 1.5")]
+        assert grok.endswith("from 1 ⭐"), grok
