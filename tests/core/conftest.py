@@ -38,13 +38,13 @@ class RecordingMessenger:
     refuse: list[DeliveryFailed] = field(default_factory=list)
     refunds: list[RefundNotice] = field(default_factory=list)
 
-    async def deliver(self, job: JobRecord) -> str | None:
+    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
         if self.refuse:
             raise self.refuse.pop(0)
         self.delivered.append(job)
         return f"file-{job.id}"
 
-    async def resend(self, job: JobRecord, chat_id: int) -> None:
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
         self.delivered.append(job)
 
     async def tell_failure(self, job: JobRecord) -> None:

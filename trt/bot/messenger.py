@@ -72,20 +72,20 @@ class TelegramMessenger:
         self.burst = burst or FailureBurst()
         self.throttle = Throttle()
 
-    async def deliver(self, job: JobRecord) -> str | None:
+    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
         assert job.chat_id is not None
         lang = language_of(await self._languages(job.user_id))
-        caption = self._full_caption(job, lang)
+        caption = self._full_caption(job, lang, free)
         kind = self._output(job)
         async with _delivery_failures():
             return await self._deliver(job.chat_id, kind, job.result_urls, caption, lang)
 
-    async def resend(self, job: JobRecord, chat_id: int) -> None:
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
         """The result once more (support's retry-delivery, or the user from history), with
         the caption it was delivered with: the stored file_id while Telegram keeps it (one
         result), else the result URLs. Raises: DeliveryFailed."""
         lang = language_of(await self._languages(job.user_id))
-        caption, kind = self._full_caption(job, lang), self._output(job)
+        caption, kind = self._full_caption(job, lang, free), self._output(job)
         method = SENDERS.get(kind)
         async with _delivery_failures():
             if job.result_file_id and method and len(job.result_urls) <= 1:
@@ -96,9 +96,9 @@ class TelegramMessenger:
                 raise DeliveryFailed("the job has no result to send", final=True)
         logger.info("job %s result sent again to chat %s", job.id, chat_id)
 
-    def _full_caption(self, job: JobRecord, lang: str) -> Caption:
+    def _full_caption(self, job: JobRecord, lang: str, free: bool) -> Caption:
         markup = keyboards.result(Texts(lang), job.id, prompt=self._has_prompt(job))
-        return self._caption(job, lang), markup
+        return self._caption(job, lang, free), markup
 
     async def _deliver(
         self, chat_id: int, kind: str, urls: tuple[str, ...], caption: Caption, lang: str
@@ -216,11 +216,12 @@ class TelegramMessenger:
             prompt_input(self.registry.get(job.model_id))
         )
 
-    def _caption(self, job: JobRecord, lang: str) -> str:
+    def _caption(self, job: JobRecord, lang: str, free: bool) -> str:
         params = ""
         if job.model_id in self.registry:
             params = key_params(self.registry.get(job.model_id), job.params, Texts(lang))
-        caption = text(lang, "result.caption", title=self._title(job, lang), params=params,
+        key = "result.caption_free" if free else "result.caption"
+        caption = text(lang, key, title=self._title(job, lang), params=params,
                        price=job.price_stars)  # fmt: skip
         caption = f"{caption}\n{text(lang, 'result.emulator')}" if self.emulator else caption
         return clip(caption, CAPTION_LIMIT)

@@ -23,7 +23,7 @@ from trt.core.failures import FailureReason, describe, reason_for, reason_from_t
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
-from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
+from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
 from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
@@ -286,12 +286,18 @@ class Generation:
             return recheck
         return schedule.next_poll(now - job.created_at, late_callback=self._late_callback)
 
+    async def was_free(self, job: JobRecord) -> bool:
+        """Whether the job was one of the user's free generations (its price credited back
+        as a bonus tied to the job), so its result says "free", not its price."""
+        entries = await self.store.ledger.entries(job_id=job.id)
+        return any(e.kind is LedgerKind.BONUS for e in entries)
+
     async def deliver(self, job: JobRecord) -> JobRecord:
         """Send a succeeded job's result; on a passing failure try again later."""
         file_id = None
         if job.chat_id is not None:
             try:
-                file_id = await self.messenger.deliver(job)
+                file_id = await self.messenger.deliver(job, free=await self.was_free(job))
             except DeliveryFailed as exc:
                 return await self._delivery_failed(job, exc)
         self.metrics.inc("trt_deliveries_total", result="ok")

@@ -21,7 +21,8 @@ async def retry_delivery(services: Services, key: str) -> tuple[JobRecord, bool]
     result yet), DeliveryFailed (a delivered job's result could not be sent again)."""
     job = await services.store.jobs.get(key)
     if job.state is JobState.DELIVERED and job.chat_id is not None:
-        await services.generation.messenger.resend(job, job.chat_id)
+        free = await services.generation.was_free(job)
+        await services.generation.messenger.resend(job, job.chat_id, free=free)
         return job, True
     if job.state is not JobState.SUCCEEDED:
         raise InvalidTransition(job.id, job.state, JobState.DELIVERED)

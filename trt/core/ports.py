@@ -24,14 +24,15 @@ class DeliveryFailed(TrtError):
 
 
 class Messenger(Protocol):
-    async def deliver(self, job: JobRecord) -> str | None:
-        """Send the job's result to its chat; returns the Telegram file_id if there is one.
+    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
+        """Send the job's result to its chat (`free`: a free generation, captioned so);
+        returns the Telegram file_id if there is one.
 
         Raises: DeliveryFailed.
         """
         ...
 
-    async def resend(self, job: JobRecord, chat_id: int) -> None:
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
         """Send a delivered job's result to `chat_id` again, captioned as delivered.
 
         Raises: DeliveryFailed.
@@ -60,10 +61,10 @@ class NullMessenger:
     """For runs with no chat side (CLI support commands without a bot token): delivers
     nothing, so succeeded jobs with a chat stay for the server to deliver."""
 
-    async def deliver(self, job: JobRecord) -> str | None:
+    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
         raise DeliveryFailed("no Telegram bot configured in this process")
 
-    async def resend(self, job: JobRecord, chat_id: int) -> None:
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
         raise DeliveryFailed("no Telegram bot configured in this process", final=True)
 
     async def tell_failure(self, job: JobRecord) -> None:

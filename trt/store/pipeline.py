@@ -52,7 +52,7 @@ class SqlPipeline:
                 raise TooManyActiveJobs(job.user_id, max_active)
             created = await create_in(conn, replace(job, state=JobState.QUOTED), EventSource.USER)
             if free is not None:
-                await _grant_free(conn, job, free)
+                await _grant_free(conn, job, free, created.id)
             await apply_in(conn, hold_movement(job.user_id, created.id, job.price_stars))
             held = await transition_in(conn, created.id, JobState.HELD, source=EventSource.USER)
             return held, True
@@ -157,7 +157,7 @@ async def _by_request_key(conn: AsyncConnection, key: str) -> JobRecord | None:
     return None if row is None else to_job(row)
 
 
-async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant) -> None:
+async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant, job_id: JobId) -> None:
     used = await free_used_in(conn, job.user_id, free.day)
     if used < free.daily:
         key = f"{free_key_prefix(job.user_id, free.day)}{used + 1}"
@@ -165,7 +165,7 @@ async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant) -> No
         movement = credit_movement(
             job.user_id, job.price_stars, kind=LedgerKind.BONUS, key=key, reason=reason
         )
-        await apply_in(conn, movement)
+        await apply_in(conn, replace(movement, job_id=job_id))  # the result says "free"
 
 
 async def _lock_user(conn: AsyncConnection, user_id: int) -> None:

@@ -337,3 +337,21 @@ class TestFailureReasons:
         kie.fail_next("create_task", KieValidationError(200, 422, "Your prompt was flagged"))
         await generate_image(d, "a wave")
         assert "content filter refused" in (d.last().text or ""), d.last().text
+
+
+class TestFreeCaption:
+    async def test_a_free_result_says_free_en(self, en: Driver):
+        """The day's free generation is captioned "free", a paid one with its price."""
+        await generate_image(en, "one")
+        await generate_image(en, "two")
+        first, second = sorted(await en.jobs(), key=lambda j: j.id)
+        await en.settle(first)
+        assert (en.last().caption or "").endswith("🎁 free"), en.last().caption
+        await en.settle(second)
+        assert (en.last().caption or "").endswith("3 ⭐"), en.last().caption
+
+    async def test_a_free_result_says_free_ru(self, ru: Driver):
+        await generate_image(ru, "один", "ru")
+        [job] = await ru.jobs()
+        await ru.settle(job)
+        assert (ru.last().caption or "").endswith("🎁 бесплатно"), ru.last().caption

@@ -80,6 +80,7 @@ async def resend(query: CallbackQuery, job: JobRecord, services: Services, t: Te
     if message is None:
         return
     try:
-        await services.generation.messenger.resend(job, message.chat.id)
+        free = await services.generation.was_free(job)
+        await services.generation.messenger.resend(job, message.chat.id, free=free)
     except DeliveryFailed:  # the file or URL is no longer there
         await message.answer(t("result.gone"), reply_markup=keyboards.home(t))
