@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
-from trt.bot import screens
+from trt.bot import keyboards, screens
 from trt.bot.callbacks import TopupCb
 from trt.bot.filters import Magic
 from trt.bot.reply import chat_message, send
@@ -45,8 +45,7 @@ async def topup(
         return
     amount = command.args.strip()
     if not amount.isdigit():
-        settings = services.settings
-        await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max))
+        await _limits(message, services, user, t)
         return
     await send_invoice(bot, message, services, user, t, stars=int(amount))
 
@@ -67,7 +66,7 @@ async def send_invoice(
     settings = services.settings
     pct = payments.bonus_pct_for(settings, stars)
     if pct is None:
-        await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max))
+        await _limits(message, services, user, t)
         return
     invoice = payments.new_invoice(_key(services, bot), user.id, stars, pct)
     description = (
@@ -80,6 +79,14 @@ async def send_invoice(
         payload=invoice.payload, currency=payments.CURRENCY, provider_token="",
         prices=[LabeledPrice(label=t("topup.label", stars=stars), amount=stars)],
     )  # fmt: skip
+
+
+async def _limits(message: Message, services: Services, user: UserRecord, t: Texts) -> None:
+    """An amount outside the limits: say them, with the packages the text offers."""
+    settings = services.settings
+    _, packages = screens.topup(t, services, user)
+    await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max),
+               packages)  # fmt: skip
 
 
 async def pre_checkout(query: PreCheckoutQuery, *, bot: Bot, services: Services, t: Texts) -> None:
@@ -114,7 +121,7 @@ async def paid(message: Message, *, bot: Bot, services: Services, t: Texts) -> N
     )
     if not result.applied:
         return
-    await send(message, _receipt(t, result))
+    await send(message, _receipt(t, result), keyboards.home(t))  # what next: the menu
     if result.referral_rewarded:
         await _tell_referrer(bot, services, details.user_id, result.referral_bonus)
 
