@@ -355,3 +355,15 @@ class TestFreeCaption:
         [job] = await ru.jobs()
         await ru.settle(job)
         assert (ru.last().caption or "").endswith("🎁 бесплатно"), ru.last().caption
+
+
+class TestStaleScreens:
+    async def test_a_screen_replaced_by_a_new_message_loses_its_buttons(self, en: Driver):
+        """Typing an answer sends the next screen as a new message: the one before keeps
+        no Back/Cancel buttons that would lead nowhere."""
+        await open_model(en, "🎬 Video", "Seedance 2.0 ·")
+        step = en.last()
+        assert step.buttons()
+        confirm = await en.send("a wave")
+        assert confirm.message_id != step.message_id and confirm.buttons()
+        assert en.tg.chat(USER).get(step.message_id).buttons() == []

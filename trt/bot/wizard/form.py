@@ -37,6 +37,7 @@ class Form:
     job: str | None = None  # the job "Generate" started (STARTING while a press runs)
     status: int | None = None  # the status message id that press sent
     price: int | None = None  # the price the confirmation showed; Generate charges only that
+    screen: int | None = None  # the message showing the form now (older ones lose buttons)
 
     def to_data(self) -> dict[str, Any]:
         return {"form": asdict(self)}
