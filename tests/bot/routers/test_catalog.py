@@ -66,3 +66,20 @@ class TestPrices:
             await en.click("▶️")
         [grok] = [label for label in labels if label.startswith("Grok Imagine Video 1.5")]
         assert grok.endswith("from 1 ⭐"), grok
+
+
+class TestAllModels:
+    async def test_models_lists_every_model_en(self, en: Driver):
+        """/models ("all models") lists every visible model by section, not /menu again."""
+        reply = await en.send("/models")
+        menu = await en.send("/menu")
+        assert reply.text != menu.text
+        text = "".join(m.text or "" for m in en.history() if m.message_id < menu.message_id)
+        count = len(en.services.registry.visible())
+        assert text.count("• ") == count, (text.count("• "), count)
+        assert "Seedance 2.0 · from" in text and "🎵 Music" in text
+
+    async def test_models_lists_every_model_ru(self, ru: Driver):
+        reply = await ru.send("/models")
+        assert (reply.text or "").count("• ") == len(ru.services.registry.visible())
+        assert "Все модели" in (reply.text or "")
