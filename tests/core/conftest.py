@@ -38,7 +38,9 @@ class RecordingMessenger:
     refuse: list[DeliveryFailed] = field(default_factory=list)
     refunds: list[RefundNotice] = field(default_factory=list)
 
-    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
         if self.refuse:
             raise self.refuse.pop(0)
         self.delivered.append(job)

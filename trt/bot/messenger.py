@@ -19,7 +19,14 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    InputMediaAudio,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+)
 
 from trt.bot import keyboards
 from trt.bot.alerts import FailureBurst
@@ -44,10 +51,12 @@ from trt.records import JobRecord, RefundNotice
 logger = logging.getLogger(__name__)
 
 UPLOAD_LIMIT = 50 * 1024 * 1024
-Caption = tuple[str, InlineKeyboardMarkup]
+Caption = tuple[str, InlineKeyboardMarkup | None]
 # What a notice may meet; the bot's session has already waited out 429s (trt.bot.flood).
 NOT_SHOWN = (TelegramForbiddenError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter)
 SENDERS = {"image": "send_photo", "video": "send_video", "audio": "send_audio"}
+ALBUM_MEDIA = {"image": InputMediaPhoto, "video": InputMediaVideo, "audio": InputMediaAudio}
+ALBUM_LIMIT = 10  # items Telegram takes in one media group
 
 
 class TelegramMessenger:
@@ -72,10 +81,12 @@ class TelegramMessenger:
         self.burst = burst or FailureBurst()
         self.throttle = Throttle()
 
-    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
         assert job.chat_id is not None
         lang = language_of(await self._languages(job.user_id))
-        caption = self._full_caption(job, lang, free)
+        caption = self._full_caption(job, lang, free, returned)
         kind = self._output(job)
         async with _delivery_failures():
             return await self._deliver(job.chat_id, kind, job.result_urls, caption, lang)
@@ -85,7 +96,7 @@ class TelegramMessenger:
         the caption it was delivered with: the stored file_id while Telegram keeps it (one
         result), else the result URLs. Raises: DeliveryFailed."""
         lang = language_of(await self._languages(job.user_id))
-        caption, kind = self._full_caption(job, lang, free), self._output(job)
+        caption, kind = self._full_caption(job, lang, free, 0), self._output(job)
         method = SENDERS.get(kind)
         async with _delivery_failures():
             if job.result_file_id and method and len(job.result_urls) <= 1:
@@ -96,17 +107,40 @@ class TelegramMessenger:
                 raise DeliveryFailed("the job has no result to send", final=True)
         logger.info("job %s result sent again to chat %s", job.id, chat_id)
 
-    def _full_caption(self, job: JobRecord, lang: str, free: bool) -> Caption:
+    def _full_caption(self, job: JobRecord, lang: str, free: bool, returned: int) -> Caption:
         markup = keyboards.result(Texts(lang), job.id, prompt=self._has_prompt(job))
-        return self._caption(job, lang, free), markup
+        caption = self._caption(job, lang, free)
+        if returned:  # fewer results than paid for: their share went back
+            note = text(lang, "result.partial", stars=returned, count=len(job.result_urls))
+            caption = clip(f"{caption}\n{note}", CAPTION_LIMIT)
+        return caption, markup
 
     async def _deliver(
         self, chat_id: int, kind: str, urls: tuple[str, ...], caption: Caption, lang: str
     ) -> str | None:
+        """One result as one message; several as one album with one caption, and one
+        message with the buttons (an album carries none)."""
+        if len(urls) > 1 and kind in ALBUM_MEDIA and len(urls) <= ALBUM_LIMIT:
+            try:
+                return await self._album(chat_id, kind, urls, caption, lang)
+            except TelegramBadRequest as exc:  # Telegram could not fetch a URL
+                logger.info("album of %s by URL failed (%s); one by one", kind, exc.message)
         file_id = None
-        for url in urls:
-            file_id = await self._one(chat_id, kind, url, caption, lang) or file_id
+        last = len(urls) - 1
+        for i, url in enumerate(urls):  # the caption once, the buttons on the last
+            part = (caption[0] if i == 0 else "", caption[1] if i == last else None)
+            file_id = await self._one(chat_id, kind, url, part, lang) or file_id
         return file_id
+
+    async def _album(
+        self, chat_id: int, kind: str, urls: tuple[str, ...], caption: Caption, lang: str
+    ) -> str | None:
+        media_type = ALBUM_MEDIA[kind]
+        items = [media_type(media=url, caption=caption[0] if i == 0 else None)
+                 for i, url in enumerate(urls)]  # fmt: skip
+        sent = await self.bot.send_media_group(chat_id, media=items)
+        await self._send_text(chat_id, text(lang, "result.album", count=len(urls)), caption[1])
+        return _file_id(sent[0]) if sent else None
 
     async def _one(
         self, chat_id: int, kind: str, url: str, caption: Caption, lang: str

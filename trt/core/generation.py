@@ -23,6 +23,7 @@ from trt.core.failures import FailureReason, describe, reason_for, reason_from_t
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
+from trt.core.shortfall import undelivered_share
 from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
@@ -247,8 +248,26 @@ class Generation:
         except InvalidTransition:
             return await self.store.jobs.get(job.id)  # another caller settled it first
         self.metrics.inc("trt_ledger_moves_total", kind="charge")
+        await self._return_undelivered(job, source)
         await self.messenger.progress(job)
         return await self.deliver(job)
+
+    async def _return_undelivered(self, job: JobRecord, source: EventSource) -> None:
+        """Fewer results than paid for: give back the difference to the price of the
+        count delivered (ledger `refund_part:<job>`, once)."""
+        if job.model_id not in self.registry:
+            return
+        owed = undelivered_share(
+            self.registry.get(job.model_id), job.params, delivered=len(job.result_urls),
+            price=job.price_stars, pricing=self.pricing,
+        )  # fmt: skip
+        if owed is None:
+            return
+        paid, back = owed
+        reason = f"{len(job.result_urls)} of {paid} results came back"
+        if await self.store.pipeline.refund_part(job.id, back, reason=reason, source=source):
+            self.metrics.inc("trt_ledger_moves_total", kind="refund")
+            logger.info("job %s: %s; %s ⭐ returned to user %s", job.id, reason, back, job.user_id)
 
     async def _fail_quietly(
         self, job: JobRecord, reason: FailureReason, detail: str, source: EventSource
@@ -292,12 +311,19 @@ class Generation:
         entries = await self.store.ledger.entries(job_id=job.id)
         return any(e.kind is LedgerKind.BONUS for e in entries)
 
+    async def returned(self, job: JobRecord) -> int:
+        """Stars given back for results that did not come (the caption says so)."""
+        entries = await self.store.ledger.entries(job_id=job.id)
+        return sum(e.amount for e in entries if e.key.startswith("refund_part:"))
+
     async def deliver(self, job: JobRecord) -> JobRecord:
         """Send a succeeded job's result; on a passing failure try again later."""
         file_id = None
         if job.chat_id is not None:
             try:
-                file_id = await self.messenger.deliver(job, free=await self.was_free(job))
+                file_id = await self.messenger.deliver(
+                    job, free=await self.was_free(job), returned=await self.returned(job)
+                )
             except DeliveryFailed as exc:
                 return await self._delivery_failed(job, exc)
         self.metrics.inc("trt_deliveries_total", result="ok")

@@ -24,9 +24,12 @@ class DeliveryFailed(TrtError):
 
 
 class Messenger(Protocol):
-    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
-        """Send the job's result to its chat (`free`: a free generation, captioned so);
-        returns the Telegram file_id if there is one.
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
+        """Send the job's result to its chat (`free`: a free generation; `returned`: Stars
+        given back for results that did not come; the caption says both); returns the
+        Telegram file_id if there is one.
 
         Raises: DeliveryFailed.
         """
@@ -61,7 +64,9 @@ class NullMessenger:
     """For runs with no chat side (CLI support commands without a bot token): delivers
     nothing, so succeeded jobs with a chat stay for the server to deliver."""
 
-    async def deliver(self, job: JobRecord, *, free: bool = False) -> str | None:
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
         raise DeliveryFailed("no Telegram bot configured in this process")
 
     async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:

@@ -15,12 +15,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind
-from trt.errors import TooManyActiveJobs, UserNotFound
+from trt.errors import LedgerConflict, TooManyActiveJobs, UserNotFound
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 from trt.store.allowance import free_key_prefix, free_used_in
 from trt.store.engine import Database
 from trt.store.jobs import create_in, get_in, to_job, transition_in
-from trt.store.ledger import apply_in, credit_movement, hold_movement, settle_in
+from trt.store.ledger import (
+    apply_in,
+    charge_of,
+    credit_movement,
+    hold_movement,
+    part_refund_movement,
+    settle_in,
+)
 from trt.store.tables import jobs, ledger_entries, users
 
 ACTIVE_STATES = (JobState.HELD, JobState.SUBMITTING, JobState.SUBMITTED, JobState.RUNNING)
@@ -105,6 +112,25 @@ class SqlPipeline:
             await transition_in(
                 conn, job_id, job.state, source=source,
                 detail=f"refunded {result.entry.amount} ⭐: {reason}", allow_same=True,
+            )  # fmt: skip
+            return True
+
+    async def refund_part(
+        self, job_id: JobId, amount: int, *, reason: str, source: EventSource
+    ) -> bool:
+        """Return `amount` of a charged job's Stars (results KIE did not deliver), once per
+        job; False when done before. Raises: LedgerConflict (never charged, or the amount
+        is more than the charge)."""
+        async with self._db.transaction() as conn:
+            charge = await charge_of(conn, job_id)
+            if charge is None or amount > charge.amount:
+                raise LedgerConflict(f"job {job_id}: no charge of at least {amount} ⭐ to return")
+            if await apply_in(conn, part_refund_movement(charge, amount, reason)) is None:
+                return False
+            job = await get_in(conn, job_id)
+            await transition_in(
+                conn, job_id, job.state, source=source,
+                detail=f"refunded {amount} ⭐: {reason}", allow_same=True,
             )  # fmt: skip
             return True
 

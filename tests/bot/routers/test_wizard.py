@@ -5,7 +5,7 @@ from hashlib import sha256
 
 from tests.bot.conftest import USER, DriverFactory, fund
 from tests.bot.driver import Driver, generate_image, open_model, screen
-from trt.domain import JobId, JobState
+from trt.domain import EventSource, JobId, JobState
 from trt.kie.states import TaskState
 from trt.sandbox.telegram.model import ChatMessage
 from trt.store.sql import SqlStore
@@ -367,3 +367,82 @@ class TestStaleScreens:
         confirm = await en.send("a wave")
         assert confirm.message_id != step.message_id and confirm.buttons()
         assert en.tg.chat(USER).get(step.message_id).buttons() == []
+
+
+class TestSeveralResults:
+    async def _wan(self, d: Driver, kie, images: int, returned: int, lang: str = "en") -> None:
+        """Wan 2.7 Image asked for `images` images; KIE returns `returned`."""
+        section, start = (
+            ("🖼 Изображения", "✨ Начать") if lang == "ru" else ("🖼 Images", "✨ Start")
+        )
+        settings = "⚙️ Изменить настройки" if lang == "ru" else "⚙️ Change settings"
+        count = "Количество изображений" if lang == "ru" else "Number of images"
+        done = "✅ Готово" if lang == "ru" else "✅ Done"
+        await open_model(d, section, "Wan 2.7 Image ·", start)
+        await d.send("a cat")
+        await d.click(settings)
+        await d.click(count)
+        await d.send(str(images))
+        await d.click(done)
+        await d.click("🚀")
+        kie.results_per_task = returned
+        [job] = await d.jobs()
+        await d.settle(job)
+
+    async def test_four_images_arrive_as_one_album_with_one_caption(
+        self, make_driver: DriverFactory, store: SqlStore, kie
+    ):
+        await fund(store, USER, 100)
+        d = make_driver(free_daily_generations=0)
+        await self._wan(d, kie, 4, 4)
+        photos = [m for m in d.history() if m.kind == "photo"]
+        assert len(photos) == 4 and len({m.media_group_id for m in photos}) == 1
+        assert [bool(m.caption) for m in photos] == [True, False, False, False]
+        assert sum(bool(m.buttons()) for m in d.history()[-5:]) == 1  # one set of buttons
+        assert d.last().buttons() and d.last().text == "⬆️ 4 results"
+
+    async def test_fewer_results_than_paid_return_their_share_en(
+        self, make_driver: DriverFactory, store: SqlStore, kie
+    ):
+        """4 images paid, 1 delivered: the price of 1 is kept, the rest comes back, in
+        the ledger (refund_part) and in the caption."""
+        await fund(store, USER, 100)
+        d = make_driver(free_daily_generations=0)
+        await self._wan(d, kie, 4, 1)
+        [job] = await d.jobs()
+        one = d.services.generation.quote(job.model_id, {"prompt": "a cat", "n": 1}).stars
+        back = job.price_stars - one
+        assert back > 0
+        user = await store.users.get(USER)
+        assert (user.balance, user.held) == (100 - one, 0)
+        [entry] = [
+            e
+            for e in await store.ledger.entries(job_id=job.id)
+            if e.key.startswith("refund_part:")
+        ]
+        assert entry.amount == back
+        assert f"{back} ⭐ for the rest are back on your balance" in (d.last().caption or "")
+        assert await store.ledger.invariant_violations() == []
+
+    async def test_fewer_results_than_paid_ru(
+        self, make_driver: DriverFactory, store: SqlStore, kie
+    ):
+        await fund(store, USER, 100, language="ru")
+        d = make_driver(language_code="ru", free_daily_generations=0)
+        await self._wan(d, kie, 3, 2, "ru")
+        assert "за остальные возвращены на баланс" in (d.last().text or "") or any(
+            "за остальные возвращены" in (m.caption or "") for m in d.history()
+        )
+
+    async def test_a_later_full_refund_returns_only_the_rest(
+        self, make_driver: DriverFactory, store: SqlStore, kie
+    ):
+        """Support refunding the job afterwards gives back what was kept, not the charge
+        again: never more than was charged."""
+        await fund(store, USER, 100)
+        d = make_driver(free_daily_generations=0)
+        await self._wan(d, kie, 4, 1)
+        [job] = await d.jobs()
+        await store.pipeline.refund(job.id, reason="support", source=EventSource.CLI)
+        assert (await store.users.get(USER)).balance == 100
+        assert await store.ledger.invariant_violations() == []

@@ -52,6 +52,7 @@ class FakeKie:
         self.balance = credits
         self.cost = cost
         self.failure = ("500", "Internal server error")  # failCode and failMsg of a FAIL
+        self.results_per_task = 1  # result URLs a successful task returns
         self.closed = False
         self._default_script: tuple[TaskState, ...] = (TaskState.SUCCESS,)
         self._next_scripts: deque[tuple[TaskState, ...]] = deque()
@@ -76,7 +77,8 @@ class FakeKie:
         self._errors.setdefault(method, deque()).extend([error] * times)
 
     def result_urls(self, task_id: KieTaskId) -> tuple[str, ...]:
-        return (f"https://fake.kie.test/results/{task_id}/0.png",)
+        count = self.results_per_task
+        return tuple(f"https://fake.kie.test/results/{task_id}/{i}.png" for i in range(count))
 
     async def create_task(self, request: CreateTask) -> KieTaskId:
         self._raise_if_scripted("create_task")
