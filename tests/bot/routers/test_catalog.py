@@ -83,3 +83,34 @@ class TestAllModels:
         reply = await ru.send("/models")
         assert (reply.text or "").count("• ") == len(ru.services.registry.visible())
         assert "Все модели" in (reply.text or "")
+
+
+class TestVoiceNames:
+    async def _voices(self, d: Driver, section: str, start: str, settings: str, voice: str):
+        await d.send("/menu")
+        await d.click(section)
+        while not any(b.text.startswith("ElevenLabs Multilingual v2") for b in d.last().buttons()):
+            await d.click("▶️")
+        await d.click("ElevenLabs Multilingual v2")
+        await d.click(start)
+        confirm = (await d.send("Hello there")).text or ""  # before the edits below
+        await d.click(settings)
+        picker = await d.click(voice)
+        return confirm, [b.text for b in picker.buttons()]
+
+    async def test_voices_are_named_en(self, en: Driver):
+        """ElevenLabs voices showed raw ids (EkK5I93UQWFDigLMpZcX): names now."""
+        confirm, buttons = await self._voices(
+            en, "🗣 Speech", "✨ Start", "⚙️ Change settings", "Voice"
+        )
+        assert "James · Husky, Engaging and Bold" in confirm
+        assert "EkK5I93UQWFDigLMpZcX" not in confirm
+        assert any(b.startswith("Arabella") for b in buttons)
+        assert not any("EkK5I93UQWFDigLMpZcX" in b for b in buttons)
+
+    async def test_voices_are_named_ru(self, ru: Driver):
+        confirm, buttons = await self._voices(
+            ru, "🗣 Озвучка", "✨ Начать", "⚙️ Изменить настройки", "Голос"
+        )
+        assert "James" in confirm and "EkK5I93UQWFDigLMpZcX" not in confirm
+        assert any(b.startswith("Arabella") for b in buttons)
