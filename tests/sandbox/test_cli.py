@@ -7,6 +7,7 @@ import asyncio
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import ClientSession
@@ -35,8 +36,11 @@ class TestCommand:
                 assert page.status == 200 and "SANDBOX" in await page.text()
         finally:
             process.send_signal(signal.SIGINT)
+            asked = time.monotonic()
             _, errors = await asyncio.wait_for(process.communicate(), 30)
+            took = time.monotonic() - asked
         assert process.returncode == 0, errors.decode()
+        assert took <= 3.0, f"an idle sandbox took {took:.1f} s to stop after Ctrl-C"
         assert (tmp_path / "data" / "sandbox" / "trt.db").exists()
 
     def test_a_taken_port_exits_2_naming_the_option(self, trt: CliInvoke) -> None:
