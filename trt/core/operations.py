@@ -37,6 +37,7 @@ async def refund_job(services: Services, key: str, *, reason: str) -> tuple[JobR
     job = await services.store.jobs.get(key)
     refunded = await services.store.pipeline.refund(job.id, reason=reason, source=EventSource.CLI)
     if refunded:
+        logger.info("job %s of user %s refunded by support: %s", job.id, job.user_id, reason)
         balance = (await services.store.users.get(job.user_id)).balance
         notice = RefundNotice(job.user_id, job.price_stars, balance, job=job)
         await _tell(services, notice)
