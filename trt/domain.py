@@ -91,6 +91,7 @@ class LedgerKind(StrEnum):
     RELEASE = "release"
     REFUND = "refund"
     TOPUP_REFUND = "topup_refund"  # a refunded Stars payment taken back off the balance
+    BONUS_REVOKED = "bonus_revoked"  # a referral bonus taken back: its top-up was refunded
 
 
 class PaymentStatus(StrEnum):

@@ -175,7 +175,11 @@ class PaymentResult:
     payment: PaymentRecord
     applied: bool  # False: this charge was recorded before, nothing moved now
     balance: int
-    referral_rewarded: bool = False
+    referral_bonus: int = 0  # Stars each side got for this first top-up of a referred user
+
+    @property
+    def referral_rewarded(self) -> bool:
+        return self.referral_bonus > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +220,44 @@ class FormRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundNotice:
+    """What a user is told after support refunded a job (`job`) or a payment (`charge_id`)."""
+
+    user_id: TgUserId
+    stars: int  # given back for the job, or returned by Telegram for the payment
+    balance: int  # after the refund
+    job: JobRecord | None = None
+    charge_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditsGiven:
+    """Stars put on balances since a time, by where they came from: only `paid` was paid
+    for; the rest was given (and is a cost, not income)."""
+
+    paid: int  # Stars top-ups, less those refunded
+    grants: int  # by admins and support
+    welcome: int
+    referral: int  # less bonuses taken back with their refunded top-up
+    promo: int
+    package: int  # top-up package bonuses
+    free: int  # free generations
+    refunds: int  # generations refunded by support
+
+    @property
+    def bonuses(self) -> int:
+        return self.welcome + self.referral + self.promo + self.package + self.free
+
+    @property
+    def given(self) -> int:
+        return self.grants + self.bonuses + self.refunds
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     users: int
     jobs_by_state: dict[JobState, int]
-    stars_in: int  # credits of every kind (top-ups, grants, bonuses), less refunded top-ups
+    credits: CreditsGiven
     stars_out: int  # charges minus refunds since the start
 
 
@@ -237,6 +275,7 @@ class MoneyFigures:
     received: int  # Stars paid in by every recorded payment
     refunded: int  # Stars Telegram returned to payers
     models: list[ModelUsage]
+    credits: CreditsGiven
 
 
 @dataclass(frozen=True, slots=True)

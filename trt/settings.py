@@ -109,7 +109,10 @@ class Settings(BaseSettings):
     topup_packages: str = "50,100,250:5,500:10,1000:15"
     topup_min: int = Field(default=10, ge=1, le=10_000)
     topup_max: int = Field(default=10_000, ge=1, le=10_000)  # Telegram's ceiling per invoice
+    # A referred user's first top-up gives both sides this percent of it, at most
+    # REFERRAL_BONUS Stars each, and never more than the markup's margin pays for.
     referral_bonus: int = Field(default=10, ge=0)
+    referral_bonus_percent: int = Field(default=10, ge=0, le=100)
     paysupport_text: str | None = None
     terms_text: str | None = None
     # Signs invoice payloads; derived from the bot token when unset.
@@ -330,7 +333,8 @@ def describe_database(url: str) -> str:
     """Where the database is, for messages: host:port/name or the SQLite path, never a password."""
     parts = urlsplit(url)
     if parts.scheme.startswith("sqlite"):
-        return parts.path.lstrip("/") or ":memory:"
+        # sqlite:///rel.db is "rel.db", sqlite:////abs.db is "/abs.db": one slash is the URL's
+        return parts.path[1:] or ":memory:"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.hostname}{port}{parts.path}"
 

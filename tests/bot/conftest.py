@@ -25,7 +25,7 @@ from trt.domain import LedgerKind, TgUserId
 from trt.sandbox.kie.fake import FakeKie
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.runner import run_telegram_emulator
-from trt.settings import Settings
+from trt.settings import KieMode, Settings
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore
 from trt.store.tables import metadata
@@ -80,7 +80,7 @@ def make_services(
 
     messenger = TelegramMessenger(
         bot, registry=registry, admin_ids=config.all_admin_ids, languages=language,
-        emulator=False,
+        emulator=config.kie_mode is KieMode.EMULATOR,
     )  # fmt: skip
     generation = Generation(
         store=store, kie=kie, registry=registry,

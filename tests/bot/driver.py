@@ -100,18 +100,23 @@ class Driver:
         return await self.services.generation.refresh(job, source=EventSource.POLL)
 
 
-async def open_model(d: Driver, section: str, model: str) -> None:
+async def open_model(d: Driver, section: str, model: str, start: str = "✨ Start") -> None:
     """/menu, a section, the model (paging until it shows), then ✨ Start."""
     await d.send("/menu")
     await d.click(section)
     while not any(b.text.startswith(model) for b in d.last().buttons()):
         await d.click("▶️")
     await d.click(model)
-    await d.click("✨ Start")
+    await d.click(start)
 
 
-async def generate_image(d: Driver, prompt: str = "a cat") -> None:
+async def generate_image(d: Driver, prompt: str = "a cat", lang: str = "en") -> None:
     """Nano Banana with `prompt`, confirmed: the job is held and submitted."""
+    if lang == "ru":
+        await open_model(d, "🖼 Изображения", "Nano Banana ·", "✨ Начать")
+        await d.send(prompt)
+        await d.click("🚀 Сгенерировать")
+        return
     await open_model(d, "🖼 Images", "Nano Banana ·")
     await d.send(prompt)
     await d.click("🚀 Generate")

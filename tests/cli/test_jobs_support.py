@@ -83,3 +83,45 @@ class TestReconcile:
         assert done["deliveries"] == [seeded["done"]]
         state = json.loads(trt("jobs", "show", seeded["done"], "--json").stdout)["job"]["state"]
         assert state == "delivered"
+
+
+async def _delivered_job() -> JobId:
+    """Alice's job, delivered to her chat: support is asked to send it again."""
+    from tests.cli.conftest import ALICE
+    from trt.domain import EventSource, JobState
+    from trt.records import JobChanges, NewJob
+
+    async with open_store(DEFAULT_DATABASE_URL) as store:
+        new = NewJob(ALICE, "google/nano-banana", "market",
+                     {"prompt": "a cat", "aspect_ratio": "16:9"}, 3, chat_id=ALICE)  # fmt: skip
+        job, _ = await store.pipeline.open_job(new, max_active=3)
+        for state, changes in (
+            (JobState.SUBMITTING, JobChanges()),
+            (JobState.SUBMITTED, JobChanges(kie_task_id="task-sent")),
+            (JobState.SUCCEEDED, JobChanges(result_urls=["https://files.example/cat.png"])),
+            (JobState.DELIVERED, JobChanges()),
+        ):
+            await store.jobs.transition(job.id, state, source=EventSource.USER, changes=changes)
+        return job.id
+
+
+class TestRetryDeliveryOfADeliveredJob:
+    def test_a_delivered_result_is_sent_again(
+        self, trt: CliInvoke, seeded, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Support's most common request ("I lost my picture"): a delivered job's result
+        is sent again, captioned as delivered, in the user's language."""
+        from tests.cli.conftest import ALICE, served_in_thread
+        from trt.sandbox.telegram.runner import run_telegram_emulator
+
+        job = asyncio.run(_delivered_job())
+        with served_in_thread(lambda: run_telegram_emulator(flood_limits=False)) as tg:
+            tg.user(ALICE, language_code="ru")
+            monkeypatch.setenv("TELEGRAM_BOT_TOKEN", tg.token)
+            monkeypatch.setenv("TELEGRAM_API_BASE_URL", tg.base_url)
+            result = trt("jobs", "retry-delivery", job)
+            assert result.exit_code == 0, result.output
+            assert "result sent again" in result.output
+            sent = tg.chat(ALICE).last()
+            assert "Nano Banana" in (sent.caption or sent.text or "")
+            assert "16:9" in (sent.caption or sent.text or "")

@@ -96,9 +96,30 @@ class TestRefund:
         assert result.exit_code == 0, result.output
         assert "refunded 250 ⭐ of payment ch-b to user 222; balance now 0 ⭐" in result.output
         assert telegram.payments["ch-b"].refunded is True
-        again = trt("payments", "refund", "ch-b", "--reason", "asked")
-        assert (again.exit_code, "refunded already" in again.output) == (4, True)
+        again = trt("payments", "refund", "ch-b", "--reason", "asked")  # as jobs refund does
+        assert (again.exit_code, "refunded before: nothing moved" in again.output) == (0, True)
+        assert len(telegram.calls_to("refundStarPayment")) == 1  # Telegram asked once
         assert balance(trt, BOB) == 0
+
+    def test_refunds_tell_the_user_in_their_language(
+        self, trt: CliInvoke, seeded, paid, telegram: TelegramEmulator
+    ) -> None:
+        """A payment refund (Bob: en, Alice: ru) and a job refund (Alice) each reach the
+        user's chat, in their language."""
+        telegram.user(ALICE, language_code="ru")
+        telegram.user(BOB, language_code="en")
+        assert trt("payments", "refund", "ch-b", "--reason", "asked").exit_code == 0
+        assert telegram.chat(BOB).last().text == (
+            "↩️ Payment ch-b was refunded: Telegram returned 250 ⭐ to you. Balance: 0 ⭐"
+        )
+        assert trt("payments", "refund", "ch-a", "--reason", "asked").exit_code == 0
+        assert telegram.chat(ALICE).last().text == (
+            "↩️ Платёж ch-a возвращён: Telegram вернул вам 50 ⭐. Баланс: 88 ⭐"
+        )
+        assert trt("jobs", "refund", seeded["done"], "--reason", "blurry").exit_code == 0
+        assert telegram.chat(ALICE).last().text == (
+            "↩️ Поддержка вернула 12 ⭐ за вашу генерацию (Nano Banana). Баланс: 100 ⭐"
+        )
 
     def test_spent_stars_refuse_without_force(
         self, trt: CliInvoke, paid, telegram: TelegramEmulator
@@ -152,6 +173,9 @@ class TestReport:
         data = json.loads(trt("payments", "report", "--json").stdout)
         assert (data["payments"], data["stars_received"], data["stars_refunded"]) == (2, 300, 0)
         assert data["stars_spent"] == 12
+        # Paid Stars apart from given ones: Bob's 12 ⭐ package bonus was given, not paid.
+        # (`seeded` topped up 160 ⭐ before.)
+        assert (data["credits"]["paid"], data["credits"]["package"]) == (160 + 300, 12)
         assert [(m["model_id"], m["jobs"], m["stars"]) for m in data["models"]] == [
             ("google/nano-banana", 1, 12)
         ]
@@ -161,4 +185,6 @@ class TestReport:
         result = trt("payments", "report", "--since", "1d")
         assert result.exit_code == 0, result.output
         assert "Stars received  300 ⭐" in result.output
+        assert "paid, net       460 ⭐" in result.output  # apart from what was given
+        assert "given: bonuses  12 ⭐ (welcome 0, referral 0, promo 0, package 12" in result.output
         assert "google/nano-banana" in result.output

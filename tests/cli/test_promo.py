@@ -46,3 +46,34 @@ class TestDisable:
     def test_unknown_code(self, trt: CliInvoke, seeded) -> None:
         """Disabling an unknown code exits 3."""
         assert trt("promo", "disable", "NOPE").exit_code == 3
+
+
+class TestStates:
+    def test_list_shows_each_codes_state(self, trt: CliInvoke, seeded) -> None:
+        """Expired and used-up codes were listed as "active": each shows its state."""
+        import asyncio
+
+        from tests.cli.conftest import ALICE
+        from trt.settings import DEFAULT_DATABASE_URL
+        from trt.store.sql import open_store
+
+        async def use(code: str) -> None:
+            async with open_store(DEFAULT_DATABASE_URL) as store:
+                await store.promo.redeem(code, ALICE)
+
+        assert (
+            trt("promo", "create", "OLD1", "--stars", "5", "--expires", "2001-01-01").exit_code
+            == 0
+        )
+        trt("promo", "create", "ONCE", "--stars", "5", "--uses", "1")
+        asyncio.run(use("ONCE"))
+        trt("promo", "create", "OFF2", "--stars", "5")
+        trt("promo", "disable", "OFF2")
+        trt("promo", "create", "LIVE", "--stars", "5", "--uses", "9")
+        codes = json.loads(trt("promo", "list", "--json").stdout)["codes"]
+        assert {c["code"]: c["state"] for c in codes} == {
+            "OLD1": "expired", "ONCE": "used up", "OFF2": "disabled", "LIVE": "active",
+        }  # fmt: skip
+        table = trt("promo", "list").output
+        assert any("OLD1" in ln and "expired" in ln for ln in table.splitlines())
+        assert any("ONCE" in ln and "used up" in ln for ln in table.splitlines())

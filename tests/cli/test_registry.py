@@ -117,6 +117,17 @@ class TestList:
         assert len(models) == 126 and len(hidden) == 37
         assert all(m["hidden_reason"] for m in hidden)
 
+    def test_all_table_has_the_reason_column(self, trt: CliInvoke) -> None:
+        """--all in the table too: a "hidden because" column, filled for hidden models."""
+        result = trt("registry", "list", "--all", "--category", "upscale")
+        assert result.exit_code == 0, result.output
+        assert "hidden because" in result.output
+        # Not a terminal: no 80-column folding, so ids and reasons stay on one line each.
+        reason = "priced by output size (2K 10 cr, 4K 20 cr, 8K 40 cr), which depends on"
+        assert any(
+            "topaz/image-upscale" in ln and reason in ln for ln in result.output.splitlines()
+        )
+
     def test_table(self, trt: CliInvoke, snapshot: SnapshotAssertion) -> None:
         """The human listing shows id, category, title and the lowest price."""
         result = trt("registry", "list", "--category", "background-removal")
@@ -140,6 +151,13 @@ class TestShow:
             "credits": "60",
             "stars": 35,
         }
+
+    def test_a_hidden_model_is_shown_marked_hidden(self, trt: CliInvoke) -> None:
+        """A hidden model (no price yet) is shown, marked hidden with its reason."""
+        result = trt("registry", "show", "topaz/image-upscale")
+        assert result.exit_code == 0, result.output
+        assert "visible      no — priced by output size" in result.output
+        assert "pricing      unknown" in result.output
 
     def test_unknown_model_suggests(self, trt: CliInvoke) -> None:
         """An unknown id exits 3 and suggests the closest ids."""

@@ -257,6 +257,13 @@ class TestKieOutcomes:
         assert ("POST", "/api/v1/generate") in kie.requests
         assert ("GET", "/api/v1/generate/record-info") in kie.requests
 
+    def test_record_is_null_right_after_creation_is_not_ready(self, trt: CliInvoke, kie: Emulator):
+        """KIE answers "recordInfo is null" for a task it created a moment ago: --wait keeps
+        waiting through a grace period instead of exiting 14 ("KIE does not know it")."""
+        kie.inject("record", Fault(code=422, message="recordInfo is null"), times=2)
+        data = submit_json(trt, "suno/v4-5", "--set", "prompt=x", env=real_env(kie))
+        assert data["state"] == "success"
+
     def test_failed_task(self, trt: CliInvoke, kie: Emulator):
         """A task that fails exits 18 with KIE's reason; --json still reports it."""
         kie.plan(TaskPlan(outcome="fail", fail_code="422", fail_message="bad prompt"))

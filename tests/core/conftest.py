@@ -17,7 +17,7 @@ from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed
 from trt.core.schedule import RateLimiter
 from trt.domain import JobState, LedgerKind, TgUserId
-from trt.records import JobRecord
+from trt.records import JobRecord, RefundNotice
 from trt.sandbox.kie.fake import FakeKie
 from trt.store.engine import create_database
 from trt.store.sql import SqlStore
@@ -36,12 +36,18 @@ class RecordingMessenger:
     alerts: list[str] = field(default_factory=list)
     progressed: list[JobState] = field(default_factory=list)
     refuse: list[DeliveryFailed] = field(default_factory=list)
+    refunds: list[RefundNotice] = field(default_factory=list)
 
-    async def deliver(self, job: JobRecord) -> str | None:
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
         if self.refuse:
             raise self.refuse.pop(0)
         self.delivered.append(job)
         return f"file-{job.id}"
+
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
+        self.delivered.append(job)
 
     async def tell_failure(self, job: JobRecord) -> None:
         self.failures.append(job)
@@ -51,6 +57,10 @@ class RecordingMessenger:
 
     async def alert_admins(self, text: str) -> None:
         self.alerts.append(text)
+
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        self.refunds.append(notice)
+        return True
 
 
 class Clock:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -90,10 +90,14 @@ class TestCreationFailures:
         assert "out of credits" in rig.messenger.alerts[0]
 
     async def test_validation_refusal_is_a_rejection(self, rig: Rig) -> None:
-        """A 422 at creation fails the job as rejected and releases the hold."""
+        """A 422 at creation for content fails the job as refused by the content filter and
+        releases the hold; one for a parameter as an invalid input, naming it."""
         rig.kie.fail_next("create_task", KieValidationError(200, 422, "flagged"))
         _, job = await started(rig)
-        assert reason_of(job.error) is FailureReason.REJECTED
+        assert reason_of(job.error) is FailureReason.CONTENT_REFUSED
+        rig.kie.fail_next("create_task", KieValidationError(200, 422, "bad image_size"))
+        _, job = await started(rig)
+        assert job.error == "invalid_input: bad image_size"
         assert rig.messenger.alerts == []
 
     async def test_uncertain_creation_is_left_for_the_reconciler(self, rig: Rig) -> None:
@@ -102,6 +106,55 @@ class TestCreationFailures:
         _, job = await started(rig)
         assert job.state is JobState.SUBMITTING
         assert (await rig.store.users.get(USER)).held == 3
+
+
+class TestRecheckAfterCallback:
+    """A callback whose record is not final yet (or "recordInfo is null", as KIE answers
+    right after creation) is read again within seconds, doubling, not after 120 s."""
+
+    async def _poll_when_due(self, rig: Rig, job_id: str) -> None:
+        stored = await rig.store.jobs.get(job_id)
+        assert stored.next_check_at is not None
+        rig.clock.now = stored.next_check_at  # the reconciler's pass when it is due
+        await rig.gen.refresh(stored, source=EventSource.POLL)
+
+    async def _waits(self, rig: Rig, job_id: str) -> timedelta:
+        stored = await rig.store.jobs.get(job_id)
+        assert stored.next_check_at is not None
+        return stored.next_check_at - rig.clock.now
+
+    @pytest.mark.parametrize("first_read", ["generating", "record is null"])
+    async def test_settled_seconds_after_the_callback(self, rig: Rig, first_read: str) -> None:
+        from trt.kie.errors import KieNotFound
+
+        rig.clock.now = datetime.now(UTC)  # the store stamps rows with the real time
+        if first_read == "record is null":  # the first read raises; then two records
+            rig.kie.script(TaskState.GENERATING, TaskState.SUCCESS)
+            rig.kie.fail_next("get_task", KieNotFound(200, 422, "recordInfo is null"))
+        else:
+            rig.kie.script(TaskState.GENERATING, TaskState.GENERATING, TaskState.SUCCESS)
+        _, job = await started(rig)
+        await rig.gen.on_callback(KieTaskId(job.kie_task_id or ""))
+        assert await self._waits(rig, job.id) == timedelta(seconds=1)
+        rig.clock.now = datetime.now(UTC)
+        called_back = rig.clock.now
+        await self._poll_when_due(rig, job.id)
+        wait = await self._waits(rig, job.id)
+        assert timedelta(seconds=1) < wait <= timedelta(seconds=4)  # doubled, not 120 s
+        await self._poll_when_due(rig, job.id)
+        final = await rig.store.jobs.get(job.id)
+        assert final.state is JobState.DELIVERED
+        assert rig.clock.now - called_back < timedelta(seconds=10)
+
+    async def test_a_poll_without_a_callback_keeps_the_late_callback_period(
+        self, rig: Rig
+    ) -> None:
+        rig.clock.now = datetime.now(UTC)
+        rig.kie.script(TaskState.GENERATING)
+        _, job = await started(rig)
+        rig.clock.advance(seconds=120)
+        await rig.gen.refresh(await rig.store.jobs.get(job.id), source=EventSource.POLL)
+        assert await self._waits(rig, job.id) == timedelta(seconds=120)
 
 
 class TestSettlement:

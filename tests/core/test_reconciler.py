@@ -99,7 +99,7 @@ class TestLeadership:
         cancelled and the lock released, so another instance can lead."""
         never = asyncio.Event()
 
-        async def hang(job: JobRecord) -> str | None:
+        async def hang(job: JobRecord, **_: object) -> str | None:
             await never.wait()
             return None
 

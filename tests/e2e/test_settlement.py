@@ -27,12 +27,13 @@ async def balance(stack: Stack) -> tuple[int, int]:
 
 class TestFailures:
     async def test_kie_failure_releases_and_tells_the_user(self, stack: Stack) -> None:
-        """A task KIE fails: the Stars come back and the user reads why."""
+        """A task KIE fails: the Stars come back and the user reads why (here the content
+        filter, so they know to change the prompt rather than retry it)."""
         stack.kie.plan(TaskPlan(outcome="fail", fail_message="NSFW content"))
         job = await start(stack)
         await job_state(stack, job.id, JobState.RELEASED)
         message = await stack.tg.wait_for_message(USER, lambda m: "back" in (m.text or ""))
-        assert "generation failed" in (message.text or "")
+        assert "content filter refused" in (message.text or "")
         assert await balance(stack) == (100, 0)
 
     async def test_402_at_creation_alerts_admins(self, stack: Stack) -> None:

@@ -69,7 +69,9 @@ class TestChatPage:
             await tab.goto(sandbox.url)
             await tab.wait_for("document.querySelector('#user option')")
             assert await tab.evaluate("document.querySelector('.badge').textContent") == "SANDBOX"
+            await tab.wait_for("!document.getElementById('empty-hint').hidden")  # says /start
             await type_and_send(tab, "/start")
+            await tab.wait_for("document.getElementById('empty-hint').hidden")
             await press(tab, button(en("category.text-to-image")))
             await press(tab, first_model())
             await press(tab, button(en("button.start")))

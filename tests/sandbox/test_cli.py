@@ -7,11 +7,13 @@ import asyncio
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import ClientSession
 
 from tests.conftest import CliInvoke
+from trt.sandbox.run import Sandbox
 
 LAUNCH = "from trt.cli import main; main()"
 
@@ -34,8 +36,11 @@ class TestCommand:
                 assert page.status == 200 and "SANDBOX" in await page.text()
         finally:
             process.send_signal(signal.SIGINT)
+            asked = time.monotonic()
             _, errors = await asyncio.wait_for(process.communicate(), 30)
+            took = time.monotonic() - asked
         assert process.returncode == 0, errors.decode()
+        assert took <= 3.0, f"an idle sandbox took {took:.1f} s to stop after Ctrl-C"
         assert (tmp_path / "data" / "sandbox" / "trt.db").exists()
 
     def test_a_taken_port_exits_2_naming_the_option(self, trt: CliInvoke) -> None:
@@ -47,3 +52,14 @@ class TestCommand:
             result = trt("serve", "--sandbox", "--port", str(port))
         assert result.exit_code == 2
         assert f"--port: cannot listen on 127.0.0.1:{port}" in result.output
+
+
+class TestPage:
+    async def test_an_empty_chat_says_to_type_start(self, sandbox: Sandbox) -> None:
+        """The page opened on an empty chat with no hint; it now says to type /start (the
+        chat script hides the hint once a message is there: see test_browser)."""
+        async with ClientSession() as http, http.get(sandbox.url) as page:
+            html = await page.text()
+        assert 'id="empty-hint"' in html and "/start" in html
+        async with ClientSession() as http, http.get(f"{sandbox.url}chat.js") as script:
+            assert "empty-hint" in await script.text()

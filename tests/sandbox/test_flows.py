@@ -130,7 +130,7 @@ class TestMoneyAndHistoryFlows:
         listing = await alice.wait_for(
             lambda m: m["from_bot"] and "(page 1)" in (m.get("text") or "")
         )
-        entry = next(b for b in _labels(listing) if "⭐" in b)
+        entry = next(b for b in _labels(listing) if "«" in b)  # date · «prompt» · model · state
         await alice.click(listing, entry)
         detail = await alice.wait_for(has_button(en("button.resend")))
         photos = len([m for m in (await alice.state())["messages"] if m["kind"] == "photo"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,17 @@ def _diff(sync_connection: Any) -> list[Any]:
 
 
 class TestMigrations:
+    async def test_upgrade_logs_no_alembic_plugin_lines(
+        self, database: Database, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """`serve --migrate` printed seven "setting up autogenerate plugin" lines; the
+        migration's own "Running upgrade" lines are what an operator reads."""
+        await empty(database)
+        with caplog.at_level(logging.INFO):
+            await schema.upgrade(database)
+        assert [r for r in caplog.records if r.name.startswith("alembic.runtime.plugins")] == []
+        assert any("Running upgrade" in r.getMessage() for r in caplog.records)
+
     async def test_upgrade_from_empty_matches_the_models(self, database: Database) -> None:
         """Upgrading an empty database yields exactly the tables the models describe."""
         await empty(database)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
-from trt.errors import InsufficientBalance, InvalidTransition, TooManyActiveJobs
+from trt.errors import InsufficientBalance, InvalidTransition, LedgerConflict, TooManyActiveJobs
 from trt.records import JobChanges, NewJob
 from trt.store.sql import SqlStore
 
@@ -120,6 +120,27 @@ class TestSettlement:
         assert (await funded.users.get(USER)).balance == 100
         last = (await funded.jobs.events(job_id))[-1]
         assert last.detail == "refunded 10 ⭐: bad"
+
+    async def test_part_refund_once_and_a_full_refund_returns_only_the_rest(
+        self, funded: SqlStore
+    ) -> None:
+        """An undelivered share comes back once; a later full refund adds only what was
+        kept, so no more than the charge ever returns; more than the charge is refused."""
+        job_id = await submitted(funded)
+        await funded.pipeline.succeed(job_id, result_urls=["u"], kie_credits=None,
+                                      source=EventSource.POLL, next_check_at=NOW)  # fmt: skip
+        with pytest.raises(LedgerConflict):
+            await funded.pipeline.refund_part(job_id, 11, reason="x", source=EventSource.POLL)
+        assert await funded.pipeline.refund_part(
+            job_id, 7, reason="1 of 4", source=EventSource.POLL
+        )
+        assert not await funded.pipeline.refund_part(
+            job_id, 7, reason="1 of 4", source=EventSource.POLL
+        )
+        assert (await funded.users.get(USER)).balance == 97
+        assert await funded.pipeline.refund(job_id, reason="bad", source=EventSource.CLI)
+        assert (await funded.users.get(USER)).balance == 100
+        assert await funded.ledger.invariant_violations() == []
 
 
 class TestClaims:

@@ -64,3 +64,44 @@ class TestReward:
         result = await users.payments.record(topup("c1"), referral_bonus=10)
         assert (result.referral_rewarded, result.balance) == (False, 100)
         assert await users.referrals.stats(HOST) == ReferralStats(joined=0, paid=0)
+
+
+class TestRevoke:
+    async def test_refunding_the_rewarding_topup_takes_both_bonuses_back(
+        self, users: SqlStore
+    ) -> None:
+        """The bonuses go with the top-up that paid them: each side's is taken back in the
+        refund's transaction, with a ledger entry each, and the referral can pay again."""
+        await users.referrals.bind(GUEST, HOST)
+        await users.payments.record(topup("c1"), referral_bonus=10)
+        refund = await users.payments.reverse("c1", reason="asked", force=False)
+        assert refund.balance == 0
+        assert ((await users.users.get(HOST)).balance, (await users.users.get(GUEST)).balance) == (
+            0,
+            0,
+        )
+        kinds = [e.kind.value for e in await users.ledger.entries(user_id=HOST)]
+        assert kinds.count("bonus_revoked") == 1
+        assert await users.referrals.stats(HOST) == ReferralStats(joined=1, paid=0)
+        assert await users.ledger.invariant_violations() == []
+        again = await users.payments.record(topup("c2"), referral_bonus=10)  # a real one
+        assert again.referral_bonus == 10
+
+    async def test_a_spent_referrer_bonus_is_taken_as_far_as_the_balance_goes(
+        self, users: SqlStore
+    ) -> None:
+        await users.referrals.bind(GUEST, HOST)
+        await users.payments.record(topup("c1"), referral_bonus=10)
+        await users.ledger.hold(HOST, "01SPENT", 7)  # type: ignore[arg-type]
+        await users.payments.reverse("c1", reason="asked", force=False)
+        host = await users.users.get(HOST)
+        assert (host.balance, host.held) == (0, 7)
+        assert await users.ledger.invariant_violations() == []
+
+    async def test_a_later_topup_refund_keeps_the_bonuses(self, users: SqlStore) -> None:
+        await users.referrals.bind(GUEST, HOST)
+        await users.payments.record(topup("c1"), referral_bonus=10)
+        await users.payments.record(topup("c2"), referral_bonus=10)
+        await users.payments.reverse("c2", reason="asked", force=False)
+        assert (await users.users.get(HOST)).balance == 10
+        assert (await users.users.get(GUEST)).balance == 110

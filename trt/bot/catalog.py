@@ -12,7 +12,7 @@ from trt.catalog.examples import price_points, sample_params
 from trt.catalog.kinds import Category
 from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.registry import Registry
-from trt.catalog.spec import ModelSpec
+from trt.catalog.spec import ModelSpec, PerUnitPrice
 from trt.errors import RegistryError
 
 PAGE_SIZE = 8
@@ -59,11 +59,35 @@ class Catalog:
         return value
 
     def price_range(self, spec: ModelSpec) -> tuple[int, int]:
-        """The lowest and highest Star price over the priced inputs' values."""
+        """The lowest and highest Star price a user can pick: over the priced inputs'
+        values, and for a per-second price at the shortest and longest duration too (the
+        registry's examples take the default duration only)."""
         if spec.id not in self._ranges:
-            stars = [self.pricing.stars(p.credits) for p in price_points(spec)] or [0]
-            self._ranges[spec.id] = (min(stars), max(stars))
+            stars = [self.pricing.stars(p.credits) for p in price_points(spec)]
+            stars += self._quantity_extremes(spec)
+            self._ranges[spec.id] = (min(stars, default=0), max(stars, default=0))
         return self._ranges[spec.id]
+
+    def default_price(self, spec: ModelSpec) -> int | None:
+        """The price with every setting at its default; None when it depends on what the
+        user types (a per-character price) or cannot be computed."""
+        rule = spec.pricing
+        if isinstance(rule, PerUnitPrice) and rule.unit == "character":
+            return None
+        return self.price_with(spec, {})
+
+    def _quantity_extremes(self, spec: ModelSpec) -> list[int]:
+        rule = spec.pricing
+        if not isinstance(rule, PerUnitPrice) or rule.unit != "second":
+            return []
+        inp = spec.input(rule.quantity)
+        ends = [v for v in (inp.min, inp.max) if v is not None] if inp is not None else []
+        media = {i.name for i in spec.media_inputs}
+        prices = []
+        for point in price_points(spec):
+            chosen = {k: v for k, v in point.conditions.items() if k not in media}
+            prices += [self.price_with(spec, {**chosen, rule.quantity: end}) for end in ends]
+        return [p for p in prices if p is not None]
 
     def price_with(self, spec: ModelSpec, raw: Mapping[str, Any]) -> int | None:
         """The price once `raw` is given (missing inputs as samples); None if not priceable."""

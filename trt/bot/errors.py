@@ -68,8 +68,8 @@ async def _answer(event: ErrorEvent, t: Texts, body: str) -> None:
     message = update.message or (query.message if query else None)
     if query is not None:
         # The handler may have answered the query before it failed (Generate does, first
-        # thing). Telegram refuses a second answer with a 400, which must not keep the
-        # explanation below from reaching the chat.
+        # thing): `AnswerOnce` makes this a no-op then. A query too old to answer must
+        # still not keep the explanation below from reaching the chat.
         with contextlib.suppress(TelegramBadRequest):
             await query.answer()
     if isinstance(message, Message):

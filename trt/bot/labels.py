@@ -7,7 +7,7 @@ from typing import Any
 from trt.bot.texts import Texts, clip
 from trt.bot.wizard.form import Form
 from trt.catalog.kinds import InputType
-from trt.catalog.params import format_value
+from trt.catalog.params import applies, format_value
 from trt.catalog.spec import InputSpec, Localized, ModelSpec
 
 VALUE_CLIP = 300
@@ -23,6 +23,17 @@ def title(spec: ModelSpec, lang: str) -> str:
 
 def label(inp: InputSpec, lang: str) -> str:
     return localized(inp.label, lang) if inp.label else inp.name.replace("_", " ")
+
+
+def step_label(spec: ModelSpec, form: Form, inp: InputSpec, lang: str) -> str:
+    """What a step asks for: a rule may say what the input means under the form's values
+    (Suno's prompt is the song's description in simple mode, the lyrics in custom mode)."""
+    values = {i.name: i.default for i in spec.inputs if i.default is not None} | form.raw(spec)
+    for rule in spec.constraints:
+        meant = (rule.labels or {}).get(inp.name)
+        if meant is not None and applies(rule, values):
+            return localized(meant, lang)
+    return label(inp, lang)
 
 
 def value_text(inp: InputSpec, value: Any, t: Texts) -> str:

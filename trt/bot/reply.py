@@ -22,24 +22,39 @@ async def send(message: Message, body: str, markup: InlineKeyboardMarkup | None 
     return await message.answer(parts[-1], reply_markup=markup)
 
 
-async def show(target: Target, body: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """A button press edits its message in place; a typed message gets a new one."""
+async def show(
+    target: Target, body: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """A button press edits its message in place; a typed message gets a new one. Returns
+    the message now showing the screen (None when the pressed one is too old to touch)."""
     if isinstance(target, Message):
-        await send(target, body, markup)
-        return
+        return await send(target, body, markup)
     await target.answer()
     message = target.message
     if not isinstance(message, Message):
-        return  # the message is too old to touch; Telegram gave no content
+        return None  # the message is too old to touch; Telegram gave no content
     if message.text is not None and len(body) <= 4096:
         try:
             await message.edit_text(body, reply_markup=markup)
-            return
+            return message
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:
-                return
+                return message
             logger.info("could not edit message %s: %s", message.message_id, exc.message)
-    await send(message, body, markup)
+    return await send(message, body, markup)
+
+
+async def retire(shown: Message, old_id: int | None) -> None:
+    """Take the buttons off an earlier screen of the same conversation, now that `shown`
+    replaced it: they would lead nowhere (or somewhere the user has left)."""
+    if old_id is None or old_id == shown.message_id or shown.bot is None:
+        return
+    try:
+        await shown.bot.edit_message_reply_markup(
+            chat_id=shown.chat.id, message_id=old_id, reply_markup=None
+        )
+    except TelegramBadRequest as exc:  # gone, too old, or without buttons already
+        logger.info("could not retire message %s: %s", old_id, exc.message)
 
 
 def chat_message(target: Target) -> Message | None:

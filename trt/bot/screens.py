@@ -26,6 +26,21 @@ async def home(t: Texts, services: Services, catalog: Catalog, user: UserRecord)
     return "\n".join(lines), keyboards.main_menu(t, list(catalog.categories()))
 
 
+def all_models(t: Texts, catalog: Catalog) -> str:
+    """/models: every model the bot offers, by section, with its starting price (the
+    section buttons below open them); the same for everyone, so built once per language."""
+
+    def build() -> str:
+        parts = [t("catalog.all_title")]
+        for cat, specs in catalog.categories().items():
+            lines = [f"• {escape(_model_button(t, catalog, s), quote=False)}" for s in specs]
+            parts.append(f"<b>{escape(t(f'category.{cat.value}'), quote=False)}</b>\n"
+                         + "\n".join(lines))  # fmt: skip
+        return "\n\n".join(parts)
+
+    return catalog.remember(("all models", t.lang), build)
+
+
 def category(t: Texts, catalog: Catalog, cat: Category, page: int) -> Screen | None:
     specs = catalog.categories().get(cat)
     if not specs:
@@ -59,6 +74,9 @@ def card(t: Texts, catalog: Catalog, spec: ModelSpec, page: int, free_left: int)
     low, high = catalog.price_range(spec)
     price = (t("catalog.price_one", price=low) if low == high
              else t("catalog.price_range", low=low, high=high))  # fmt: skip
+    default = catalog.default_price(spec)
+    if default is not None and low != high:  # what ✨ Start will cost unless changed
+        price += t("catalog.price_default", price=default)
     inputs = ", ".join(label(i, t.lang) for i in spec.inputs if i.required)
     body = t.markup(
         "catalog.card", title=_e(title(spec, t.lang)),

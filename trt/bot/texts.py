@@ -12,12 +12,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from trt.core.failures import FailureReason, reason_of
+from trt.core.failures import FailureReason, detail_of, reason_of
 
 LANGUAGES = ("ru", "en")
 RUSSIAN_LIKE = frozenset({"ru", "uk", "be", "kk"})
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
+REASON_CLIP = 160  # KIE's words for a refused input, inside one sentence
 LOCALES = Path(__file__).with_name("locales")
 
 
@@ -67,7 +68,11 @@ class Texts:
 
 
 def failure_reason(lang: str, error: str | None) -> str:
+    """Why a job failed, in words (escaped); an input KIE refused is named by KIE's words."""
     reason = reason_of(error) or FailureReason.GENERATION_FAILED
+    detail = detail_of(error)
+    if reason is FailureReason.INVALID_INPUT and detail:
+        return text(lang, "reason.invalid_input_named", detail=clip(detail, REASON_CLIP))
     return text(lang, f"reason.{reason.value}")
 
 

@@ -101,7 +101,7 @@ def _check_constraints(spec: ModelSpec) -> Iterator[str]:
             yield from _check_named_values(spec, f"{at}.when.{name}", name, options)
         for name, allowed in rule.allow.items():
             yield from _check_named_values(spec, f"{at}.allow.{name}", name, allowed)
-        names = [*rule.require, *rule.require_one_of, *rule.max_length]
+        names = [*rule.require, *rule.require_one_of, *rule.max_length, *(rule.labels or {})]
         yield from (f"{at}: unknown input {n!r}" for n in names if spec.input(n) is None)
 
 

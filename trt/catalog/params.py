@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from trt.catalog.kinds import InputType
 from trt.catalog.spec import Constraint, InputSpec, ModelSpec, Scalar
@@ -81,23 +82,82 @@ def format_value(value: object) -> str:
     return str(value)
 
 
-def check_constraints(constraints: tuple[Constraint, ...], values: Mapping[str, Any]) -> list[str]:
+@dataclass(frozen=True)
+class RuleProblem:
+    """One way a combination of values breaks a rule, kept as data so that each adapter can
+    say it in its own words (the bot in the user's language); `str()` is the English line."""
+
+    kind: Literal["not_allowed", "required", "one_of", "too_long"]
+    names: tuple[str, ...]
+    rule: Constraint
+    value: object = None
+    limit: int | None = None
+
+    def __str__(self) -> str:
+        cond = _describe_when(self.rule)
+        name = self.names[0]
+        if self.kind == "not_allowed":
+            return _not_allowed(name, self.value, self.rule.allow[name], cond)
+        if self.kind == "required":
+            return f"{name}: required{cond}"
+        if self.kind == "one_of":
+            return f"{' or '.join(self.names)}: give one of them{cond}"
+        return f"{name}: at most {self.limit} characters{cond}"
+
+
+def applies(rule: Constraint, values: Mapping[str, Any]) -> bool:
+    """Whether every `when` input of `rule` has one of its listed values."""
+    return all(_matches(values.get(k), v) for k, v in rule.when.items())
+
+
+def rule_problems(
+    constraints: tuple[Constraint, ...], values: Mapping[str, Any]
+) -> list[RuleProblem]:
     """Problems with combinations of otherwise valid values, each naming the field."""
-    errors: list[str] = []
-    for rule in constraints:
-        if not all(_matches(values.get(k), v) for k, v in rule.when.items()):
-            continue
-        cond = _describe_when(rule)
+    problems: list[RuleProblem] = []
+    for rule in (r for r in constraints if applies(r, values)):
         for name, allowed in rule.allow.items():
             if name in values and not any(_same(values[name], a) for a in allowed):
-                errors.append(_not_allowed(name, values[name], allowed, cond))
-        errors += [f"{n}: required{cond}" for n in rule.require if _is_blank(values.get(n))]
+                problems.append(RuleProblem("not_allowed", (name,), rule, values[name]))
+        problems += [
+            RuleProblem("required", (n,), rule) for n in rule.require if _is_blank(values.get(n))
+        ]
         if rule.require_one_of and all(_is_blank(values.get(n)) for n in rule.require_one_of):
-            errors.append(f"{' or '.join(rule.require_one_of)}: give one of them{cond}")
+            problems.append(RuleProblem("one_of", rule.require_one_of, rule))
         for name, limit in rule.max_length.items():
             if len(str(values.get(name) or "")) > limit:
-                errors.append(f"{name}: at most {limit} characters{cond}")
-    return errors
+                problems.append(RuleProblem("too_long", (name,), rule, limit=limit))
+    return problems
+
+
+def check_constraints(constraints: tuple[Constraint, ...], values: Mapping[str, Any]) -> list[str]:
+    """Problems with combinations of otherwise valid values, each naming the field."""
+    return [str(p) for p in rule_problems(constraints, values)]
+
+
+def required_by_rules(spec: ModelSpec, values: Mapping[str, Any]) -> list[str]:
+    """Inputs the rules that apply to `values` (defaults filled in) require: each `require`,
+    and the first of a `require_one_of` none of which is given. A form asks these as it
+    asks the model's required inputs (Suno's custom mode asks style and title)."""
+    current = {i.name: i.default for i in spec.inputs if i.default is not None} | dict(values)
+    names: list[str] = []
+    for rule in (r for r in spec.constraints if applies(r, current)):
+        names += rule.require
+        if rule.require_one_of and all(_is_blank(current.get(n)) for n in rule.require_one_of):
+            names.append(rule.require_one_of[0])
+    return list(dict.fromkeys(names))
+
+
+def length_limit(spec: ModelSpec, inp: InputSpec, values: Mapping[str, Any]) -> int | None:
+    """The most characters `inp` takes now: its own limit or a rule's lower one."""
+    current = {i.name: i.default for i in spec.inputs if i.default is not None} | dict(values)
+    limits = [inp.max_length] if inp.max_length else []
+    limits += [
+        r.max_length[inp.name]
+        for r in spec.constraints
+        if inp.name in r.max_length and applies(r, current)
+    ]
+    return min(limits, default=None)
 
 
 def _not_allowed(name: str, value: object, allowed: tuple[Scalar, ...], cond: str) -> str:

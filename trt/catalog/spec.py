@@ -66,6 +66,7 @@ class Constraint(_Frozen):
     require: tuple[str, ...] = ()
     require_one_of: tuple[str, ...] = ()
     max_length: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    labels: dict[str, Localized] | None = None  # what an input means while the rule applies
     reason: str | None = None
 
 

@@ -30,6 +30,9 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+UNLIMITED = 100_000  # columns: a table's natural width when output is not a terminal
+
+
 def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
@@ -74,7 +77,18 @@ def table(
         grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*(escape(_cell(v)) for v in row))
-    _out().print(grid)
+    out = _out()
+    if out.is_terminal:
+        out.print(grid)
+        return
+    # Piped or redirected: rich would fold cells at 80 columns and break ids across lines,
+    # so the table gets the width it needs.
+    natural = out.measure(grid, options=out.options.update_width(UNLIMITED)).maximum
+    width, out.width = out.width, max(natural, out.width)
+    try:
+        out.print(grid)
+    finally:
+        out.width = width
 
 
 def json_out(data: Any) -> None:

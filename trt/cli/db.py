@@ -32,8 +32,11 @@ def current() -> None:
     if revision == head:
         console.line(f"{location}: revision {revision} (up to date)")
     else:
+        from trt.errors import SchemaNotMigrated
+
         shown = revision or "not initialised"
         console.line(f"{location}: {shown}; this version needs {head}: run `trt db upgrade`")
+        raise typer.Exit(code=SchemaNotMigrated.exit_code)  # scripts can test it
 
 
 async def _current() -> tuple[str, str | None, str]:

@@ -99,11 +99,13 @@ ReasonOption = Annotated[str, typer.Option(help="Why; kept in the job's timeline
 
 @app.command("retry-delivery")
 def retry_delivery(job: JobArg) -> None:
-    """Send a succeeded job's result to its chat again now."""
+    """Send a succeeded job's result to its chat now, or a delivered one's again."""
     from trt.core import operations
 
-    done = with_services(lambda s: operations.retry_delivery(s, job))
-    if done.state is JobState.DELIVERED:
+    done, again = with_services(lambda s: operations.retry_delivery(s, job))
+    if again:
+        console.success(f"job {done.id}: result sent again to chat {done.chat_id}")
+    elif done.state is JobState.DELIVERED:
         console.success(f"job {done.id} delivered")
     else:
         console.warn(f"job {done.id} is still {done.state}; delivery will be retried")

@@ -14,8 +14,7 @@ from trt.domain import TgUserId
 
 if TYPE_CHECKING:
     from trt.core.reports import MoneyReport
-    from trt.core.services import Services
-    from trt.records import LedgerEntryRecord, PaymentRecord, PaymentResult
+    from trt.records import LedgerEntryRecord, PaymentRecord
     from trt.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Telegram Stars payments: list, refund, report.")
@@ -91,27 +90,21 @@ def refund(
     ] = False,
 ) -> None:
     """Return a payment's Stars through Telegram and take its credit back."""
-    result = with_services(lambda s: _refund(s, charge_id, reason=reason, force=force))
+    from trt.core import operations
+
+    result = with_services(
+        lambda s: operations.refund_payment(s, charge_id, reason=reason, force=force)
+    )
     p = result.payment
+    if not result.applied:
+        console.warn(f"payment {charge_id} was refunded before: nothing moved")
+        return
     console.success(
         f"refunded {stars(p.amount)} of payment {charge_id} to user {p.user_id}; "
         f"balance now {stars(result.balance)}"
     )
     if p.shortfall:
         console.warn(f"{stars(p.shortfall)} had been spent and could not be taken back")
-
-
-async def _refund(
-    services: Services, charge_id: str, *, reason: str, force: bool
-) -> PaymentResult:
-    from trt.core import payments
-    from trt.errors import ConfigError
-
-    if services.stars is None:
-        raise ConfigError(["TELEGRAM_BOT_TOKEN is required to refund through Telegram"])
-    return await payments.refund(
-        services.store, services.stars, charge_id, reason=reason, force=force
-    )
 
 
 @app.command()
@@ -127,11 +120,22 @@ def report(since: SinceOption = None, as_json: JsonFlag = False) -> None:
     _render_report(data)
 
 
+def _bonus_parts(r: MoneyReport) -> str:
+    c = r.credits
+    parts = [("welcome", c.welcome), ("referral", c.referral), ("promo", c.promo),
+             ("package", c.package), ("free", c.free)]  # fmt: skip
+    return ", ".join(f"{name} {amount}" for name, amount in parts)
+
+
 def _render_report(r: MoneyReport) -> None:
     console.fields([
         ("since", when(r.since)), ("payments", r.payments),
         ("Stars received", stars(r.stars_received)), ("Stars refunded", stars(r.stars_refunded)),
         ("Stars spent", stars(r.stars_spent)), ("KIE credits", r.kie_credits),
+        ("paid, net", stars(r.credits.paid)),  # top-ups less refunded ones
+        ("given: grants", stars(r.credits.grants)),
+        ("given: bonuses", stars(r.credits.bonuses) + " (" + _bonus_parts(r) + ")"),
+        ("given: refunds", stars(r.credits.refunds)),  # generations refunded by support
     ])  # fmt: skip
     console.table(
         ["model", "jobs", "Stars", "KIE credits", "revenue $", "KIE cost $", "margin $"],

@@ -59,9 +59,12 @@ def create(
 @app.command("list")
 def list_codes(as_json: JsonFlag = False) -> None:
     """List every promo code with its use count."""
+    from trt.core.promo import state_of
+
     codes = with_runtime(lambda rt: rt.store.promo.find())
+    now = datetime.now(UTC)
     if as_json:
-        console.json_out({"codes": [plain(c) for c in codes]})
+        console.json_out({"codes": [{**plain(c), "state": state_of(c, now)} for c in codes]})
         return
     if not codes:
         console.info("no promo codes")
@@ -69,7 +72,7 @@ def list_codes(as_json: JsonFlag = False) -> None:
     console.table(
         ["code", "Stars", "used", "expires (UTC)", "new users only", "state"],
         [(c.code, stars(c.stars), f"{c.used}/{c.uses if c.uses else '∞'}", when(c.expires_at),
-          "yes" if c.new_users_only else "no", "disabled" if c.disabled else "active")
+          "yes" if c.new_users_only else "no", state_of(c, now))
          for c in codes],
     )  # fmt: skip
 

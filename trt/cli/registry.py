@@ -82,6 +82,10 @@ def list_models(
     table = [
         [r["id"], r["category"], r["title"]["en"], r["min_credits"], r["min_stars"]] for r in rows
     ]
+    if include_hidden:  # what --all promises: which models are hidden, and why
+        columns.append("hidden because")
+        for row, r in zip(table, rows, strict=True):
+            row.append(None if r["visible"] else r["hidden_reason"] or "hidden")
     console.table(columns, table, title=f"Models: {len(rows)}")
 
 
@@ -98,7 +102,7 @@ def show(
 
     spec = Registry.load(resolve_registry_dir(registry)).get(model)
     prices = pricing()
-    points = price_points(spec)
+    points = price_points(spec) if spec.pricing is not None else []  # hidden: no price yet
     if as_json:
         examples = [point_json(p, prices) for p in points]
         console.json_out({**spec.model_dump(mode="json"), "example_prices": examples})

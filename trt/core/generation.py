@@ -20,15 +20,16 @@ from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core import schedule
-from trt.core.failures import FailureReason, describe, reason_for
+from trt.core.failures import FailureReason, describe, reason_for, reason_from_task
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
+from trt.core.shortfall import undelivered_share
 from trt.core.supervisor import Episode
-from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, TgUserId
+from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
-from trt.kie.errors import KieInsufficientCredits, KieNotFound, nothing_created
+from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
 from trt.logs import log_event
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
@@ -190,7 +191,8 @@ class Generation:
             await self.messenger.alert_admins(
                 f"KIE account is out of credits: job {job.id} failed, its Stars were released"
             )
-        return await self.fail(job.id, reason_for(exc), str(exc), EventSource.USER)
+        detail = exc.detail if isinstance(exc, KieHTTPError) and exc.detail else str(exc)
+        return await self.fail(job.id, reason_for(exc), detail, EventSource.USER)
 
     async def fail(
         self,
@@ -254,9 +256,8 @@ class Generation:
             return await self._succeeded(job, record, source)
         if record.state.is_final:
             detail = record.fail_message or record.fail_code or "no result"
-            return await self._fail_quietly(
-                job, FailureReason.GENERATION_FAILED, detail, source, record=record
-            )
+            reason = reason_from_task(record.fail_code, record.fail_message)
+            return await self._fail_quietly(job, reason, detail, source, record=record)
         return await self._not_final(job, source)
 
     async def _succeeded(
@@ -272,8 +273,26 @@ class Generation:
         except InvalidTransition:
             return await self.store.jobs.get(job.id)  # another caller settled it first
         self.metrics.inc("trt_ledger_moves_total", kind="charge")
+        await self._return_undelivered(job, source)
         await self.messenger.progress(job)
         return await self.deliver(job)
+
+    async def _return_undelivered(self, job: JobRecord, source: EventSource) -> None:
+        """Fewer results than paid for: give back the difference to the price of the
+        count delivered (ledger `refund_part:<job>`, once)."""
+        if job.model_id not in self.registry:
+            return
+        owed = undelivered_share(
+            self.registry.get(job.model_id), job.params, delivered=len(job.result_urls),
+            price=job.price_stars, pricing=self.pricing,
+        )  # fmt: skip
+        if owed is None:
+            return
+        paid, back = owed
+        reason = f"{len(job.result_urls)} of {paid} results came back"
+        if await self.store.pipeline.refund_part(job.id, back, reason=reason, source=source):
+            self.metrics.inc("trt_ledger_moves_total", kind="refund")
+            logger.info("job %s: %s; %s ⭐ returned to user %s", job.id, reason, back, job.user_id)
 
     async def _fail_quietly(
         self,
@@ -293,15 +312,40 @@ class Generation:
         now = self._clock()
         if job.deadline_at is not None and now >= job.deadline_at:
             return await self._fail_quietly(job, FailureReason.TIMED_OUT, "past deadline", source)
+        wait = self._next_wait(job, source, now)
         if job.state is JobState.SUBMITTED:
             try:
                 job = await self.store.jobs.transition(job.id, JobState.RUNNING, source=source)
             except InvalidTransition:
                 return await self.store.jobs.get(job.id)
             await self.messenger.progress(job)
-        wait = schedule.next_poll(now - job.created_at, late_callback=self._late_callback)
         await self.store.pipeline.schedule(job.id, next_check_at=now + wait)
         return job
+
+    def _next_wait(self, job: JobRecord, source: EventSource, now: datetime) -> timedelta:
+        """Seconds after a callback whose record was not final yet, else the schedule."""
+        recheck = None
+        if source in (EventSource.CALLBACK, EventSource.POLL):
+            recheck = schedule.next_recheck(
+                after_callback=source is EventSource.CALLBACK,
+                since_scheduled=now - job.updated_at,
+                late_callback=self._late_callback,
+            )
+        if recheck is not None:
+            logger.info("job %s: record not final after a callback; again in %s", job.id, recheck)
+            return recheck
+        return schedule.next_poll(now - job.created_at, late_callback=self._late_callback)
+
+    async def was_free(self, job: JobRecord) -> bool:
+        """Whether the job was one of the user's free generations (its price credited back
+        as a bonus tied to the job), so its result says "free", not its price."""
+        entries = await self.store.ledger.entries(job_id=job.id)
+        return any(e.kind is LedgerKind.BONUS for e in entries)
+
+    async def returned(self, job: JobRecord) -> int:
+        """Stars given back for results that did not come (the caption says so)."""
+        entries = await self.store.ledger.entries(job_id=job.id)
+        return sum(e.amount for e in entries if e.key.startswith("refund_part:"))
 
     async def deliver(self, job: JobRecord) -> JobRecord:
         """Send a succeeded job's result; on a passing failure try again later."""
@@ -309,7 +353,9 @@ class Generation:
         if job.chat_id is not None:
             started = time.perf_counter()
             try:
-                file_id = await self.messenger.deliver(job)
+                file_id = await self.messenger.deliver(
+                    job, free=await self.was_free(job), returned=await self.returned(job)
+                )
             except DeliveryFailed as exc:
                 self._delivery_took(started, "final" if exc.final else "retry")
                 return await self._delivery_failed(job, exc)

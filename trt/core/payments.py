@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from trt.core import referrals
 from trt.domain import STARS_LIMIT, PaymentStatus, RefusalReason, TgUserId
 from trt.errors import AlreadyRefunded, PaymentNotFound, PaymentRefused, RefundFailed
 from trt.logs import log_event
@@ -171,7 +172,11 @@ async def complete(
         paid.charge_id, paid.provider_charge_id, paid.user_id, paid.amount, paid.currency,
         paid.payload, bonus=invoice.bonus,
     )  # fmt: skip
-    result = await store.payments.record(new, referral_bonus=settings.referral_bonus)
+    bonus = referrals.bonus_for(
+        paid.amount, invoice.bonus, percent=settings.referral_bonus_percent,
+        cap=settings.referral_bonus, markup=settings.price_markup,
+    )  # fmt: skip
+    result = await store.payments.record(new, referral_bonus=bonus)
     if result.applied:
         log_event(
             logger, "payment_credited", user_id=paid.user_id, charge_id=paid.charge_id,

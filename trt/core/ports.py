@@ -12,7 +12,7 @@ from typing import Protocol
 from trt.domain import Family, KieTaskId
 from trt.errors import TrtError
 from trt.kie.base import CreateTask, TaskRecord
-from trt.records import JobRecord
+from trt.records import JobRecord, RefundNotice
 
 
 class DeliveryFailed(TrtError):
@@ -24,8 +24,19 @@ class DeliveryFailed(TrtError):
 
 
 class Messenger(Protocol):
-    async def deliver(self, job: JobRecord) -> str | None:
-        """Send the job's result to its chat; returns the Telegram file_id if there is one.
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
+        """Send the job's result to its chat (`free`: a free generation; `returned`: Stars
+        given back for results that did not come; the caption says both); returns the
+        Telegram file_id if there is one.
+
+        Raises: DeliveryFailed.
+        """
+        ...
+
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
+        """Send a delivered job's result to `chat_id` again, captioned as delivered.
 
         Raises: DeliveryFailed.
         """
@@ -43,13 +54,23 @@ class Messenger(Protocol):
         """Send an operational alert to every admin chat."""
         ...
 
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        """Tell the user, in their language, that Stars were given back for a job or that
+        a payment was refunded; False when it could not be sent (never raises)."""
+        ...
+
 
 class NullMessenger:
     """For runs with no chat side (CLI support commands without a bot token): delivers
     nothing, so succeeded jobs with a chat stay for the server to deliver."""
 
-    async def deliver(self, job: JobRecord) -> str | None:
+    async def deliver(
+        self, job: JobRecord, *, free: bool = False, returned: int = 0
+    ) -> str | None:
         raise DeliveryFailed("no Telegram bot configured in this process")
+
+    async def resend(self, job: JobRecord, chat_id: int, *, free: bool = False) -> None:
+        raise DeliveryFailed("no Telegram bot configured in this process", final=True)
 
     async def tell_failure(self, job: JobRecord) -> None:
         return None
@@ -59,6 +80,9 @@ class NullMessenger:
 
     async def alert_admins(self, text: str) -> None:
         return None
+
+    async def tell_refund(self, notice: RefundNotice) -> bool:
+        return False
 
 
 class StarPayments(Protocol):

@@ -19,6 +19,17 @@ logger = logging.getLogger(__name__)
 _CODE = re.compile(r"^[A-Z0-9_-]{3,32}$")
 
 
+def state_of(promo: PromoRecord, now: datetime) -> str:
+    """What a code does if redeemed now: disabled, expired, used up, or active."""
+    if promo.disabled:
+        return "disabled"
+    if promo.expires_at is not None and promo.expires_at <= now:
+        return "expired"
+    if promo.uses is not None and promo.used >= promo.uses:
+        return "used up"
+    return "active"
+
+
 def normalise(code: str) -> str | None:
     """The code in upper case, or None when it cannot be a code."""
     code = code.strip().upper()

@@ -4,7 +4,9 @@ user who starts the bot through it is bound to the inviter once, never to themse
 from __future__ import annotations
 
 import logging
+import math
 import string
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trt.domain import TgUserId
@@ -34,6 +36,19 @@ def user_of(code: str) -> TgUserId | None:
     if not code or len(code) > 13 or any(c not in _DIGITS for c in code.lower()):
         return None
     return TgUserId(int(code.lower(), 36))
+
+
+def bonus_for(topup: int, package_bonus: int, *, percent: int, cap: int, markup: float) -> int:
+    """Each side's bonus for a referred user's first top-up of `topup` Stars (plus its
+    package bonus): `percent` of it, at most `cap`, and never more than the margin pays for.
+
+    Every Star on a balance buys generations that cost the operator 1/markup of a Star at
+    KIE. The top-up brings `topup` Stars and puts topup + package_bonus + 2 × bonus on
+    balances, so it stays profitable while 2 × bonus <= topup × markup - topup -
+    package_bonus. (A flat 10 ⭐ on a 10 ⭐ top-up put 30 ⭐ of generations on two
+    accounts for 10 ⭐ paid.)"""
+    by_margin = (Decimal(topup) * Decimal(str(markup)) - topup - package_bonus) / 2
+    return max(0, min(cap, topup * percent // 100, math.floor(by_margin)))
 
 
 def deep_link(bot_username: str, user_id: TgUserId) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from trt.records import CreditsGiven
 from trt.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class MoneyReport:
     stars_spent: int  # on generations: charged minus refunded
     kie_credits: Decimal
     models: list[ModelMargin]
+    credits: CreditsGiven  # what went onto balances: paid, or given (grants, bonuses…)
 
 
 async def money_report(store: Store, settings: Settings, since: datetime) -> MoneyReport:
@@ -51,6 +53,7 @@ async def money_report(store: Store, settings: Settings, since: datetime) -> Mon
     return MoneyReport(
         since, figures.payments, figures.received, figures.refunded,
         sum(m.stars for m in models), sum((m.kie_credits for m in models), Decimal(0)), models,
+        figures.credits,
     )  # fmt: skip
 
 

@@ -161,6 +161,15 @@ class PipelineRepo(Protocol):
         """
         ...
 
+    async def refund_part(
+        self, job_id: JobId, amount: int, *, reason: str, source: EventSource
+    ) -> bool:
+        """Return `amount` of a charged job's Stars, once per job; False when done before.
+
+        Raises: LedgerConflict (never charged, or more than the charge).
+        """
+        ...
+
     async def claim_due(
         self, states: Sequence[JobState], *, now: datetime, lease_until: datetime, limit: int
     ) -> list[JobRecord]:

@@ -52,6 +52,29 @@ WATCHED = PollSchedule()
 BACKGROUND = PollSchedule(steps=((30.0, 3.0), (120.0, 10.0)), after=30.0)
 
 
+# A callback says KIE is done, yet the record read right after it may not be final (or be
+# "recordInfo is null", which KIE answers for a while after creation): look again within
+# seconds, doubling the wait, until it reaches the late-callback period.
+RECHECK_FIRST = timedelta(seconds=1)
+
+
+def next_recheck(
+    *, after_callback: bool, since_scheduled: timedelta, late_callback: timedelta | None
+) -> timedelta | None:
+    """The wait before re-reading a record that was not final, when a callback started a
+    run of quick re-checks (None: the ordinary schedule applies).
+
+    No counter is stored: a poll that came sooner than `late_callback` after the job was
+    last scheduled is one of these re-checks, and the next waits twice as long."""
+    if late_callback is None:
+        return None
+    if after_callback:
+        return RECHECK_FIRST
+    if timedelta(0) <= since_scheduled < late_callback:
+        return min(late_callback, max(RECHECK_FIRST, since_scheduled * 2))
+    return None
+
+
 def next_poll(age: timedelta, *, late_callback: timedelta | None) -> timedelta:
     """The wait before the next status query of a job created `age` ago; `late_callback` is
     the polling period when callbacks are expected, None when they are not."""

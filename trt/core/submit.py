@@ -26,7 +26,7 @@ from trt.core.schedule import WATCHED, PollSchedule
 from trt.domain import Family, KieTaskId
 from trt.errors import InvalidParameters, TrtError
 from trt.kie.base import TaskRecord
-from trt.kie.errors import KieGenerationFailed
+from trt.kie.errors import KieGenerationFailed, KieNotFound
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -202,6 +202,11 @@ def sniff_media_type(head: bytes) -> str | None:
     return None
 
 
+# KIE answers "recordInfo is null" for a task it created a moment ago (API.md §3): for this
+# long after creation that means "not ready yet", afterwards "KIE does not know the task".
+UNKNOWN_TASK_GRACE = 60.0
+
+
 async def wait_for_task(
     kie: KieApi,
     family: Family,
@@ -226,7 +231,12 @@ async def wait_for_task(
         if remaining <= 0:
             raise TaskTimedOut(task_id, max_wait, record)
         await sleep(min(schedule.delay(clock() - start), remaining))
-        record = await kie.get_task(family, task_id)
+        try:
+            record = await kie.get_task(family, task_id)
+        except KieNotFound:
+            if clock() - start < UNKNOWN_TASK_GRACE:  # KIE has not recorded it yet
+                continue
+            raise
         if on_update is not None:
             on_update(record, clock() - start)
         if record.state.is_final:

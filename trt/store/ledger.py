@@ -70,7 +70,13 @@ async def settle_in(
     source = await _entry_by_key(conn, f"{needs}:{job_id}")
     if source is None:
         raise LedgerConflict(f"job {job_id} has no {needs} to {kind}")
-    result = await apply_in(conn, _settlement(kind, source, reason))
+    amount = source.amount
+    if kind is LedgerKind.REFUND:  # what an undelivered share returned already stays out
+        part = await _entry_by_key(conn, f"{PART_REFUND}:{job_id}")
+        amount -= part.amount if part is not None else 0
+        if amount <= 0:
+            return None  # all of it came back already
+    result = await apply_in(conn, _settlement(kind, source, reason, amount))
     # Checked after apply_in's UPDATE has locked the user's row, so a racing opposite
     # settlement of the same job has committed and is visible here.
     excluded = f"{excluded_by}:{job_id}" if excluded_by else None
@@ -79,8 +85,9 @@ async def settle_in(
     return result
 
 
-def _settlement(kind: LedgerKind, source: LedgerEntryRecord, reason: str | None) -> Movement:
-    amount = source.amount
+def _settlement(
+    kind: LedgerKind, source: LedgerEntryRecord, reason: str | None, amount: int
+) -> Movement:
     balance_delta, held_delta = {
         LedgerKind.CHARGE: (0, -amount),
         LedgerKind.RELEASE: (amount, -amount),
@@ -90,6 +97,21 @@ def _settlement(kind: LedgerKind, source: LedgerEntryRecord, reason: str | None)
     return Movement(
         source.user_id, kind, amount, balance_delta, held_delta, f"{kind}:{job_id}", job_id, reason
     )
+
+
+# The key prefix of a charged job's partial refund: the share of results KIE did not return.
+PART_REFUND = "refund_part"
+
+
+def part_refund_movement(job: LedgerEntryRecord, amount: int, reason: str) -> Movement:
+    """Give back `amount` of the charge `job` (its charge entry): one per job, by key."""
+    _require_positive(amount)
+    key = f"{PART_REFUND}:{job.job_id}"
+    return Movement(job.user_id, LedgerKind.REFUND, amount, amount, 0, key, job.job_id, reason)
+
+
+async def charge_of(conn: AsyncConnection, job_id: JobId) -> LedgerEntryRecord | None:
+    return await _entry_by_key(conn, f"{LedgerKind.CHARGE}:{job_id}")
 
 
 async def _entry_by_key(conn: AsyncConnection, key: str) -> LedgerEntryRecord | None:

@@ -42,8 +42,8 @@ class SqlPayments:
             if inserted.rowcount == 0 or new.status is not PaymentStatus.PAID:
                 return PaymentResult(payment, inserted.rowcount == 1, await _balance(conn, new))
             await _credit(conn, new)
-            rewarded = await referrals.reward_in(conn, new.user_id, referral_bonus)
-            return PaymentResult(payment, True, await _balance(conn, new), rewarded)
+            bonus = await referrals.reward_in(conn, new.user_id, referral_bonus, new.charge_id)
+            return PaymentResult(payment, True, await _balance(conn, new), bonus)
 
     async def reverse(
         self, charge_id: str, *, reason: str, force: bool, confirm: Confirm | None = None
@@ -61,13 +61,17 @@ class SqlPayments:
                 raise PaymentNotFound(charge_id)
             if payment.status is PaymentStatus.REFUNDED:
                 raise AlreadyRefunded(charge_id)
-            owed = payment.amount + payment.bonus if payment.status is PaymentStatus.PAID else 0
+            paid = payment.amount + payment.bonus if payment.status is PaymentStatus.PAID else 0
+            reward = await referrals.reward_paid_by(conn, payment.user_id, charge_id)
+            owed = paid + (reward.referred_bonus if reward is not None else 0)
             balance = await _locked_balance(conn, payment.user_id)
             if owed > balance and not force:
                 raise RefundExceedsBalance(charge_id, owed, balance)
             taken = min(owed, balance)
-            if taken:
-                await apply_in(conn, _refund_movement(payment, taken, reason))
+            if min(taken, paid):
+                await apply_in(conn, _refund_movement(payment, min(taken, paid), reason))
+            if reward is not None:  # the referral bonuses this top-up paid go with it
+                await referrals.revoke_in(conn, reward, referred_taken=taken - min(taken, paid))
             await _mark_refunded(conn, payment, taken, owed - taken, reason)
             refunded = await _find(conn, charge_id)
             assert refunded is not None

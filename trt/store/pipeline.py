@@ -15,12 +15,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import EventSource, JobId, JobState, LedgerKind
-from trt.errors import TooManyActiveJobs, UserNotFound
+from trt.errors import LedgerConflict, TooManyActiveJobs, UserNotFound
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 from trt.store.allowance import free_key_prefix, free_used_in
 from trt.store.engine import Database
 from trt.store.jobs import create_in, get_in, to_job, transition_in
-from trt.store.ledger import apply_in, credit_movement, hold_movement, settle_in
+from trt.store.ledger import (
+    apply_in,
+    charge_of,
+    credit_movement,
+    hold_movement,
+    part_refund_movement,
+    settle_in,
+)
 from trt.store.tables import jobs, ledger_entries, users
 
 ACTIVE_STATES = (JobState.HELD, JobState.SUBMITTING, JobState.SUBMITTED, JobState.RUNNING)
@@ -52,7 +59,7 @@ class SqlPipeline:
                 raise TooManyActiveJobs(job.user_id, max_active)
             created = await create_in(conn, replace(job, state=JobState.QUOTED), EventSource.USER)
             if free is not None:
-                await _grant_free(conn, job, free)
+                await _grant_free(conn, job, free, created.id)
             await apply_in(conn, hold_movement(job.user_id, created.id, job.price_stars))
             held = await transition_in(conn, created.id, JobState.HELD, source=EventSource.USER)
             return held, True
@@ -108,6 +115,25 @@ class SqlPipeline:
             )  # fmt: skip
             return True
 
+    async def refund_part(
+        self, job_id: JobId, amount: int, *, reason: str, source: EventSource
+    ) -> bool:
+        """Return `amount` of a charged job's Stars (results KIE did not deliver), once per
+        job; False when done before. Raises: LedgerConflict (never charged, or the amount
+        is more than the charge)."""
+        async with self._db.transaction() as conn:
+            charge = await charge_of(conn, job_id)
+            if charge is None or amount > charge.amount:
+                raise LedgerConflict(f"job {job_id}: no charge of at least {amount} ⭐ to return")
+            if await apply_in(conn, part_refund_movement(charge, amount, reason)) is None:
+                return False
+            job = await get_in(conn, job_id)
+            await transition_in(
+                conn, job_id, job.state, source=source,
+                detail=f"refunded {amount} ⭐: {reason}", allow_same=True,
+            )  # fmt: skip
+            return True
+
     async def claim_due(
         self, states: Sequence[JobState], *, now: datetime, lease_until: datetime, limit: int
     ) -> list[JobRecord]:
@@ -157,7 +183,7 @@ async def _by_request_key(conn: AsyncConnection, key: str) -> JobRecord | None:
     return None if row is None else to_job(row)
 
 
-async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant) -> None:
+async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant, job_id: JobId) -> None:
     used = await free_used_in(conn, job.user_id, free.day)
     if used < free.daily:
         key = f"{free_key_prefix(job.user_id, free.day)}{used + 1}"
@@ -165,7 +191,7 @@ async def _grant_free(conn: AsyncConnection, job: NewJob, free: FreeGrant) -> No
         movement = credit_movement(
             job.user_id, job.price_stars, kind=LedgerKind.BONUS, key=key, reason=reason
         )
-        await apply_in(conn, movement)
+        await apply_in(conn, replace(movement, job_id=job_id))  # the result says "free"
 
 
 async def _lock_user(conn: AsyncConnection, user_id: int) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, case, func, select
 from trt.domain import LedgerKind, PaymentStatus
 from trt.records import ModelUsage, MoneyFigures
 from trt.store.engine import Database
+from trt.store.stats import credits_given
 from trt.store.tables import jobs, ledger_entries, payments
 
 
@@ -28,7 +29,8 @@ async def money_figures(db: Database, since: datetime) -> MoneyFigures:
             ModelUsage(model, int(n), int(stars), float(credits))
             for model, n, stars, credits in await conn.execute(_by_model(since))
         ]
-    return MoneyFigures(int(count), int(received), int(back), models)
+        given = await credits_given(conn, since)
+    return MoneyFigures(int(count), int(received), int(back), models, given)
 
 
 def _by_model(since: datetime) -> Select[Any]:

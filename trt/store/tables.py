@@ -186,6 +186,8 @@ class Referral(SQLModel, table=True):
     )
     created_at: datetime = _utc()
     rewarded_at: datetime | None = _utc(nullable=True)
+    # The top-up whose payment paid the bonuses: refunding it takes them back.
+    reward_charge_id: str | None = Field(default=None, sa_column=Column(String(200)))
 
 
 class TelegramUpdate(SQLModel, table=True):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tests.bot.conftest import ADMIN, USER, DriverFactory, fund
 from tests.bot.driver import Driver, generate_image
-from trt.domain import TgUserId
+from trt.domain import LedgerKind, TgUserId
 from trt.store.sql import SqlStore
 
 
@@ -14,10 +14,40 @@ class TestHistory:
         await en.settle(job)
         listing = await en.send("/history")
         assert (listing.text or "").startswith("Your generations")
-        assert "Nano Banana · ✅ · 3 ⭐" in listing.buttons()[0].text
+        when = job.created_at.strftime("%d.%m %H:%M")
+        assert listing.buttons()[0].text == f"{when} · «a cat» · Nano Banana · ✅"
         await en.click(listing.buttons()[0].text)
         await en.click("📤 Send again")
         assert en.last().kind == "photo"
+
+    async def _sent_again(self, d: Driver, lang: str) -> tuple[str, str]:
+        """A delivered result and the same result sent again from /history: captions."""
+        await generate_image(d, "a very long prompt about a cat sitting in a hat", lang)
+        [job] = await d.jobs()
+        await d.settle(job)
+        delivered = d.last().caption or ""
+        listing = await d.send("/history")
+        await d.click(listing.buttons()[0].text)
+        await d.click("📤")
+        assert d.last().kind == "photo"
+        return delivered, d.last().caption or ""
+
+    async def test_sent_again_keeps_the_caption_en(self, make_driver: DriverFactory, store):
+        """The re-sent result keeps its key parameters and, in emulator mode, the note that
+        it is a test result; the history button shows a short prompt."""
+        await fund(store, USER, 100)
+        d = make_driver(kie_mode="emulator")
+        delivered, again = await self._sent_again(d, "en")
+        assert again == delivered
+        assert "1:1" in again and "⚠️ KIE emulator: this is a test result" in again
+        listing = await d.send("/history")
+        assert "«a very long prompt abou…»" in listing.buttons()[0].text
+
+    async def test_sent_again_keeps_the_caption_ru(self, make_driver: DriverFactory, store):
+        await fund(store, USER, 100, language="ru")
+        d = make_driver(language_code="ru", kie_mode="emulator")
+        delivered, again = await self._sent_again(d, "ru")
+        assert again == delivered and "⚠️ эмулятор KIE: это тестовый результат" in again
 
     async def test_empty_history(self, en: Driver):
         """A user without jobs is told so."""
@@ -52,6 +82,28 @@ class TestAdmin:
         assert granted.text == f"Granted 10 ⭐ to {USER}; balance now 15 ⭐."
         info = await admin.send(f"/user {USER}")
         assert "Balance: 15 ⭐" in (info.text or "")
+
+    async def _given_and_paid(self, store: SqlStore) -> None:
+        """5 ⭐ paid; 10 ⭐ granted and a 3 ⭐ welcome bonus given."""
+        await fund(store, USER, 5)
+        await store.ledger.credit(USER, 10, kind=LedgerKind.GRANT, key="grant:g", reason="")
+        await store.ledger.credit(
+            USER, 3, kind=LedgerKind.BONUS, key=f"bonus:welcome:{USER}", reason=""
+        )
+
+    async def test_admin_separates_paid_from_given_en(
+        self, make_driver: DriverFactory, store: SqlStore
+    ):
+        await self._given_and_paid(store)
+        text = (await make_driver(ADMIN).send("/admin")).text or ""
+        assert "Stars paid: 5 ⭐\nGiven: 13 ⭐ — grants 10 ⭐ · bonuses 3 ⭐ (welcome 3," in text
+
+    async def test_admin_separates_paid_from_given_ru(
+        self, make_driver: DriverFactory, store: SqlStore
+    ):
+        await self._given_and_paid(store)
+        text = (await make_driver(ADMIN, "ru").send("/admin")).text or ""
+        assert "Звёзд оплачено: 5 ⭐\nВыдано: 13 ⭐ — начисления 10 ⭐ · бонусы 3 ⭐" in text
 
     async def test_non_admins_get_no_hint(self, en: Driver):
         """For a non-admin /admin is unknown text: the usual hint and menu."""

@@ -34,3 +34,83 @@ class TestCatalog:
             reply = await en.press(data)
             assert (reply.text or "").startswith("This menu is outdated"), data
             assert reply.buttons()
+
+
+class TestPrices:
+    async def _card(self, d: Driver, section: str, model: str) -> str:
+        await d.send("/menu")
+        await d.click(section)
+        while not any(b.text.startswith(model) for b in d.last().buttons()):
+            await d.click("▶️")
+        return (await d.click(model)).text or ""
+
+    async def test_card_shows_the_default_settings_price_en(self, en: Driver):
+        """Qwen Image costs 1–3 ⭐ by size; ✨ Start's default settings cost 3 ⭐: say so."""
+        card = await self._card(en, "🖼 Images", "Qwen Image ·")
+        assert "Price: 1–3 ⭐; with the default settings 3 ⭐" in card, card
+
+    async def test_card_shows_the_default_settings_price_ru(self, ru: Driver):
+        card = await self._card(ru, "🖼 Изображения", "Qwen Image ·")
+        assert "Цена: 1–3 ⭐; с настройками по умолчанию 3 ⭐" in card, card
+
+    async def test_from_is_the_cheapest_duration_a_user_can_pick(self, en: Driver):
+        """A per-second price: "from" is the shortest duration's price, not the default's
+        (Grok Imagine Video 1.5 takes 1–15 s; 8 s is only the default)."""
+        await en.send("/menu")
+        await en.click("🎬 Video")
+        labels = []
+        while True:
+            labels += [b.text for b in en.last().buttons()]
+            if not any(b.text == "▶️" for b in en.last().buttons()):
+                break
+            await en.click("▶️")
+        [grok] = [label for label in labels if label.startswith("Grok Imagine Video 1.5")]
+        assert grok.endswith("from 1 ⭐"), grok
+
+
+class TestAllModels:
+    async def test_models_lists_every_model_en(self, en: Driver):
+        """/models ("all models") lists every visible model by section, not /menu again."""
+        reply = await en.send("/models")
+        menu = await en.send("/menu")
+        assert reply.text != menu.text
+        text = "".join(m.text or "" for m in en.history() if m.message_id < menu.message_id)
+        count = len(en.services.registry.visible())
+        assert text.count("• ") == count, (text.count("• "), count)
+        assert "Seedance 2.0 · from" in text and "🎵 Music" in text
+
+    async def test_models_lists_every_model_ru(self, ru: Driver):
+        reply = await ru.send("/models")
+        assert (reply.text or "").count("• ") == len(ru.services.registry.visible())
+        assert "Все модели" in (reply.text or "")
+
+
+class TestVoiceNames:
+    async def _voices(self, d: Driver, section: str, start: str, settings: str, voice: str):
+        await d.send("/menu")
+        await d.click(section)
+        while not any(b.text.startswith("ElevenLabs Multilingual v2") for b in d.last().buttons()):
+            await d.click("▶️")
+        await d.click("ElevenLabs Multilingual v2")
+        await d.click(start)
+        confirm = (await d.send("Hello there")).text or ""  # before the edits below
+        await d.click(settings)
+        picker = await d.click(voice)
+        return confirm, [b.text for b in picker.buttons()]
+
+    async def test_voices_are_named_en(self, en: Driver):
+        """ElevenLabs voices showed raw ids (EkK5I93UQWFDigLMpZcX): names now."""
+        confirm, buttons = await self._voices(
+            en, "🗣 Speech", "✨ Start", "⚙️ Change settings", "Voice"
+        )
+        assert "James · Husky, Engaging and Bold" in confirm
+        assert "EkK5I93UQWFDigLMpZcX" not in confirm
+        assert any(b.startswith("Arabella") for b in buttons)
+        assert not any("EkK5I93UQWFDigLMpZcX" in b for b in buttons)
+
+    async def test_voices_are_named_ru(self, ru: Driver):
+        confirm, buttons = await self._voices(
+            ru, "🗣 Озвучка", "✨ Начать", "⚙️ Изменить настройки", "Голос"
+        )
+        assert "James" in confirm and "EkK5I93UQWFDigLMpZcX" not in confirm
+        assert any(b.startswith("Arabella") for b in buttons)

@@ -48,6 +48,7 @@ class TestTopupFlow:
             f"✅ Payment received: 250 ⭐\nBalance: 362 ⭐\nReceipt: {payment.charge_id}\n"
             "🎁 Package bonus: +12 ⭐"
         )
+        assert [b.text for b in en.last().buttons()] != []  # the receipt is no dead end
         assert await balance(en) == 362
         assert await en.services.store.ledger.invariant_violations() == []
 
@@ -67,6 +68,8 @@ class TestTopupFlow:
         assert refused.text == (
             "Send /topup N with a whole number from 10 to 10000 ⭐, or pick a package."
         )
+        assert [b.text for b in refused.buttons()][:2] == ["50 ⭐", "100 ⭐"]  # the packages
+        assert (await en.click("50 ⭐", refused)).kind == "invoice"
 
     async def test_russian_invoice_and_receipt(self, ru: Driver) -> None:
         """The invoice and the receipt speak the user's language."""
@@ -74,6 +77,9 @@ class TestTopupFlow:
         assert invoice.extra["invoice"]["title"] == "Пополнение на 100 ⭐"
         await pay(ru, invoice)
         assert (ru.last().text or "").startswith("✅ Платёж получен: 100 ⭐\nБаланс: 200 ⭐")
+        assert "🏠 Меню" in [b.text for b in ru.last().buttons()]
+        refused = await ru.send("/topup 5")
+        assert [b.text for b in refused.buttons()][:2] == ["50 ⭐", "100 ⭐"]
 
 
 class TestDuplicates:

@@ -38,8 +38,13 @@ async def overview(message: Message, *, services: Services, t: Texts) -> None:
         credits: Decimal | str = await services.kie.credits()
     except KieError as exc:
         credits = str(exc)
-    await send(message, t("admin.summary", users=s.users, jobs=jobs, stars_in=s.stars_in,
-                          stars_out=s.stars_out, credits=credits))  # fmt: skip
+    c = s.credits
+    await send(message, t(
+        "admin.summary", users=s.users, jobs=jobs, paid=c.paid, given=c.given,
+        grants=c.grants, bonuses=c.bonuses, welcome=c.welcome, referral=c.referral,
+        promo=c.promo, package=c.package, free=c.free, refunds=c.refunds,
+        stars_out=s.stars_out, credits=credits,
+    ))  # fmt: skip
 
 
 async def user_info(

@@ -15,12 +15,14 @@ from trt.bot.keyboards import Markup
 from trt.bot.labels import summary, title
 from trt.bot.navigation import outdated, own_job
 from trt.bot.reply import Target, show
-from trt.bot.texts import Texts
+from trt.bot.texts import Texts, clip
+from trt.bot.wizard.form import prompt_input
 from trt.core.services import Services
 from trt.domain import JobId, JobState
 from trt.records import JobFilter, JobRecord, UserRecord
 
 PAGE = 8
+PROMPT_CLIP = 24  # characters of the prompt on a history button (Telegram cuts long ones)
 WITH_RESULT = (JobState.SUCCEEDED, JobState.DELIVERED)
 
 
@@ -62,19 +64,24 @@ async def _page(
 
 
 def _line(services: Services, job: JobRecord, t: Texts) -> str:
-    name = (
-        title(services.registry.get(job.model_id), t.lang)
-        if job.model_id in services.registry
-        else job.model_id
-    )
+    """One button: when, what was asked (a short prompt), which model, how it ended."""
+    known = job.model_id in services.registry
+    name = title(services.registry.get(job.model_id), t.lang) if known else job.model_id
     when = job.created_at.strftime("%d.%m %H:%M")
-    return t(
-        "history.item",
-        when=when,
-        title=name,
-        state=t(f"state.{job.state.value}"),
-        price=job.price_stars,
-    )
+    prompt = _prompt_of(services, job)
+    values = {"when": when, "title": name, "state": t(f"state.{job.state.value}"),
+              "price": job.price_stars}  # fmt: skip
+    if prompt:
+        return t("history.item_prompt", prompt=clip(" ".join(prompt.split()), PROMPT_CLIP),
+                 **values)  # fmt: skip
+    return t("history.item", **values)
+
+
+def _prompt_of(services: Services, job: JobRecord) -> str:
+    spec = services.registry.get(job.model_id) if job.model_id in services.registry else None
+    inp = prompt_input(spec) if spec is not None else None
+    value = job.params.get(inp.name if inp is not None else "prompt")
+    return value if isinstance(value, str) else ""
 
 
 async def open_job(

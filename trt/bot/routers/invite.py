@@ -32,9 +32,10 @@ async def invite(
     me = await bot.me()
     link = referrals.deep_link(me.username or "", user.id)
     counts = await referrals.stats(services.store, user.id)
-    bonus = services.settings.referral_bonus
-    key = "invite.text" if bonus else "invite.text_plain"
-    await send(message, t(key, link=link, bonus=bonus, joined=counts.joined, paid=counts.paid))
+    percent, cap = services.settings.referral_bonus_percent, services.settings.referral_bonus
+    key = "invite.text" if percent and cap else "invite.text_plain"
+    await send(message, t(key, link=link, percent=percent, cap=cap, joined=counts.joined,
+                          paid=counts.paid))  # fmt: skip
 
 
 async def start_invited(
@@ -44,5 +45,6 @@ async def start_invited(
     code = (command.args or "").removeprefix(referrals.PREFIX)
     bound = await referrals.bind(services.store, user.id, code, first_start=new_user)
     await welcome(message, services=services, catalog=catalog, user=user, t=t, state=state)
-    if bound and services.settings.referral_bonus:
-        await send(message, t("invite.bound", bonus=services.settings.referral_bonus))
+    percent, cap = services.settings.referral_bonus_percent, services.settings.referral_bonus
+    if bound and percent and cap:
+        await send(message, t("invite.bound", percent=percent, cap=cap))

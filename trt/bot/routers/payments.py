@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
-from trt.bot import screens
+from trt.bot import keyboards, screens
 from trt.bot.callbacks import TopupCb
 from trt.bot.filters import Magic
 from trt.bot.reply import chat_message, send
@@ -48,8 +48,7 @@ async def topup(
     amount = command.args.strip()
     # ASCII digits of a sane length: "²".isdigit() is True and int() of 5,000 digits raises.
     if not (amount.isascii() and amount.isdigit() and len(amount) <= MAX_AMOUNT_DIGITS):
-        settings = services.settings
-        await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max))
+        await _limits(message, services, user, t)
         return
     await send_invoice(bot, message, services, user, t, stars=int(amount))
 
@@ -70,7 +69,7 @@ async def send_invoice(
     settings = services.settings
     pct = payments.bonus_pct_for(settings, stars)
     if pct is None:
-        await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max))
+        await _limits(message, services, user, t)
         return
     invoice = payments.new_invoice(_key(services, bot), user.id, stars, pct)
     description = (
@@ -83,6 +82,14 @@ async def send_invoice(
         payload=invoice.payload, currency=payments.CURRENCY, provider_token="",
         prices=[LabeledPrice(label=t("topup.label", stars=stars), amount=stars)],
     )  # fmt: skip
+
+
+async def _limits(message: Message, services: Services, user: UserRecord, t: Texts) -> None:
+    """An amount outside the limits: say them, with the packages the text offers."""
+    settings = services.settings
+    _, packages = screens.topup(t, services, user)
+    await send(message, t("topup.limits", min=settings.topup_min, max=settings.topup_max),
+               packages)  # fmt: skip
 
 
 async def pre_checkout(query: PreCheckoutQuery, *, bot: Bot, services: Services, t: Texts) -> None:
@@ -120,12 +127,12 @@ async def paid(message: Message, *, bot: Bot, services: Services, t: Texts) -> N
     )
     if not result.applied:
         return
-    await send(message, _receipt(t, result, services.settings.referral_bonus))
+    await send(message, _receipt(t, result), keyboards.home(t))  # what next: the menu
     if result.referral_rewarded:
-        await _tell_referrer(bot, services, details.user_id)
+        await _tell_referrer(bot, services, details.user_id, result.referral_bonus)
 
 
-def _receipt(t: Texts, result: PaymentResult, referral_bonus: int) -> str:
+def _receipt(t: Texts, result: PaymentResult) -> str:
     p = result.payment
     if p.status is not PaymentStatus.PAID:
         reason = (p.note or "").removeprefix("rejected: ")
@@ -137,17 +144,16 @@ def _receipt(t: Texts, result: PaymentResult, referral_bonus: int) -> str:
     if p.bonus:
         lines.append(t("payment.receipt_bonus", bonus=p.bonus))
     if result.referral_rewarded:
-        lines.append(t("payment.receipt_referral", bonus=referral_bonus))
+        lines.append(t("payment.receipt_referral", bonus=result.referral_bonus))
     return "\n".join(lines)
 
 
-async def _tell_referrer(bot: Bot, services: Services, referred: TgUserId) -> None:
+async def _tell_referrer(bot: Bot, services: Services, referred: TgUserId, bonus: int) -> None:
     referrer = await services.store.referrals.referrer_of(referred)
     if referrer is None:
         return
     user = await services.store.users.get(referrer)
     t = Texts(user.language or language_of(None))
-    bonus = services.settings.referral_bonus
     try:
         await bot.send_message(
             referrer, t("payment.referrer_bonus", bonus=bonus, balance=user.balance)

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
 from trt.bot import keyboards
 from trt.bot.callbacks import ResultAct, ResultCb
 from trt.bot.catalog import Catalog
-from trt.bot.labels import title
 from trt.bot.navigation import outdated, own_job
 from trt.bot.reply import chat_message
 from trt.bot.texts import Texts
 from trt.bot.wizard.flow import Ctx, Next, advance, proceed
 from trt.bot.wizard.form import MEDIA_PLACEHOLDER, Form, MediaItem, prompt_input
 from trt.catalog.spec import ModelSpec
+from trt.core.ports import DeliveryFailed
 from trt.core.services import Services
 from trt.records import JobRecord, UserRecord
 
 MIME = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
-SEND = {"image": ("send_photo", "photo"), "video": ("send_video", "video"),
-        "audio": ("send_audio", "audio")}  # fmt: skip
 
 
 def make_router() -> Router:
@@ -34,7 +31,7 @@ def make_router() -> Router:
 
 
 async def result_button(
-    query: CallbackQuery, callback_data: ResultCb, *, bot: Bot, services: Services,
+    query: CallbackQuery, callback_data: ResultCb, *, services: Services,
     catalog: Catalog, user: UserRecord, t: Texts, state: FSMContext,
 ) -> None:  # fmt: skip
     job = await own_job(services, user, callback_data.job)
@@ -44,7 +41,7 @@ async def result_button(
     spec = catalog.registry.get(job.model_id)
     if callback_data.act is ResultAct.RESEND:
         await query.answer()
-        await resend(bot, query, job, spec, t)
+        await resend(query, job, services, t)
         return
     form = form_from(job, spec)
     after = advance(spec, form)
@@ -76,22 +73,14 @@ def form_from(job: JobRecord, spec: ModelSpec) -> Form:
     return form
 
 
-async def resend(
-    bot: Bot, query: CallbackQuery, job: JobRecord, spec: ModelSpec, t: Texts
-) -> None:
-    """The stored file_id (or the result URL while it lives) to the chat again."""
+async def resend(query: CallbackQuery, job: JobRecord, services: Services, t: Texts) -> None:
+    """The result again, captioned as it was delivered (its key parameters, the emulator's
+    test-result note): the stored file_id, or the result URLs while they live."""
     message = chat_message(query)
     if message is None:
         return
-    media = job.result_file_id or (job.result_urls[0] if job.result_urls else None)
-    method, field = SEND.get(spec.output.value, ("send_document", "document"))
-    if media is None:
-        await message.answer(t("result.gone"), reply_markup=keyboards.home(t))
-        return
-    caption = f"{title(spec, t.lang)} · {job.price_stars} ⭐"
-    markup = keyboards.result(t, job.id, prompt=prompt_input(spec) is not None)
     try:
-        await getattr(bot, method)(chat_id=message.chat.id, caption=caption, reply_markup=markup,
-                                   **{field: media})  # fmt: skip
-    except TelegramBadRequest:  # the file or URL is no longer there
+        free = await services.generation.was_free(job)
+        await services.generation.messenger.resend(job, message.chat.id, free=free)
+    except DeliveryFailed:  # the file or URL is no longer there
         await message.answer(t("result.gone"), reply_markup=keyboards.home(t))

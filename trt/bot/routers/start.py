@@ -22,7 +22,8 @@ def make_router() -> Router:
     """A fresh router per dispatcher (aiogram attaches a router to one parent only)."""
     router = Router(name=__name__)
     router.message.register(start, CommandStart())
-    router.message.register(menu, Command("menu", "models"))
+    router.message.register(menu, Command("menu"))
+    router.message.register(models, Command("models"))
     router.message.register(balance, Command("balance"))
     router.message.register(language, Command("language"))
     router.message.register(help_, Command("help"))
@@ -43,6 +44,14 @@ async def menu(
     message: Message, *, services: Services, catalog: Catalog, user: UserRecord, t: Texts
 ) -> None:
     await send(message, *await screens.home(t, services, catalog, user))
+
+
+async def models(
+    message: Message, *, services: Services, catalog: Catalog, user: UserRecord, t: Texts
+) -> None:
+    """All models at once (/menu shows the sections only)."""
+    _, sections = await screens.home(t, services, catalog, user)
+    await send(message, screens.all_models(t, catalog), sections)
 
 
 async def balance(message: Message, services: Services, user: UserRecord, t: Texts) -> None:

@@ -13,7 +13,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 
 from trt.bot.catalog import Catalog
-from trt.bot.reply import Target, show
+from trt.bot.reply import Target, retire, show
+from trt.bot.screens import Screen
 from trt.bot.storage import save_form
 from trt.bot.texts import Texts
 from trt.bot.wizard.form import Form, next_step
@@ -69,19 +70,27 @@ async def proceed(target: Target, ctx: Ctx, spec: ModelSpec, form: Form, after: 
     if form.step is not None:
         inp = spec.input(form.step)
         assert inp is not None
-        await save(ctx.state, form)
-        await show(target, *step_screen(ctx.t, ctx.catalog, spec, form, inp))
+        await _show(target, ctx, form, step_screen(ctx.t, ctx.catalog, spec, form, inp))
         return
     if after is Next.SETTINGS:
-        await save(ctx.state, form)
-        await show(target, *settings_screen(ctx.t, spec, form))
+        await _show(target, ctx, form, settings_screen(ctx.t, spec, form))
         return
     try:
         screen = await confirm_screen(ctx.t, ctx.services, spec, form, ctx.user)
     except InvalidParameters as exc:  # a combination the model refuses: fix it in settings
-        await save(ctx.state, form)
         body, markup = settings_screen(ctx.t, spec, form)
-        await show(target, f"{conflict_text(ctx.t, exc)}\n\n{body}", markup)
+        await _show(
+            target, ctx, form, (f"{conflict_text(ctx.t, spec, form, exc)}\n\n{body}", markup)
+        )
         return
+    await _show(target, ctx, form, screen)
+
+
+async def _show(target: Target, ctx: Ctx, form: Form, screen: Screen) -> None:
+    """Save, show, and when the screen moved to a new message, retire the old one."""
     await save(ctx.state, form)
-    await show(target, *screen)
+    shown = await show(target, *screen)
+    if shown is not None and shown.message_id != form.screen:
+        await retire(shown, form.screen)
+        form.screen = shown.message_id
+        await save(ctx.state, form)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from trt.catalog.kinds import InputType
+from trt.catalog.params import required_by_rules
 from trt.catalog.spec import InputSpec, ModelSpec
 
 MEDIA_PLACEHOLDER = "tg:"  # stands in for an upload in quotes; replaced by KIE URLs
@@ -36,6 +37,7 @@ class Form:
     job: str | None = None  # the job "Generate" started (STARTING while a press runs)
     status: int | None = None  # the status message id that press sent
     price: int | None = None  # the price the confirmation showed; Generate charges only that
+    screen: int | None = None  # the message showing the form now (older ones lose buttons)
 
     def to_data(self) -> dict[str, Any]:
         return {"form": asdict(self)}
@@ -74,9 +76,17 @@ def _rank(inp: InputSpec) -> int:
     return 2
 
 
-def required_steps(spec: ModelSpec) -> list[InputSpec]:
-    """Required inputs in asking order: media, then text (the prompt), then the rest."""
-    return sorted((i for i in spec.inputs if i.required), key=_rank)
+def required_steps(spec: ModelSpec, form: Form) -> list[InputSpec]:
+    """Required inputs in asking order: media, then text (the prompt), then the rest. A
+    cross-field rule's required inputs count too, so the form asks for them instead of
+    greeting the user with the rule (Suno: the description, or lyrics, style and title)."""
+    ruled = set(required_by_rules(spec, form.raw(spec)))
+    return sorted((i for i in spec.inputs if i.required or i.name in ruled), key=_rank)
+
+
+def needed(spec: ModelSpec, form: Form, inp: InputSpec) -> bool:
+    """Whether `inp` must be given now (by the model, or by a rule the form's values meet)."""
+    return inp.required or inp.name in required_by_rules(spec, form.raw(spec))
 
 
 def optional_inputs(spec: ModelSpec) -> list[InputSpec]:
@@ -85,7 +95,7 @@ def optional_inputs(spec: ModelSpec) -> list[InputSpec]:
 
 def next_step(spec: ModelSpec, form: Form) -> InputSpec | None:
     """The first required input still missing, or None when the form can be confirmed."""
-    return next((i for i in required_steps(spec) if not form.has(i.name)), None)
+    return next((i for i in required_steps(spec, form) if not form.has(i.name)), None)
 
 
 def prompt_input(spec: ModelSpec) -> InputSpec | None:

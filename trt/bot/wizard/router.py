@@ -18,7 +18,7 @@ from trt.bot.texts import Texts
 from trt.bot.wizard import generate, steps
 from trt.bot.wizard.flow import Ctx, Flow, advance, load, proceed
 from trt.bot.wizard.form import Form
-from trt.catalog.params import FieldError, coerce_value
+from trt.catalog.params import FieldError, coerce_value, length_limit
 from trt.core.services import Services
 from trt.records import UserRecord
 
@@ -81,6 +81,10 @@ async def typed(
         value = coerce_value(inp, (message.text or "").strip())
     except FieldError:
         await send(message, steps.wrong_value(t, inp, message.text or ""))
+        return
+    limit = length_limit(spec, inp, form.raw(spec))
+    if isinstance(value, str) and limit is not None and len(value) > limit:  # a rule's limit
+        await send(message, t("wrong.too_long", length=len(value), max=limit))
         return
     after = steps.answer(spec, form, inp.name, value)
     await proceed(message, Ctx(services, catalog, user, t, state), spec, form, after)

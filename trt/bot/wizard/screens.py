@@ -6,13 +6,13 @@ from typing import Any
 
 from trt.bot import free, keyboards
 from trt.bot.catalog import Catalog
-from trt.bot.labels import current, label, summary, title, value_text
+from trt.bot.labels import current, label, step_label, summary, title, value_text
 from trt.bot.media import limit_bytes
 from trt.bot.screens import Screen
 from trt.bot.texts import Texts
-from trt.bot.wizard.form import Form, optional_inputs
+from trt.bot.wizard.form import Form, needed, optional_inputs
 from trt.catalog.kinds import InputType
-from trt.catalog.params import format_value
+from trt.catalog.params import RuleProblem, format_value, length_limit, rule_problems
 from trt.catalog.spec import InputSpec, ModelSpec
 from trt.core.services import Services
 from trt.errors import InvalidParameters
@@ -26,12 +26,13 @@ def presets(inp: InputSpec) -> list[int | float]:
 
 
 def step_screen(t: Texts, catalog: Catalog, spec: ModelSpec, form: Form, inp: InputSpec) -> Screen:
-    header = t("ask.header", title=title(spec, t.lang), label=label(inp, t.lang))
+    header = t("ask.header", title=title(spec, t.lang), label=step_label(spec, form, inp, t.lang))
     body, rows = ask_body(t, catalog, spec, form, inp)
-    if not inp.required and form.has(inp.name):
+    optional = not needed(spec, form, inp)
+    if optional and form.has(inp.name):
         body += "\n" + t("ask.current", value=current(inp, form, t))
     count = len(form.media.get(inp.name, []))
-    nav = keyboards.step_nav(t, form.nonce, optional=not inp.required, name=inp.name,
+    nav = keyboards.step_nav(t, form.nonce, optional=optional, name=inp.name,
                              done=inp.is_list and count > 0)  # fmt: skip
     return f"{header}\n{body}", keyboards.step([*rows, *nav])
 
@@ -62,7 +63,8 @@ def ask_body(
             return t("ask.number", min=inp.min, max=inp.max), rows
         return t("ask.number_open"), rows
     if inp.type is InputType.TEXT:
-        return (t("ask.text", max=inp.max_length) if inp.max_length else t("ask.text_any")), []
+        limit = length_limit(spec, inp, form.raw(spec))
+        return (t("ask.text", max=limit) if limit else t("ask.text_any")), []
     return _ask_media(t, form, inp), []
 
 
@@ -123,8 +125,39 @@ async def confirm_screen(
     )
 
 
-def conflict_text(t: Texts, exc: InvalidParameters) -> str:
-    return t("wrong.settings_conflict", details="\n".join(exc.errors))
+def conflict_text(t: Texts, spec: ModelSpec, form: Form, exc: InvalidParameters) -> str:
+    """Why the form's values do not fit together, in the user's language: each broken rule
+    with the inputs' labels (the catalog's English lines only when no rule is broken)."""
+    values = {i.name: i.default for i in spec.inputs if i.default is not None}
+    problems = rule_problems(spec.constraints, values | form.raw(spec))
+    lines = [_problem_text(t, spec, p) for p in problems] or list(exc.errors)
+    return t("wrong.settings_conflict", details="\n".join(lines))
+
+
+def _problem_text(t: Texts, spec: ModelSpec, problem: RuleProblem) -> str:
+    def named(name: str) -> str:
+        inp = spec.input(name)
+        return label(inp, t.lang) if inp is not None else name
+
+    def shown(name: str, value: object) -> str:
+        inp = spec.input(name)
+        return value_text(inp, value, t) if inp is not None else format_value(value)
+
+    conditions = ", ".join(
+        f"{named(k)}: {shown(k, v[0] if isinstance(v, tuple) else v)}"
+        for k, v in problem.rule.when.items()
+    )
+    when = t("wrong.rule_when", conditions=conditions) if conditions else ""
+    field = named(problem.names[0])
+    if problem.kind == "one_of":
+        fields = ", ".join(named(n) for n in problem.names)
+        return t("wrong.rule_one_of", fields=fields, when=when)
+    if problem.kind == "not_allowed":
+        value = shown(problem.names[0], problem.value)
+        return t("wrong.rule_not_allowed", field=field, value=value, when=when)
+    if problem.kind == "too_long":
+        return t("wrong.rule_too_long", field=field, limit=problem.limit, when=when)
+    return t("wrong.rule_required", field=field, when=when)
 
 
 def _e(value: str) -> str:

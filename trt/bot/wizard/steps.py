@@ -15,7 +15,7 @@ from trt.bot.navigation import outdated
 from trt.bot.reply import Target, send, show
 from trt.bot.texts import Texts
 from trt.bot.wizard.flow import Ctx, Next, advance, load, proceed
-from trt.bot.wizard.form import Form, MediaItem, next_step
+from trt.bot.wizard.form import Form, MediaItem, needed, next_step
 from trt.bot.wizard.screens import ask_body, presets
 from trt.catalog.kinds import InputType
 from trt.catalog.spec import InputSpec, ModelSpec
@@ -44,7 +44,7 @@ def answer(spec: ModelSpec, form: Form, name: str, value: Any) -> Next:
 
 def _answered(spec: ModelSpec, form: Form, name: str) -> Next:
     inp = spec.input(name)
-    if inp is not None and inp.required and name not in form.answered:
+    if inp is not None and needed(spec, form, inp) and name not in form.answered:
         form.answered.append(name)  # Back walks required steps in reverse
     return advance(spec, form)
 

@@ -51,6 +51,8 @@ class FakeKie:
         self.queries: list[tuple[Family, KieTaskId]] = []
         self.balance = credits
         self.cost = cost
+        self.failure = ("500", "Internal server error")  # failCode and failMsg of a FAIL
+        self.results_per_task = 1  # result URLs a successful task returns
         self.closed = False
         self._default_script: tuple[TaskState, ...] = (TaskState.SUCCESS,)
         self._next_scripts: deque[tuple[TaskState, ...]] = deque()
@@ -75,7 +77,8 @@ class FakeKie:
         self._errors.setdefault(method, deque()).extend([error] * times)
 
     def result_urls(self, task_id: KieTaskId) -> tuple[str, ...]:
-        return (f"https://fake.kie.test/results/{task_id}/0.png",)
+        count = self.results_per_task
+        return tuple(f"https://fake.kie.test/results/{task_id}/{i}.png" for i in range(count))
 
     async def create_task(self, request: CreateTask) -> KieTaskId:
         self._raise_if_scripted("create_task")
@@ -136,9 +139,8 @@ class FakeKie:
                 completed_at=now,
             )
         if state is TaskState.FAIL:
-            return replace(
-                record, fail_code="500", fail_message="Internal server error", completed_at=now
-            )
+            code, message = self.failure
+            return replace(record, fail_code=code, fail_message=message, completed_at=now)
         return record
 
     def _raise_if_scripted(self, method: str) -> None:

@@ -51,7 +51,7 @@
     state.version = "";
     state.drawn.clear();
     state.seen = new Set();
-    $("messages").replaceChildren();
+    $("messages").replaceChildren($("empty-hint"));  // another user's chat: only the hint
     $("text").value = sessionStorage.getItem(draftKey()) || "";
     await loadBot();
     restartPolling();
@@ -135,6 +135,8 @@
       if (!state.seen.has(notice.id) && !first) toast(notice.text, notice.alert ? "alert" : "");
       state.seen.add(notice.id);
     }
+    // An empty chat says how to begin; the first message replaces the hint.
+    $("empty-hint").hidden = chat.messages.some((m) => !m.deleted);
     if (atBottom || first) box.scrollTop = box.scrollHeight;
   }
 
