@@ -10,7 +10,6 @@ from aiogram import Dispatcher
 
 from trt.bot import errors
 from trt.bot.alerts import CreditWatch
-from trt.bot.answers import QueryScope
 from trt.bot.catalog import Catalog
 from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import (
@@ -38,7 +37,6 @@ def build_dispatcher(services: Services) -> Dispatcher:
         catalog=Catalog(services.registry, services.generation.pricing),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
-    dp.update.outer_middleware(QueryScope())  # first: the answers of this update only
     dp.update.outer_middleware(UserMiddleware(dp.fsm))
     dp.include_routers(
         errors.make_router(),
