@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import CliInvoke
@@ -8,7 +9,13 @@ from tests.conftest import CliInvoke
 class TestCurrent:
     def test_an_uninitialised_database_exits_75(self, trt: CliInvoke) -> None:
         """`db current` on a database without the schema says so and exits non-zero (75,
-        as every command needing the schema does), so scripts can test it; 0 once upgraded."""
+        as every command needing the schema does), so scripts can test it; 0 once upgraded.
+        Where there is no database file at all it says that (and creates none)."""
+        result = trt("db", "current")
+        assert result.exit_code == 75, result.output
+        assert "no database at" in result.output
+        Path("data").mkdir()
+        sqlite3.connect("data/trt.db").close()  # a database file without the schema
         result = trt("db", "current")
         assert result.exit_code == 75, result.output
         assert "not initialised" in result.output

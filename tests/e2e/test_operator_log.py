@@ -101,7 +101,7 @@ class TestJobEvents:
         (line,) = await logged(caplog, "job_failed")
         assert line.getMessage().startswith(
             f"job_failed job_id={job.id} user_id={USER} model={MODEL} "
-            'reason="generation_failed: NSFW content"'
+            'reason="content_refused: NSFW content"'
         )
         assert (line.fail_code, line.fail_msg) == ("422", "NSFW content")
         no_secret(caplog.get_records("call"))
@@ -185,6 +185,8 @@ class TestRejections:
         (callback,) = events(caplog, "callback_rejected")
         assert callback.reason == "wrong callback token (401)"
         assert callback.remote == "127.0.0.1"
+        refused = [r for r in caplog.get_records("call") if r.getMessage().startswith("refused")]
+        assert refused == []  # the event is their one line: the edge adds none
         assert (await post(stack, CALLBACK, b"{oops"))[0] == 400  # the right token passes
         no_secret(caplog.get_records("call"))
 

@@ -24,7 +24,6 @@ from trt.kie.callbacks import verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 from trt.logs import ThrottledEvents
 from trt.server.edge import (
-    LOGGED,
     BadBody,
     Handler,
     RefusalLog,
@@ -195,7 +194,7 @@ class TrtServer:
 
     def _rejected(self, event: str, reason: str, request: web.Request) -> None:
         self.rejections.log(event, reason=reason, remote=request.remote)
-        request[LOGGED] = True  # its one line: the edge's refusal line is not repeated
+        self.refusals.handler_logged(request)  # its one line: the edge adds none
 
 
 def _secret(value: Any) -> str | None:

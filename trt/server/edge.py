@@ -97,10 +97,6 @@ def header_bytes(value: str) -> bytes:
     return value.encode("utf-8", "surrogateescape")
 
 
-# Set on a request whose refusal its handler has logged already (as an operational event).
-LOGGED = "trt_refusal_logged"
-
-
 class RefusalLog:
     """One WARNING line per refused request, rate-limited per client address so that a
     flood of bad requests cannot flood the log."""
@@ -109,6 +105,19 @@ class RefusalLog:
         self.clock = clock
         self.buckets: dict[str, TokenBucket] = {}
         self.suppressed = 0
+        # Requests being refused whose handler logged the refusal itself (as an operational
+        # event): by id, for the moment from the handler's raise to the middleware's catch.
+        self._logged: set[int] = set()
+
+    def handler_logged(self, request: web.Request) -> None:
+        """The handler logged this request's refusal: the edge adds no line of its own."""
+        self._logged.add(id(request))
+
+    def logged_by_handler(self, request: web.Request) -> bool:
+        return id(request) in self._logged
+
+    def forget(self, request: web.Request) -> None:
+        self._logged.discard(id(request))
 
     def allowed(self, source: str) -> bool:
         """Whether a line about `source` may be written now (and count it if so)."""
@@ -187,9 +196,11 @@ def edge_middleware(refusals: RefusalLog) -> Any:
                 raise web.HTTPUnsupportedMediaType(text="compressed request bodies are refused")
             return await handler(request)
         except web.HTTPException as exc:
-            if exc.status >= 400 and not request.get(LOGGED, False):
+            if exc.status >= 400 and not refusals.logged_by_handler(request):
                 refusals.warn(request, exc.status, exc.text or exc.reason)
             raise
+        finally:
+            refusals.forget(request)
 
     return edge
 
