@@ -132,6 +132,14 @@ class TestKilledMidPress:
                 fill_edit_form(tg, SPENDER, png(), "a hat I cannot pay for"),
             )
             await services.store.ledger.hold(SPENDER, JobId("01ELSEWHERE"), 100)
+
+            async def forms_settled() -> bool:  # their confirm screens' updates all done
+                return await unprocessed(db_of(services)) == 0
+
+            # Else a press may queue behind its sender's last form update (still finishing
+            # after the confirm screen went out) while other users' presses take every
+            # worker: no editor's upload would then be in flight at the kill.
+            await eventually(forms_settled, within=20)
             kie.inject("create", SLOW, times=len(PROMPTERS))
             kie.inject("upload", SLOW, times=len(EDITORS))
             # Editors and prompters take turns, so the first presses the workers take wait
