@@ -86,7 +86,7 @@ class TestBlueprint:
     def test_the_declared_environment_is_complete_for_serving_in_webhook_mode(self) -> None:
         """With what the blueprint declares and Render sets, `trt serve` lacks nothing."""
         env = environment(
-            database_url="postgres://trt:pw@db.internal/trt", port=10000,
+            database_url="postgres://trt:db-pass-4f2a9c@db.internal/trt", port=10000,
             external_url="https://trt.onrender.com", asked=ASKED,
         )  # fmt: skip
         settings = settings_from(env)
@@ -98,7 +98,7 @@ class TestBlueprint:
     def test_without_render_external_url_the_webhook_base_is_missing(self) -> None:
         """The webhook base comes from Render: nothing else in the blueprint provides it."""
         env = environment(
-            database_url="postgres://trt:pw@db.internal/trt", port=10000,
+            database_url="postgres://trt:db-pass-4f2a9c@db.internal/trt", port=10000,
             external_url="", asked=ASKED,
         )  # fmt: skip
         del env["RENDER_EXTERNAL_URL"]
@@ -109,7 +109,7 @@ class TestBlueprint:
         """Render generates standard base64 (+, /, =); trt uses it as base64url, which
         Telegram accepts as a secret_token and a URL path carries as one segment."""
         env = environment(
-            database_url="postgres://trt:pw@db.internal/trt", port=10000,
+            database_url="postgres://trt:db-pass-4f2a9c@db.internal/trt", port=10000,
             external_url="https://trt.onrender.com", asked=ASKED,
         )  # fmt: skip
         env["WEBHOOK_SECRET_TOKEN"] = env["WEBHOOK_SECRET_PATH"] = "a+b/c" + "x" * 38 + "="
