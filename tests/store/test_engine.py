@@ -1,14 +1,21 @@
-"""The unit of work (`Database.transaction`): a one-statement read opens no transaction."""
+"""The unit of work (`Database.transaction`): a one-statement read opens no transaction; a
+transaction whose first statement writes is one all the same."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.store.engine import Database
-from trt.store.tables import users
+from trt.store.tables import fsm_states, users
+
+
+class Undone(Exception):
+    pass
 
 
 async def driver_in_transaction(conn: AsyncConnection) -> bool:
@@ -27,3 +34,21 @@ async def test_a_one_statement_read_sends_no_begin(database: Database) -> None:
     async with database.transaction(readonly=True) as conn:
         await conn.execute(select(users.c.id))
         assert await driver_in_transaction(conn)
+
+
+async def test_a_write_first_transaction_is_atomic(database: Database) -> None:
+    """`write_first` leaves BEGIN to the driver on SQLite (sent with the first write): the
+    transaction is open from that write on, and a failure after it takes it back."""
+    now = datetime.now(UTC)
+    row = {"key": "k", "state": None, "data": {}, "updated_at": now}
+    with pytest.raises(Undone):
+        async with database.transaction(write_first=True) as conn:
+            await conn.execute(insert(fsm_states), row)
+            assert await driver_in_transaction(conn)
+            raise Undone
+    async with database.transaction(readonly=True) as conn:
+        assert (await conn.execute(select(fsm_states.c.key))).all() == []
+    async with database.transaction(write_first=True) as conn:
+        await conn.execute(insert(fsm_states), row)
+    async with database.transaction(readonly=True) as conn:
+        assert (await conn.execute(select(fsm_states.c.key))).scalars().all() == ["k"]

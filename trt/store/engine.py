@@ -1,8 +1,10 @@
 """Engine set-up for SQLite (aiosqlite) and Postgres (asyncpg), and the unit of work.
 
 Only SQLAlchemy's public API: SQLite's transaction control follows the recipe SQLAlchemy
-documents for pysqlite/aiosqlite (the driver's own BEGIN turned off, ours issued from the
-`begin` event), so write transactions take the write lock up front.
+documents for pysqlite/aiosqlite (ours issued from the `begin` event), so write
+transactions take the write lock up front. The driver's own implicit BEGIN stays on, as
+IMMEDIATE, for the one kind of transaction it suits: one whose first statement writes
+(it begins in the same call as that statement; the driver never begins before a read).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(
-        self, *, readonly: bool = False, one_statement: bool = False
+        self, *, readonly: bool = False, one_statement: bool = False, write_first: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """One atomic unit of work. Raises: DatabaseUnavailable.
 
@@ -62,7 +64,10 @@ class Database:
         writer), so queries from `trt jobs list` or a second process never stall the server.
         `one_statement` (read-only) runs without BEGIN and COMMIT: a single statement is
         atomic on its own, and on the update path those are round trips (driver thread hops
-        on SQLite) worth saving.
+        on SQLite) worth saving. `write_first`: the first statement is an INSERT, UPDATE or
+        DELETE, so on SQLite the driver's implicit BEGIN IMMEDIATE, sent with it, replaces
+        the hook's (a statement, three thread hops, fewer on the update path). A read before
+        the first write would run outside the transaction: never pass it then.
         """
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -74,6 +79,8 @@ class Database:
                         conn = await conn.execution_options(**self._one_statement)
                     elif readonly:
                         conn = await conn.execution_options(trt_readonly=True)
+                    elif write_first and self.dialect == "sqlite":
+                        conn = await conn.execution_options(trt_driver_begins=True)
                     await stack.enter_async_context(conn.begin())
                 except Exception as exc:
                     if not _unavailable(exc):
@@ -131,8 +138,10 @@ def _sqlite_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so BEGIN IMMEDIATE below applies.
-        dbapi_connection.isolation_level = None
+        # The driver begins (IMMEDIATE) only before an INSERT, UPDATE or DELETE outside a
+        # transaction: after the hook's BEGIN below it stays silent, and a lone read
+        # (`trt_autocommit`) still runs without a transaction.
+        dbapi_connection.isolation_level = "IMMEDIATE"
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         if not in_memory:
@@ -148,6 +157,8 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         options = conn.get_execution_options()
         if options.get("trt_autocommit", False):
             return  # each statement commits on its own
+        if options.get("trt_driver_begins", False):
+            return  # the driver's BEGIN IMMEDIATE goes out with the first (writing) statement
         conn.exec_driver_sql("BEGIN" if options.get("trt_readonly", False) else "BEGIN IMMEDIATE")
 
     return engine

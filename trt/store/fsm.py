@@ -28,7 +28,7 @@ async def _write(
 ) -> None:
     if clearing and not (await _exists(db, key) if exists is None else exists):
         return  # clearing what is not there: no write lock needed (most /start presses)
-    async with db.transaction() as conn:
+    async with db.transaction(write_first=True) as conn:
         # Insert the row, or set just the given columns of the one there (one statement).
         row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
         columns = [*values, "updated_at"]

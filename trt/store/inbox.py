@@ -105,7 +105,7 @@ class SqlInbox:
         ordered = [unique[key] for key in sorted(unique)]
         statement = insert_ignoring(self._db.dialect, inbox, key=("update_id", "digest"))
         statement = statement.returning(inbox.c.seq, inbox.c.update_id, inbox.c.digest)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(write_first=True) as conn:
             inserted = (await conn.execute(statement, ordered)).all()
             to_claim = [seq for seq, *key in inserted if tuple(key) in starting]
             claimed = await _claim_new(conn, to_claim, claim) if claim and to_claim else set()
@@ -126,7 +126,7 @@ class SqlInbox:
         """The payload if `owner` may process the update now, else None: it is processed,
         another worker's lease holds it, or an earlier update of its sender is waiting."""
         now = datetime.now(UTC)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(write_first=True) as conn:
             claimed = await conn.execute(
                 update(inbox)
                 .where(inbox.c.seq == seq, inbox.c.processed_at.is_(None))
@@ -140,7 +140,7 @@ class SqlInbox:
 
     async def renew(self, owner: str, *, lease: timedelta) -> int:
         """Extend every unprocessed claim of `owner`; how many it holds."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(write_first=True) as conn:
             renewed = await conn.execute(
                 update(inbox)
                 .where(inbox.c.claimed_by == owner, inbox.c.processed_at.is_(None))
@@ -150,7 +150,7 @@ class SqlInbox:
 
     async def done(self, seq: int, *, owner: str) -> bool:
         """Mark processed; False when `owner` no longer held it (its lease had lapsed)."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(write_first=True) as conn:
             marked = await conn.execute(
                 update(inbox)
                 .where(inbox.c.seq == seq, inbox.c.claimed_by == owner)
@@ -180,7 +180,7 @@ class SqlInbox:
     async def prune(self, *, older_than: timedelta = DEDUPE_WINDOW) -> int:
         """Delete processed updates received before `older_than` ago."""
         cutoff = datetime.now(UTC) - older_than
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(write_first=True) as conn:
             result = await conn.execute(
                 delete(inbox).where(
                     inbox.c.processed_at.is_not(None), inbox.c.received_at < cutoff
