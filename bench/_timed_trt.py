@@ -62,11 +62,20 @@ def _time_transactions() -> None:
 
     @contextlib.asynccontextmanager
     async def timed(
-        self: Database, *, readonly: bool = False, one_statement: bool = False
+        self: Database,
+        *,
+        readonly: bool = False,
+        one_statement: bool = False,
+        write_first: bool = False,
     ) -> AsyncIterator[Any]:
         label = current.get()
         started = time.perf_counter()
-        async with transaction(self, readonly=readonly, one_statement=one_statement) as conn:
+        options = {
+            "readonly": readonly,
+            "one_statement": one_statement,
+            "write_first": write_first,
+        }
+        async with transaction(self, **options) as conn:
             began = time.perf_counter()
             samples[f"{label}: begin (lock, connection, BEGIN)"].append(began - started)
             try:

@@ -40,7 +40,7 @@ async def test_a_write_first_transaction_is_atomic(database: Database) -> None:
     """`write_first` leaves BEGIN to the driver on SQLite (sent with the first write): the
     transaction is open from that write on, and a failure after it takes it back."""
     now = datetime.now(UTC)
-    row = {"key": "k", "state": None, "data": {}, "updated_at": now}
+    row: dict[str, Any] = {"key": "k", "state": None, "data": {}, "updated_at": now}
     with pytest.raises(Undone):
         async with database.transaction(write_first=True) as conn:
             await conn.execute(insert(fsm_states), row)
