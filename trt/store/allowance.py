@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import TgUserId
@@ -30,13 +30,20 @@ async def free_used(db: Database, user_id: TgUserId, day: date) -> int:
 
 
 async def free_used_in(conn: AsyncConnection, user_id: TgUserId, day: date) -> int:
-    return int((await conn.execute(free_count(user_id, day))).scalar_one())
+    counted = free_count(user_id, free_pattern(user_id, day))
+    return int((await conn.execute(counted)).scalar_one())
 
 
-def free_count(user_id: TgUserId, day: date) -> Select[Any]:
-    """The count of the user's free generations on `day`, as a query (also a subquery of
-    the visit read, which then answers it in the same round trip)."""
-    pattern = free_key_prefix(user_id, day) + "%"
+def free_pattern(user_id: TgUserId, day: date) -> str:
+    """The LIKE pattern of the user's free-generation keys on `day`."""
+    return free_key_prefix(user_id, day) + "%"
+
+
+def free_count(
+    user_id: TgUserId | BindParameter[Any], pattern: str | BindParameter[Any]
+) -> Select[Any]:
+    """The count of the user's free generations whose keys match `pattern`, as a query
+    (also a subquery of the visit read, which then answers it in the same round trip)."""
     return (
         select(func.count())
         .select_from(ledger_entries)

@@ -7,6 +7,7 @@ restart and is seen by every instance.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,12 @@ def banned_told_key(user_id: int) -> str:
     return f"banned-told:{user_id}"
 
 
+@functools.cache
+def _upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Built once per dialect and set of columns: a form is saved on most updates."""
+    return upserting(dialect, fsm_states, key="key", update=columns)
+
+
 async def _write(
     db: Database, key: str, exists: bool | None, values: dict[str, Any], *, clearing: bool
 ) -> None:
@@ -31,10 +38,7 @@ async def _write(
     async with db.transaction(write_first=True) as conn:
         # Insert the row, or set just the given columns of the one there (one statement).
         row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
-        columns = [*values, "updated_at"]
-        await conn.execute(
-            upserting(conn.dialect.name, fsm_states, key="key", update=columns), row
-        )
+        await conn.execute(_upsert(conn.dialect.name, (*values, "updated_at")), row)
         if clearing:  # the other column may be empty too
             found = (await conn.execute(_select(key))).first()
             if found is not None and found.state is None and not found.data:

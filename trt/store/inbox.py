@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.errors import DatabaseUnavailable
@@ -63,6 +63,8 @@ _EARLIER_WAITING = exists().where(
 class SqlInbox:
     def __init__(self, db: Database) -> None:
         self._db = db
+        insert = insert_ignoring(db.dialect, inbox, key=("update_id", "digest"))
+        self._insert = insert.returning(inbox.c.seq, inbox.c.update_id, inbox.c.digest)
 
     async def record_many(
         self, arrivals: Sequence[Arrival], *, claim: Claim | None = None
@@ -103,10 +105,8 @@ class SqlInbox:
         # statement for the whole batch: a statement costs several driver round trips
         # (aiosqlite: one thread hop each), a row in it next to nothing.
         ordered = [unique[key] for key in sorted(unique)]
-        statement = insert_ignoring(self._db.dialect, inbox, key=("update_id", "digest"))
-        statement = statement.returning(inbox.c.seq, inbox.c.update_id, inbox.c.digest)
         async with self._db.transaction(write_first=True) as conn:
-            inserted = (await conn.execute(statement, ordered)).all()
+            inserted = (await conn.execute(self._insert, ordered)).all()
             to_claim = [seq for seq, *key in inserted if tuple(key) in starting]
             claimed = await _claim_new(conn, to_claim, claim) if claim and to_claim else set()
         seen = {
@@ -126,15 +126,9 @@ class SqlInbox:
         """The payload if `owner` may process the update now, else None: it is processed,
         another worker's lease holds it, or an earlier update of its sender is waiting."""
         now = datetime.now(UTC)
+        params = {"row_seq": seq, "owner": owner, "now": now, "until": now + lease}
         async with self._db.transaction(write_first=True) as conn:
-            claimed = await conn.execute(
-                update(inbox)
-                .where(inbox.c.seq == seq, inbox.c.processed_at.is_(None))
-                .where(or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < now))
-                .where(~_EARLIER_WAITING)
-                .values(claimed_by=owner, claimed_until=now + lease)
-                .returning(inbox.c.payload)
-            )
+            claimed = await conn.execute(_CLAIM, params)
             payload: dict[str, Any] | None = claimed.scalar_one_or_none()
             return payload
 
@@ -150,12 +144,9 @@ class SqlInbox:
 
     async def done(self, seq: int, *, owner: str) -> bool:
         """Mark processed; False when `owner` no longer held it (its lease had lapsed)."""
+        params = {"row_seq": seq, "owner": owner, "now": datetime.now(UTC)}
         async with self._db.transaction(write_first=True) as conn:
-            marked = await conn.execute(
-                update(inbox)
-                .where(inbox.c.seq == seq, inbox.c.claimed_by == owner)
-                .values(processed_at=datetime.now(UTC), claimed_until=None)
-            )
+            marked = await conn.execute(_DONE, params)
             return marked.rowcount == 1
 
     async def stranded(self, *, grace: timedelta, limit: int = 200) -> list[Pending]:
@@ -189,22 +180,46 @@ class SqlInbox:
             return result.rowcount
 
 
+def _claim_new_statement() -> Any:
+    held = _earlier.c.claimed_by, _earlier.c.claimed_until
+    not_held_here = or_(  # spelled out: claimed_by is NULL on an unclaimed row
+        held[0].is_(None), held[0] != bindparam("owner"), held[1].is_(None),
+        held[1] <= bindparam("now"),
+    )  # fmt: skip
+    return (
+        update(inbox)
+        .where(inbox.c.seq.in_(bindparam("seqs", expanding=True)))
+        .where(~_EARLIER_WAITING.where(not_held_here))
+        .values(claimed_by=bindparam("owner"), claimed_until=bindparam("until"))
+        .returning(inbox.c.seq)
+    )
+
+
+# The update path's statements, built once (building one per update, and its cache key,
+# cost more CPU than running it); their values are bound per call.
+_CLAIM_NEW = _claim_new_statement()
+_CLAIM = (
+    update(inbox)
+    .where(inbox.c.seq == bindparam("row_seq"), inbox.c.processed_at.is_(None))
+    .where(or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < bindparam("now")))
+    .where(~_EARLIER_WAITING)
+    .values(claimed_by=bindparam("owner"), claimed_until=bindparam("until"))
+    .returning(inbox.c.payload)
+)
+_DONE = (
+    update(inbox)
+    .where(inbox.c.seq == bindparam("row_seq"), inbox.c.claimed_by == bindparam("owner"))
+    .values(processed_at=bindparam("now"), claimed_until=None)
+)
+
+
 async def _claim_new(conn: AsyncConnection, seqs: list[int], claim: Claim) -> set[int]:
     """Claim just-stored rows for `claim.owner` (in the storing transaction: a worker that
     starts one at once then makes no claim of its own), unless an earlier update of their
     sender waits that is not the owner's: the owner's own run first in its worker line."""
     now = datetime.now(UTC)
-    held = _earlier.c.claimed_by, _earlier.c.claimed_until
-    not_held_here = or_(  # spelled out: claimed_by is NULL on an unclaimed row
-        held[0].is_(None), held[0] != claim.owner, held[1].is_(None), held[1] <= now
-    )
-    claimed = await conn.execute(
-        update(inbox)
-        .where(inbox.c.seq.in_(seqs), ~_EARLIER_WAITING.where(not_held_here))
-        .values(claimed_by=claim.owner, claimed_until=now + claim.lease)
-        .returning(inbox.c.seq)
-    )
-    return set(claimed.scalars())
+    params = {"seqs": seqs, "owner": claim.owner, "now": now, "until": now + claim.lease}
+    return set((await conn.execute(_CLAIM_NEW, params)).scalars())
 
 
 def _pending(seq: int, row: dict[str, Any], claimed: bool) -> Pending:
