@@ -34,7 +34,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         storage=SqlStorage(services.store.forms),
         disable_fsm=True,  # UserMiddleware gives handlers their form (`FormStorage`)
         services=services,
-        catalog=Catalog(services.registry, services.generation.pricing),
+        catalog=Catalog(services.registry, services.generation.pricing, services.controls),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
     dp.update.outer_middleware(UserMiddleware(dp.fsm))
