@@ -27,7 +27,6 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   ├── InvalidParameters(errors)
     │   ├── PriceUnknown(model_id, reason)
     │   └── ModelDisabled(model_id, reason)  an operator took it off sale
-    ├── MaintenanceOn(message)      maintenance mode: no new job or payment
     ├── PaymentError
     │   ├── PaymentRefused(reason)  an invoice or payment that does not check out
     │   ├── AlreadyRefunded(charge_id)
@@ -268,17 +267,6 @@ class ModelDisabled(RegistryError):
         super().__init__(f"model {model_id} is disabled{why}")
         self.model_id = model_id
         self.reason = reason
-
-
-class MaintenanceOn(TrtError):
-    """Maintenance mode is on: no new job or payment starts (jobs in flight finish)."""
-
-    exit_code = 75  # EX_TEMPFAIL
-    user_key = "maintenance.default"
-
-    def __init__(self, message: str | None) -> None:
-        super().__init__(f"maintenance mode is on{': ' + message if message else ''}")
-        self.operator_message = message
 
 
 class PaymentError(TrtError):

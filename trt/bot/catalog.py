@@ -5,6 +5,7 @@ model's own markup prices it; whatever was built from older controls is rebuilt.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from types import MappingProxyType
@@ -68,6 +69,14 @@ class Catalog:
         """A visible, sold model by its ref; None for a stale, forged or disabled one."""
         self._current()
         return self._refs.get(model_ref)
+
+    def any_by_ref(self, model_ref: str) -> ModelSpec | None:
+        """Any registry model by its ref, disabled or hidden ones too (for admins)."""
+        return self._all_refs.get(model_ref)
+
+    @functools.cached_property
+    def _all_refs(self) -> dict[str, ModelSpec]:
+        return {ref(s.id): s for s in self.registry}
 
     def categories(self) -> Mapping[Category, Sequence[ModelSpec]]:
         """Only categories with models on sale, each sorted by starting price."""

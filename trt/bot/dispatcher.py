@@ -15,6 +15,7 @@ from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import (
     admin,
     catalog,
+    controls,
     fallback,
     history,
     invite,
@@ -41,6 +42,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),
+        controls.make_router(services.settings.all_admin_ids),
         invite.make_router(),  # before start: /start ref_<code>
         promo.make_router(),  # before start: /start promo_<code>
         start.make_router(),  # early: /start and /menu are the commonest commands

@@ -16,7 +16,7 @@ from trt.catalog.pricing import Pricing
 from trt.catalog.registry import Registry
 from trt.core.audit import log_action
 from trt.core.repos import ControlsRepo
-from trt.errors import MaintenanceOn, ModelDisabled, UsageError
+from trt.errors import ModelDisabled, UsageError
 from trt.records import ControlsState, Maintenance, ModelOverride, NewAction
 
 T = TypeVar("T")
@@ -82,11 +82,6 @@ class Controls:
         off = self.disabled(model_id)
         if off is not None:
             raise ModelDisabled(model_id, off.reason)
-
-    def require_open(self) -> None:
-        """Raises: MaintenanceOn."""
-        if self.maintenance.on:
-            raise MaintenanceOn(self.maintenance.message)
 
     async def disable(self, model_id: str, *, reason: str, actor: str) -> ModelOverride:
         """Take a model off sale. Raises: ModelNotFound, UsageError (an empty reason)."""
