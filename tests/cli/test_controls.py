@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -35,7 +36,7 @@ def migrated(request: pytest.FixtureRequest, trt: CliInvoke, monkeypatch: pytest
     assert result.exit_code == 0, result.output
 
 
-def models_json(trt: CliInvoke) -> dict[str, dict]:
+def models_json(trt: CliInvoke) -> dict[str, dict[str, Any]]:
     result = trt("models", "list", "--json")
     assert result.exit_code == 0, result.output
     return {m["id"]: m for m in json.loads(result.stdout)["models"]}

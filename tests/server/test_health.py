@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,9 +19,11 @@ from trt.store.engine import create_database
 from trt.store.sql import SqlStore
 from trt.store.tables import metadata
 
+Client = TestClient[Any, Any]
+
 
 @pytest.fixture
-async def client() -> AsyncIterator[tuple[TestClient, Services]]:
+async def client() -> AsyncIterator[tuple[Client, Services]]:
     db = create_database("sqlite+aiosqlite://")
     async with db.engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
@@ -36,7 +39,7 @@ async def client() -> AsyncIterator[tuple[TestClient, Services]]:
 
 
 class TestHealth:
-    async def test_not_in_maintenance(self, client: tuple[TestClient, Services]) -> None:
+    async def test_not_in_maintenance(self, client: tuple[Client, Services]) -> None:
         """Normally: maintenance false and no message."""
         http, _ = client
         body = await (await http.get("/health")).json()
@@ -44,7 +47,7 @@ class TestHealth:
         assert "maintenance_message" not in body
 
     async def test_maintenance_shown_status_still_ok(
-        self, client: tuple[TestClient, Services]
+        self, client: tuple[Client, Services]
     ) -> None:
         """In maintenance: 200, status ok, maintenance true with the operator's message."""
         http, services = client

@@ -185,10 +185,10 @@ class TestMaintenance:
         off, users are served again."""
         await admin.send("/maintenance on")
         await en.services.controls.refresh()
-        assert (await en.send("/menu")).text.startswith("🛠 The bot is under maintenance")
-        assert not (await admin.send("/menu")).text.startswith("🛠")
+        assert ((await en.send("/menu")).text or "").startswith("🛠 The bot is under maintenance")
+        assert not ((await admin.send("/menu")).text or "").startswith("🛠")
         assert (await admin.send("/maintenance off")).text == (
             "✅ Maintenance is off; the bot sells again."
         )
         await en.services.controls.refresh()
-        assert not (await en.send("/menu")).text.startswith("🛠")
+        assert not ((await en.send("/menu")).text or "").startswith("🛠")
