@@ -49,13 +49,17 @@ class TestDisabledModel:
         with pytest.raises(ModelDisabled, match="KIE broken"):
             rig.gen.quote(MODEL, {"prompt": "a cat"})
 
-    async def test_a_form_filled_before_cannot_start(self, rig: Rig) -> None:
+    async def test_a_form_filled_before_cannot_start(
+        self, rig: Rig, caplog: pytest.LogCaptureFixture
+    ) -> None:
         """A quote taken before the model was disabled starts nothing: no Stars move,
-        KIE is never called."""
+        KIE is never called, one log line says who was refused and why."""
         quote = rig.gen.quote(MODEL, {"prompt": "a cat"})
         await rig.gen.controls.disable(MODEL, reason="margin", actor="cli:ops")
         with pytest.raises(ModelDisabled):
             await rig.gen.start(USER, quote, chat_id=CHAT)
+        [line] = [r.getMessage() for r in caplog.records if "job_refused" in r.getMessage()]
+        assert line == f'job_refused user_id={USER} model={MODEL} reason="model disabled: margin"'
         user = await rig.store.users.get(USER)
         assert (user.balance, user.held) == (100, 0)
         assert rig.kie.submitted == []

@@ -28,7 +28,7 @@ from trt.core.request import MediaFile, build_request, upload_media
 from trt.core.shortfall import undelivered_share
 from trt.core.supervisor import Episode
 from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
-from trt.errors import InvalidTransition, JobNotFound, KieError
+from trt.errors import InvalidTransition, JobNotFound, KieError, ModelDisabled
 from trt.kie.base import TaskRecord
 from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
@@ -150,7 +150,7 @@ class Generation:
             deadline_at=now + timedelta(seconds=quote.spec.deadline_seconds),
             next_check_at=now + self.orphan_grace,
         )  # fmt: skip
-        self.controls.require_sellable(quote.spec.id)
+        self._require_sellable(user_id, quote.spec.id)
         free = None
         if free_tier and quote.spec.free and self.free_daily > 0:
             free = FreeGrant(now.date(), self.free_daily)
@@ -168,6 +168,17 @@ class Generation:
         except KieError as exc:
             return await self.fail(job.id, FailureReason.UPLOAD_FAILED, str(exc), EventSource.USER)
         return await self._submit(job, quote.spec, params)
+
+    def _require_sellable(self, user_id: TgUserId, model_id: str) -> None:
+        """Raises: ModelDisabled (logged: a refused start)."""
+        try:
+            self.controls.require_sellable(model_id)
+        except ModelDisabled as exc:
+            log_event(
+                logger, "job_refused", user_id=user_id, model=model_id,
+                reason=f"model disabled: {exc.reason}",
+            )  # fmt: skip
+            raise
 
     def _uploaded(self, _: MediaFile) -> None:
         self.metrics.inc("trt_kie_calls_total", call="upload", result="ok")

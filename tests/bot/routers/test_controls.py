@@ -159,7 +159,9 @@ class TestDisabledWhileFilling:
 
 
 class TestMaintenance:
-    async def test_users_are_told_and_nothing_starts(self, en: Driver, admin: Driver) -> None:
+    async def test_users_are_told_and_nothing_starts(
+        self, en: Driver, admin: Driver, caplog: pytest.LogCaptureFixture
+    ) -> None:
         """While on: the operator's message answers users; Generate and /topup start
         nothing, a pre-checkout is refused; no Stars move."""
         await open_card(en)
@@ -179,6 +181,12 @@ class TestMaintenance:
         assert (user.balance, user.held) == (100, 0)
         assert await en.services.store.jobs.find(JobFilter(user_id=TgUserId(USER))) == []
         assert await en.services.store.payments.find() == []
+        refused = [
+            r.getMessage() for r in caplog.records if "maintenance_refused" in r.getMessage()
+        ]
+        assert [line.split(" update_id=")[0] for line in refused] == [
+            f"maintenance_refused user_id={USER}"
+        ] * 3  # the Generate press, /topup, the pre-checkout
 
     async def test_default_text_and_admins_pass(self, en: Driver, admin: Driver) -> None:
         """Without a message users get the default text; admins use the bot as usual;
