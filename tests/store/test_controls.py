@@ -67,3 +67,20 @@ class TestControls:
         assert actions[1].detail == {"markup": "1.8"}
         assert actions[0].at >= actions[2].at
         assert len(await store.controls.actions(limit=2)) == 2
+
+    async def test_hostile_text_is_stored_not_refused(self, store: SqlStore) -> None:
+        """NUL in a reason and over-long actors and subjects are made storable (Postgres
+        refuses NUL and over-long VARCHARs), never a failed write."""
+        long_actor = "cli:" + "x" * 100
+        await store.controls.set_disabled(
+            MODEL, True, reason="bad\x00byte", action=NewAction(long_actor, "model.disable", MODEL)
+        )
+        await store.controls.record(
+            NewAction("tg:1", "user.ban", "s" * 500, "a\x00b", {"k": "\x00"})
+        )
+        off = (await store.controls.state()).overrides[MODEL]
+        assert (off.reason, len(off.updated_by)) == ("bad\ufffdbyte", 64)
+        latest = (await store.controls.actions(limit=1))[0]
+        assert (len(latest.subject or ""), latest.reason, latest.detail) == (
+            128, "a\ufffdb", {"k": "\ufffd"},
+        )  # fmt: skip

@@ -13,6 +13,10 @@ from trt.records import ControlsState, Maintenance, ModelOverride, NewAction, Op
 from trt.store.dialect import upserting
 from trt.store.engine import Database
 from trt.store.tables import maintenance, model_overrides, operator_actions
+from trt.store.text import clean, fit, storable
+
+# Column lengths (tables.py): what is longer is cut, never a failed write.
+ACTOR, ACTION, SUBJECT = 64, 48, 128
 
 _OVERRIDE_COLUMNS = ("disabled", "disabled_reason", "markup", "updated_at", "updated_by")
 
@@ -33,7 +37,8 @@ class SqlControls:
         self, model_id: str, disabled: bool, *, reason: str | None, action: NewAction
     ) -> ModelOverride:
         """Disable (with its reason) or enable a model, and log the action."""
-        changes = {"disabled": disabled, "disabled_reason": reason if disabled else None}
+        why = clean(reason) if disabled and reason is not None else None
+        changes = {"disabled": disabled, "disabled_reason": why}
         return await self._override(model_id, changes, action)
 
     async def set_markup(
@@ -47,8 +52,9 @@ class SqlControls:
     ) -> Maintenance:
         """Switch maintenance mode, and log the action."""
         now = datetime.now(UTC)
-        row = {"id": 1, "enabled": on, "message": message if on else None,
-               "updated_at": now, "updated_by": action.actor}  # fmt: skip
+        text = clean(message) if on and message is not None else None
+        row = {"id": 1, "enabled": on, "message": text,
+               "updated_at": now, "updated_by": fit(action.actor, ACTOR)}  # fmt: skip
         statement = upserting(
             self._db.dialect, maintenance, key="id", update=[k for k in row if k != "id"]
         )
@@ -89,22 +95,25 @@ class SqlControls:
                 row.update(
                     {k: getattr(found, k) for k in ("disabled", "disabled_reason", "markup")}
                 )
-            row.update(changes, updated_at=now, updated_by=action.actor)
+            row.update(changes, updated_at=now, updated_by=fit(action.actor, ACTOR))
             statement = upserting(
                 self._db.dialect, model_overrides, key="model_id", update=_OVERRIDE_COLUMNS
             )
             await conn.execute(statement, [row])
             await insert_action(conn, action, now)
         return ModelOverride(
-            model_id, row["disabled"], row["disabled_reason"], row["markup"], now, action.actor
-        )
+            model_id, row["disabled"], row["disabled_reason"], row["markup"], now,
+            row["updated_by"],
+        )  # fmt: skip
 
 
 async def insert_action(conn: AsyncConnection, action: NewAction, at: datetime) -> int:
     """Append `action` to the audit log inside the caller's transaction; its id."""
     statement = operator_actions.insert().values(
-        at=at, actor=action.actor, action=action.action, subject=action.subject,
-        reason=action.reason, detail=dict(action.detail),
+        at=at, actor=fit(action.actor, ACTOR), action=fit(action.action, ACTION),
+        subject=fit(action.subject, SUBJECT),
+        reason=clean(action.reason) if action.reason is not None else None,
+        detail=storable(dict(action.detail)),
     ).returning(operator_actions.c.id)  # fmt: skip
     action_id: int = (await conn.execute(statement)).scalar_one()
     return action_id
