@@ -25,7 +25,8 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   ├── ModelNotFound(model_id, suggestions)
     │   ├── RegistryInvalid(problems)
     │   ├── InvalidParameters(errors)
-    │   └── PriceUnknown(model_id, reason)
+    │   ├── PriceUnknown(model_id, reason)
+    │   └── ModelDisabled(model_id, reason)  an operator took it off sale
     ├── PaymentError
     │   ├── PaymentRefused(reason)  an invoice or payment that does not check out
     │   ├── AlreadyRefunded(charge_id)
@@ -251,6 +252,19 @@ class PriceUnknown(RegistryError):
 
     def __init__(self, model_id: str, reason: str) -> None:
         super().__init__(f"model {model_id} has no known price: {reason}")
+        self.model_id = model_id
+        self.reason = reason
+
+
+class ModelDisabled(RegistryError):
+    """An operator disabled the model (`trt models disable`): no new job starts."""
+
+    exit_code = 4
+    user_key = "error.model_disabled"
+
+    def __init__(self, model_id: str, reason: str | None) -> None:
+        why = f": {reason}" if reason else ""
+        super().__init__(f"model {model_id} is disabled{why}")
         self.model_id = model_id
         self.reason = reason
 

@@ -325,3 +325,55 @@ Outcome = Pending | BaseException | None
 
 # Asked before a payment refund goes through (the CLI's "are you sure").
 Confirm = Callable[[PaymentRecord], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAction:
+    """An operator's action for the audit log: who (`cli:<os user>`, `tg:<admin id>`), what,
+    on what, and why."""
+
+    actor: str
+    action: str
+    subject: str | None = None
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorAction:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str | None
+    reason: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOverride:
+    """What the operators changed about one model: sold or not, and its own markup (a
+    decimal string, so 1.8 stays 1.8; None: the global PRICE_MARKUP)."""
+
+    model_id: str
+    disabled: bool
+    reason: str | None
+    markup: str | None
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    on: bool = False
+    message: str | None = None
+    since: datetime | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlsState:
+    """Every operator control at one moment, as each instance keeps it."""
+
+    overrides: dict[str, ModelOverride] = field(default_factory=dict)
+    maintenance: Maintenance = field(default_factory=Maintenance)

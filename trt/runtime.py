@@ -98,6 +98,7 @@ async def open_serving(
             runtime, registry=registry, kie=kie, bot=bot, metrics=metrics,
             callback_url=callback_url, emulated=emulated,
         )  # fmt: skip
+        await generation.controls.refresh()  # the first update already sees them
         stars, account = _bot_ports(bot)
         services = Services(
             settings, runtime.store, registry, kie, generation, metrics, emulated, token,

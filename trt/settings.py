@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     kie_queries_per_second: float = Field(default=10, gt=0)
     kie_late_callback_seconds: float = Field(default=120, gt=0)
     reconcile_interval_seconds: float = Field(default=1.0, gt=0)
+    # How often each instance re-reads the operators' controls (disabled models, markups,
+    # maintenance): a change made elsewhere applies here within this many seconds.
+    controls_refresh_seconds: float = Field(default=3.0, gt=0, le=300)
     inbox_lease_seconds: float = Field(default=15, gt=0)
     delivery_lease_seconds: float = Field(default=120, gt=0)
     orphan_grace_seconds: float = Field(default=120, gt=0)

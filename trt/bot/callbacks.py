@@ -93,3 +93,16 @@ class LangCb(CallbackData, prefix="l"):
 
 class TopupCb(CallbackData, prefix="tu"):
     stars: int
+
+
+class AdminAct(StrEnum):
+    DISABLE = "off"
+    ENABLE = "on"
+    MARKUP = "mk"
+
+
+class AdminModelCb(CallbackData, prefix="am"):
+    """An admin's control on a model's card (only admins' presses are handled)."""
+
+    act: AdminAct
+    model: str

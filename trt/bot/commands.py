@@ -16,7 +16,9 @@ USER_COMMANDS = (
     "start", "menu", "models", "balance", "topup", "history", "invite", "promo", "language",
     "help", "paysupport", "terms", "cancel",
 )  # fmt: skip
-ADMIN_COMMANDS = ("admin", "user", "grant")
+ADMIN_COMMANDS = (
+    "admin", "user", "grant", "model", "disable", "enable", "markup", "maintenance",
+)  # fmt: skip
 
 
 def commands(lang: str, names: tuple[str, ...]) -> list[BotCommand]:

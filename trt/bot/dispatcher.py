@@ -15,6 +15,7 @@ from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import (
     admin,
     catalog,
+    controls,
     fallback,
     history,
     invite,
@@ -34,13 +35,14 @@ def build_dispatcher(services: Services) -> Dispatcher:
         storage=SqlStorage(services.store.forms),
         disable_fsm=True,  # UserMiddleware gives handlers their form (`FormStorage`)
         services=services,
-        catalog=Catalog(services.registry, services.generation.pricing),
+        catalog=Catalog(services.registry, services.generation.pricing, services.controls),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
     dp.update.outer_middleware(UserMiddleware(dp.fsm))
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),
+        controls.make_router(services.settings.all_admin_ids),
         invite.make_router(),  # before start: /start ref_<code>
         promo.make_router(),  # before start: /start promo_<code>
         start.make_router(),  # early: /start and /menu are the commonest commands

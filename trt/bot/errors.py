@@ -14,7 +14,13 @@ from aiogram.types import ErrorEvent, Message
 from trt.bot import keyboards
 from trt.bot.texts import Texts
 from trt.core.services import Services
-from trt.errors import DatabaseUnavailable, InvalidParameters, TooManyActiveJobs, TrtError
+from trt.errors import (
+    DatabaseUnavailable,
+    InvalidParameters,
+    ModelDisabled,
+    TooManyActiveJobs,
+    TrtError,
+)
 from trt.records import UserRecord
 
 logger = logging.getLogger(__name__)
@@ -32,6 +38,8 @@ def make_router() -> Router:
 def user_text(t: Texts, exc: TrtError) -> str:
     if isinstance(exc, InvalidParameters):
         return t(exc.user_key, details="\n".join(exc.errors))
+    if isinstance(exc, ModelDisabled) and exc.reason:
+        return t("error.model_disabled_reason", reason=exc.reason)
     if isinstance(exc, TooManyActiveJobs):
         return t(exc.user_key, limit=exc.limit)
     return t(exc.user_key)

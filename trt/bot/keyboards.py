@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from trt.bot.callbacks import (
+    AdminAct,
+    AdminModelCb,
     CardCb,
     CategoryCb,
     GenAct,
@@ -79,6 +81,20 @@ def model_card(t: Texts, model: str, category: Category, page: int) -> Markup:
         [_button(t("button.start"), UseCb(model=model))],
         [_button(t("button.back"), CategoryCb(category=category, page=page))],
     ])  # fmt: skip
+
+
+def with_admin_controls(t: Texts, markup: Markup, model: str, *, disabled: bool) -> Markup:
+    """`markup` with an admin's row on top: Disable (or Enable) and Markup."""
+    toggle = (
+        _button(t("button.admin_enable"), AdminModelCb(act=AdminAct.ENABLE, model=model))
+        if disabled
+        else _button(t("button.admin_disable"), AdminModelCb(act=AdminAct.DISABLE, model=model))
+    )
+    row = [
+        toggle,
+        _button(t("button.admin_markup"), AdminModelCb(act=AdminAct.MARKUP, model=model)),
+    ]
+    return _markup([row, *markup.inline_keyboard])
 
 
 def choices(

@@ -8,6 +8,7 @@ update.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,11 +19,15 @@ from aiogram.types import Chat, Message, TelegramObject, Update, User
 
 from trt.bot.free import today
 from trt.bot.storage import FormStorage, key_text
-from trt.bot.texts import Texts, language_of
+from trt.bot.texts import Texts, clip, language_of
 from trt.core.services import Services
 from trt.domain import TgUserId, storable_id
+from trt.logs import log_event
 from trt.records import Profile
 
+logger = logging.getLogger(__name__)
+
+ALERT_LIMIT = 200  # Telegram's cap on a callback answer's text
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -58,6 +63,8 @@ class UserMiddleware(BaseMiddleware):
             return await _group(event, data["bot"], t)
         if user.is_banned and not _payment(event):  # payments get a refusal, or a refund
             return await _banned(event, services, user.id, t)
+        if services.controls.maintenance.on and not _may_pass(event, services, user.id):
+            return await _paused(event, services, t, user.id)
         if user.blocked_bot:  # they wrote to us, so they unblocked the bot
             data["user"] = await services.store.users.set_blocked_bot(user.id, False)
         return await handler(event, data)
@@ -67,6 +74,39 @@ def _payment(update: Update) -> bool:
     message = update.message
     paid = message is not None and bool(message.successful_payment or message.refunded_payment)
     return update.pre_checkout_query is not None or paid
+
+
+def _may_pass(update: Update, services: Services, user_id: int) -> bool:
+    """In maintenance: admins (to test), and payments Telegram already took (they must be
+    credited); everything else is paused."""
+    message = update.message
+    paid = message is not None and bool(message.successful_payment or message.refunded_payment)
+    return paid or user_id in services.settings.all_admin_ids
+
+
+async def _paused(update: Update, services: Services, t: Texts, user_id: int) -> None:
+    """Maintenance: a polite answer, and nothing started — no job, no invoice, no charge."""
+    state = services.controls.maintenance
+    log_event(
+        logger, "maintenance_refused", user_id=user_id, update_id=update.update_id,
+        update_type=update.event_type, reason="maintenance mode is on",
+    )  # fmt: skip
+    body = (
+        t("other.maintenance_message", message=state.message)
+        if state.message
+        else t("other.maintenance")
+    )
+    if update.pre_checkout_query is not None:
+        await update.pre_checkout_query.answer(
+            ok=False, error_message=t("other.maintenance_payment")
+        )
+        return
+    query = update.callback_query
+    if query is not None:
+        await query.answer(clip(body, ALERT_LIMIT), show_alert=True)
+        return
+    if update.message is not None:
+        await update.message.answer(body)
 
 
 async def _group(update: Update, bot: Bot, t: Texts) -> None:

@@ -8,7 +8,22 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console, db, jobs, kie, payments, promo, registry, serve, submit, users, verify
+from trt.cli import (
+    audit,
+    console,
+    db,
+    jobs,
+    kie,
+    maintenance,
+    models,
+    payments,
+    promo,
+    registry,
+    serve,
+    submit,
+    users,
+    verify,
+)
 from trt.errors import TrtError
 
 
@@ -30,9 +45,12 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich's markdown machinery costs 0.13 s per start
     help="trt: sell KIE.ai generations in Telegram — bot, server and operator tools.",
 )
+app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(kie.app, name="kie")
+app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(models.app, name="models")
 app.add_typer(payments.app, name="payments")
 app.add_typer(promo.app, name="promo")
 app.add_typer(registry.app, name="registry")

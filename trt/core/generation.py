@@ -20,6 +20,7 @@ from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core import schedule
+from trt.core.controls import Controls
 from trt.core.failures import FailureReason, describe, reason_for, reason_from_task
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
@@ -27,7 +28,7 @@ from trt.core.request import MediaFile, build_request, upload_media
 from trt.core.shortfall import undelivered_share
 from trt.core.supervisor import Episode
 from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
-from trt.errors import InvalidTransition, JobNotFound, KieError
+from trt.errors import InvalidTransition, JobNotFound, KieError, ModelDisabled
 from trt.kie.base import TaskRecord
 from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
 from trt.kie.states import TaskState
@@ -75,8 +76,11 @@ class Generation:
         delivery_lease: timedelta = schedule.DELIVERY_LEASE,
         orphan_grace: timedelta = schedule.ORPHAN_GRACE,
         clock: Callable[[], datetime] = utcnow,
+        controls: Controls | None = None,
     ) -> None:
         self.store = store
+        # Operators' overrides (disabled models, markups): quotes and starts obey them.
+        self.controls = controls if controls is not None else Controls(store.controls, registry)
         self.kie = kie
         self.registry = registry
         self.pricing = pricing
@@ -101,11 +105,20 @@ class Generation:
         return self._clock()
 
     def quote(self, model_id: str, raw: Mapping[str, Any]) -> Quote:
-        """Raises: ModelNotFound, InvalidParameters, PriceUnknown."""
+        """The price with the model's own markup when it has one (what `start` holds).
+
+        Raises: ModelNotFound, ModelDisabled, InvalidParameters, PriceUnknown.
+        """
         spec = self.registry.get(model_id)
+        self.controls.require_sellable(spec.id)
         params = parse_params(spec, raw)
         credits = credits_for(spec, params)
-        return Quote(spec=spec, params=params, credits=credits, stars=self.pricing.stars(credits))
+        stars = self.pricing_for(spec.id).stars(credits)
+        return Quote(spec=spec, params=params, credits=credits, stars=stars)
+
+    def pricing_for(self, model_id: str) -> Pricing:
+        """The money settings a model is sold at now (its own markup, or the global one)."""
+        return self.controls.pricing(self.pricing, model_id)
 
     async def start(
         self,
@@ -124,6 +137,10 @@ class Generation:
         began (a crash between the hold and the submission): one job, one hold. With
         `free_tier` (the bot's users), a free model's job is credited as one of the day's
         free generations while any are left.
+
+        A model disabled since the quote is refused here (ModelDisabled), before any Stars
+        move. (A crash replay of a job held but not yet submitted when its model was
+        disabled is refused too; the reconciler releases that hold after the grace.)
         """
         now = self._clock()
         new = NewJob(
@@ -133,6 +150,7 @@ class Generation:
             deadline_at=now + timedelta(seconds=quote.spec.deadline_seconds),
             next_check_at=now + self.orphan_grace,
         )  # fmt: skip
+        self._require_sellable(user_id, quote.spec.id)
         free = None
         if free_tier and quote.spec.free and self.free_daily > 0:
             free = FreeGrant(now.date(), self.free_daily)
@@ -150,6 +168,17 @@ class Generation:
         except KieError as exc:
             return await self.fail(job.id, FailureReason.UPLOAD_FAILED, str(exc), EventSource.USER)
         return await self._submit(job, quote.spec, params)
+
+    def _require_sellable(self, user_id: TgUserId, model_id: str) -> None:
+        """Raises: ModelDisabled (logged: a refused start)."""
+        try:
+            self.controls.require_sellable(model_id)
+        except ModelDisabled as exc:
+            log_event(
+                logger, "job_refused", user_id=user_id, model=model_id,
+                reason=f"model disabled: {exc.reason}",
+            )  # fmt: skip
+            raise
 
     def _uploaded(self, _: MediaFile) -> None:
         self.metrics.inc("trt_kie_calls_total", call="upload", result="ok")
@@ -284,7 +313,7 @@ class Generation:
             return
         owed = undelivered_share(
             self.registry.get(job.model_id), job.params, delivered=len(job.result_urls),
-            price=job.price_stars, pricing=self.pricing,
+            price=job.price_stars, pricing=self.pricing_for(job.model_id),
         )  # fmt: skip
         if owed is None:
             return

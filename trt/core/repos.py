@@ -16,6 +16,7 @@ from trt.records import (
     Arrival,
     Claim,
     Confirm,
+    ControlsState,
     FormRow,
     FreeGrant,
     JobChanges,
@@ -24,9 +25,13 @@ from trt.records import (
     JobRecord,
     LedgerEntryRecord,
     LedgerResult,
+    Maintenance,
+    ModelOverride,
     MoneyFigures,
+    NewAction,
     NewJob,
     NewPayment,
+    OperatorAction,
     Outcome,
     PaymentRecord,
     PaymentResult,
@@ -333,6 +338,33 @@ class FormRepo(Protocol):
         ...
 
 
+class ControlsRepo(Protocol):
+    """Operator controls (model overrides, maintenance) and the audit log of every
+    operator action; each change is written with its audit row in one transaction."""
+
+    async def state(self) -> ControlsState: ...
+
+    async def set_disabled(
+        self, model_id: str, disabled: bool, *, reason: str | None, action: NewAction
+    ) -> ModelOverride: ...
+
+    async def set_markup(
+        self, model_id: str, markup: str | None, *, action: NewAction
+    ) -> ModelOverride: ...
+
+    async def set_maintenance(
+        self, on: bool, *, message: str | None, action: NewAction
+    ) -> Maintenance: ...
+
+    async def record(self, action: NewAction) -> OperatorAction:
+        """Log an action another feature took (a ban, a debit, a broadcast…)."""
+        ...
+
+    async def actions(self, *, limit: int) -> list[OperatorAction]:
+        """Newest first."""
+        ...
+
+
 class Store(Protocol):
     """Every repository over one database."""
 
@@ -356,6 +388,8 @@ class Store(Protocol):
     def visits(self) -> VisitRepo: ...
     @property
     def forms(self) -> FormRepo: ...
+    @property
+    def controls(self) -> ControlsRepo: ...
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""

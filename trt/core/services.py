@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trt.catalog.registry import Registry
+from trt.core.controls import Controls
 from trt.core.generation import Generation
 from trt.core.metrics import Metrics
 from trt.core.ports import KieApi, StarPayments, TelegramAccount
@@ -28,3 +29,8 @@ class Services:
     callback_token: str | None  # the secret in the KIE callback URL
     stars: StarPayments | None = None  # Telegram's Stars refunds; None without a bot token
     telegram: TelegramAccount | None = None  # the bot's account, for `trt verify`
+
+    @property
+    def controls(self) -> Controls:
+        """The operators' controls this process obeys (the pipeline's own)."""
+        return self.generation.controls

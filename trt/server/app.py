@@ -118,7 +118,16 @@ class TrtServer:
             "version": __version__, "storage": s.storage_kind,
             "kie_mode": "emulator" if self.services.kie_emulated else "real",
             "bot_mode": s.bot_mode.value, "leader": self.is_leader(),
+            **self._maintenance(),
         })  # fmt: skip
+
+    def _maintenance(self) -> dict[str, object]:
+        """Maintenance is a choice, not a fault: shown, and the status stays as it is."""
+        state = self.services.controls.maintenance
+        shown: dict[str, object] = {"maintenance": state.on}
+        if state.on and state.message:
+            shown["maintenance_message"] = state.message
+        return shown
 
     async def ready(self, _: web.Request) -> web.Response:
         try:

@@ -29,6 +29,7 @@ PRUNE_EVERY_SECONDS = 600.0
 # Supervised tasks, as /health names them while they fail.
 RECONCILER, PRUNING, POLLING = "reconciler", "inbox pruning", "telegram polling"
 WEBHOOK, SETTLEMENT = "webhook", "callback settlement"
+CONTROLS = "controls refresh"
 
 
 async def serve(
@@ -56,6 +57,10 @@ async def _run(
     services, bot = serving.services, serving.bot
     settings = services.settings
     supervisor = Supervisor(backoff_cap=settings.retry_max_seconds)
+    # `open_serving` read the controls once; from now on every few seconds.
+    supervisor.every(
+        CONTROLS, services.controls.refresh, interval=settings.controls_refresh_seconds
+    )
     dp = build_dispatcher(services) if bot else None
     updates = None
     if bot and dp:

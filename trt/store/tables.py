@@ -227,6 +227,47 @@ class FsmState(SQLModel, table=True):
     updated_at: datetime = _utc()
 
 
+class OperatorActionRow(SQLModel, table=True):
+    """The audit log: who changed what the bot sells or how it runs, when and why."""
+
+    __tablename__ = "operator_actions"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    at: datetime = _utc(index=True)
+    actor: str = Field(sa_column=Column(String(64), nullable=False))
+    action: str = Field(sa_column=Column(String(48), nullable=False))
+    subject: str | None = Field(default=None, sa_column=Column(String(128)))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ModelOverrideRow(SQLModel, table=True):
+    """An operator's override of one registry model; no row: as the registry says."""
+
+    __tablename__ = "model_overrides"
+
+    model_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    disabled_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # A decimal string (SQLite has no exact decimal type); NULL: the global PRICE_MARKUP.
+    markup: str | None = Field(default=None, sa_column=Column(String(16)))
+    updated_at: datetime = _utc()
+    updated_by: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class MaintenanceRow(SQLModel, table=True):
+    """Maintenance mode: a single row (id 1), absent until first switched."""
+
+    __tablename__ = "maintenance"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    enabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = _utc()
+    updated_by: str = Field(sa_column=Column(String(64), nullable=False))
+
+
 metadata = SQLModel.metadata
 
 
@@ -244,3 +285,6 @@ promo_redemptions = _table(PromoRedemption)
 referrals = _table(Referral)
 telegram_updates = _table(TelegramUpdate)
 fsm_states = _table(FsmState)
+operator_actions = _table(OperatorActionRow)
+model_overrides = _table(ModelOverrideRow)
+maintenance = _table(MaintenanceRow)

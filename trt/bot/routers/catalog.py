@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
-from trt.bot import free, screens
+from trt.bot import free, keyboards, screens
 from trt.bot.callbacks import CardCb, CategoryCb, NavCb
 from trt.bot.catalog import Catalog
 from trt.bot.navigation import open_screen, outdated
@@ -56,4 +56,7 @@ async def card(
         await outdated(query, services, catalog, user, t)
         return
     left = await free.free_left(services, user) if spec.free else 0
-    await show(query, *screens.card(t, catalog, spec, callback_data.page, left))
+    body, buttons = screens.card(t, catalog, spec, callback_data.page, left)
+    if user.id in services.settings.all_admin_ids:  # nobody else sees a trace of them
+        buttons = keyboards.with_admin_controls(t, buttons, callback_data.model, disabled=False)
+    await show(query, body, buttons)
