@@ -85,9 +85,9 @@ class TestLeadership:
         self, rig: Rig, lock: FakeLock, changes: Leadership
     ) -> None:
         """A lock check that hangs past `stuck_after` releases the lock and stops leading."""
-        rec = reconciler(rig, lock, changes, stuck_after=0.05)
-        await rec.step()
-        lock.hung = True
+        rec = reconciler(rig, lock, changes, stuck_after=5)
+        await rec.step()  # a real pass: on a loaded machine it can take more than 0.05 s
+        rec.stuck_after, lock.hung = 0.05, True
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(rec.step(), timeout=5)
         assert (rec.is_leader, lock.releases, changes.changes) == (False, 1, [True, False])
