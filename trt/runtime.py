@@ -258,7 +258,8 @@ def _generation(
     emulated: bool,
 ) -> Generation:
     from trt.catalog.pricing import Pricing
-    from trt.core.generation import Generation
+    from trt.core.costguard import CostGuard, GuardPolicy, LogOnlyModelSwitch
+    from trt.core.generation import Generation, utcnow
     from trt.core.ports import Messenger, NullMessenger
     from trt.core.schedule import RateLimiter
 
@@ -276,9 +277,13 @@ def _generation(
             emulator=emulated,
             burst=FailureBurst(settings.failure_burst, settings.failure_burst_minutes),
         )  # fmt: skip
+    guard = CostGuard(
+        costs=runtime.store.costs, messenger=messenger, switch=LogOnlyModelSwitch(),
+        policy=GuardPolicy.from_settings(settings), clock=utcnow,
+    )  # fmt: skip
     return Generation(
         store=runtime.store, kie=kie, registry=registry, pricing=Pricing.from_settings(settings),
-        messenger=messenger, metrics=metrics, callback_url=callback_url,
+        messenger=messenger, metrics=metrics, callback_url=callback_url, cost_guard=guard,
         max_active_jobs=settings.max_active_jobs,
         kie_reads=RateLimiter(settings.kie_queries_per_second),
         free_daily=settings.free_daily_generations,

@@ -179,12 +179,18 @@ class TestReport:
         assert [(m["model_id"], m["jobs"], m["stars"]) for m in data["models"]] == [
             ("google/nano-banana", 1, 12)
         ]
+        # The seeded job has no figure from KIE: unmeasured, and its real margin unknown.
+        (model,) = data["models"]
+        assert (model["measured"], model["unmeasured"], model["real_margin"]) == (0, 1, None)
 
     def test_table(self, trt: CliInvoke, paid) -> None:
         """The human report names the totals and the model."""
         result = trt("payments", "report", "--since", "1d")
         assert result.exit_code == 0, result.output
-        assert "Stars received  300 ⭐" in result.output
-        assert "paid, net       460 ⭐" in result.output  # apart from what was given
-        assert "given: bonuses  12 ⭐ (welcome 0, referral 0, promo 0, package 12" in result.output
+        assert "Stars received      300 ⭐" in result.output
+        assert "paid, net           460 ⭐" in result.output  # apart from what was given
+        assert "given: bonuses      12 ⭐ (welcome 0, referral 0, promo 0, package 12" in (
+            result.output
+        )
+        assert "jobs unmeasured     1\n" in result.output  # KIE gave no figure for it
         assert "google/nano-banana" in result.output

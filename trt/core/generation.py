@@ -26,7 +26,16 @@ from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
 from trt.core.shortfall import undelivered_share
 from trt.core.supervisor import Episode
-from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
+from trt.domain import (
+    CreditSource,
+    EventSource,
+    Family,
+    JobId,
+    JobState,
+    KieTaskId,
+    LedgerKind,
+    TgUserId,
+)
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
 from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
@@ -35,6 +44,7 @@ from trt.logs import log_event
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 
 if TYPE_CHECKING:
+    from trt.core.costguard import CostGuard
     from trt.core.repos import Store
 
 # MediaFile is part of start()'s signature, so callers may import it from here.
@@ -57,6 +67,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def real_credits(
+    record: TaskRecord, reported: Decimal | None
+) -> tuple[float | None, CreditSource]:
+    """What KIE says the task consumed, and where it said so. The callback's figure comes
+    first; a record rarely carries one (recordInfo documents none). With neither the job
+    stays unmeasured: the quote is never passed off as the real cost."""
+    if reported is not None:
+        return float(reported), CreditSource.CALLBACK
+    if record.credits_consumed is not None:
+        return float(record.credits_consumed), CreditSource.POLL
+    return None, CreditSource.NONE
+
+
 class Generation:
     def __init__(
         self,
@@ -75,6 +98,7 @@ class Generation:
         delivery_lease: timedelta = schedule.DELIVERY_LEASE,
         orphan_grace: timedelta = schedule.ORPHAN_GRACE,
         clock: Callable[[], datetime] = utcnow,
+        cost_guard: CostGuard | None = None,
     ) -> None:
         self.store = store
         self.kie = kie
@@ -92,6 +116,7 @@ class Generation:
         # Jobs wait (their Stars held) while KIE cannot say how they are: logged per outage.
         self.kie_reads = Episode("KIE status queries")
         self._clock = clock
+        self.cost_guard = cost_guard
 
     @property
     def _late_callback(self) -> timedelta | None:
@@ -220,10 +245,13 @@ class Generation:
             await self.messenger.tell_failure(job)
         return job
 
-    async def on_callback(self, task_id: KieTaskId) -> JobRecord | None:
+    async def on_callback(
+        self, task_id: KieTaskId, *, credits: Decimal | None = None
+    ) -> JobRecord | None:
         """A callback arrived: settle from the record fetched from KIE (the authority).
 
-        Returns None for a task trt does not know.
+        `credits`: the `consumeCredits` a success callback carried, recorded as the job's
+        real cost (recordInfo does not say it). Returns None for a task trt does not know.
         """
         try:
             job = await self.store.jobs.get(task_id)
@@ -231,11 +259,16 @@ class Generation:
             logger.info("callback for unknown KIE task %s ignored", task_id)
             return None
         if job.state not in (JobState.SUBMITTED, JobState.RUNNING):
-            return job  # settled already: a duplicate or late callback
-        return await self.refresh(job, source=EventSource.CALLBACK)
+            # settled already: a duplicate callback, or a poll came first without a figure
+            if credits is not None and await self.store.costs.record_late(job.id, float(credits)):
+                await self._guard(job.model_id)
+            return job
+        return await self.refresh(job, source=EventSource.CALLBACK, credits=credits)
 
-    async def refresh(self, job: JobRecord, *, source: EventSource) -> JobRecord:
-        """Ask KIE about the job once and act on the answer."""
+    async def refresh(
+        self, job: JobRecord, *, source: EventSource, credits: Decimal | None = None
+    ) -> JobRecord:
+        """Ask KIE about the job once and act on the answer (`credits`: see on_callback)."""
         assert job.kie_task_id is not None
         await self._kie_reads.wait()
         try:
@@ -247,13 +280,18 @@ class Generation:
             return await self._not_final(job, source)
         self.kie_reads.ok()
         self.metrics.inc("trt_kie_calls_total", call="record", result="ok")
-        return await self.settle(job, record, source=source)
+        return await self.settle(job, record, source=source, credits=credits)
 
     async def settle(
-        self, job: JobRecord, record: TaskRecord, *, source: EventSource
+        self,
+        job: JobRecord,
+        record: TaskRecord,
+        *,
+        source: EventSource,
+        credits: Decimal | None = None,
     ) -> JobRecord:
         if record.state is TaskState.SUCCESS and record.result_urls:
-            return await self._succeeded(job, record, source)
+            return await self._succeeded(job, record, source, credits)
         if record.state.is_final:
             detail = record.fail_message or record.fail_code or "no result"
             reason = reason_from_task(record.fail_code, record.fail_message)
@@ -261,21 +299,33 @@ class Generation:
         return await self._not_final(job, source)
 
     async def _succeeded(
-        self, job: JobRecord, record: TaskRecord, source: EventSource
+        self, job: JobRecord, record: TaskRecord, source: EventSource, reported: Decimal | None
     ) -> JobRecord:
-        credits = record.credits_consumed
+        real, origin = real_credits(record, reported)
         try:
             job = await self.store.pipeline.succeed(
-                job.id, result_urls=record.result_urls,
-                kie_credits=float(credits) if credits is not None else job.kie_credits,
-                source=source, next_check_at=self._clock() + self.delivery_lease,
+                job.id, result_urls=record.result_urls, real_credits=real,
+                credits_source=origin, source=source,
+                next_check_at=self._clock() + self.delivery_lease,
             )  # fmt: skip
         except InvalidTransition:
-            return await self.store.jobs.get(job.id)  # another caller settled it first
+            job = await self.store.jobs.get(job.id)  # another caller settled it first
+            if reported is not None and await self.store.costs.record_late(
+                job.id, float(reported)
+            ):
+                await self._guard(job.model_id)
+            return job
         self.metrics.inc("trt_ledger_moves_total", kind="charge")
         await self._return_undelivered(job, source)
         await self.messenger.progress(job)
-        return await self.deliver(job)
+        job = await self.deliver(job)
+        if real is not None:  # after the delivery: the user never waits on the guard
+            await self._guard(job.model_id)
+        return job
+
+    async def _guard(self, model_id: str) -> None:
+        if self.cost_guard is not None:
+            await self.cost_guard.check_quietly(model_id)
 
     async def _return_undelivered(self, job: JobRecord, source: EventSource) -> None:
         """Fewer results than paid for: give back the difference to the price of the

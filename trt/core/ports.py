@@ -85,6 +85,16 @@ class NullMessenger:
         return False
 
 
+class ModelSwitch(Protocol):
+    """Takes a model off sale for every instance (model control implements it; the cost
+    guard calls it when COST_GUARD_AUTO_DISABLE is on). Jobs already running finish."""
+
+    async def disable(self, model_id: str, *, actor: str, reason: str) -> None:
+        """Disable `model_id`, recorded as done by `actor` for `reason`; disabling a
+        disabled model changes nothing."""
+        ...
+
+
 class StarPayments(Protocol):
     """Telegram's side of Stars payments, for refunds (implemented in trt.bot.stars)."""
 
