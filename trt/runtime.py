@@ -87,7 +87,7 @@ async def open_serving(
     async with contextlib.AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings))
         metrics = Metrics()
-        untimed, emulated = await _kie(settings, stack)
+        untimed, emulated = await _kie(settings, stack, registry)
         kie = TimedKie(untimed, metrics)
         token = _callback_token(settings, emulated)
         callback_url = settings.public_callback_url or _local_callback(
@@ -196,7 +196,9 @@ def _bot_ports(bot: Bot | None) -> tuple[StarPayments | None, TelegramAccount | 
     return TelegramStars(bot), BotAccount(bot)
 
 
-async def _kie(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[KieApi, bool]:
+async def _kie(
+    settings: Settings, stack: contextlib.AsyncExitStack, registry: Registry
+) -> tuple[KieApi, bool]:
     from trt.kie.client import KieClient
 
     emulated = settings.kie_mode is KieMode.EMULATOR
@@ -204,11 +206,15 @@ async def _kie(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[Ki
     if emulated and base_url == DEFAULT_KIE_BASE_URL:
         # Emulator mode must never reach the real KIE: run one in this process.
         from trt.sandbox.kie.emulator import run_emulator
+        from trt.sandbox.kie.pricing import registry_pricer
 
         hmac = settings.kie_webhook_hmac_key
         emulator = await stack.enter_async_context(
-            run_emulator(hmac_key=hmac.get_secret_value() if hmac else None, rate_limit=None)
-        )
+            run_emulator(
+                hmac_key=hmac.get_secret_value() if hmac else None, rate_limit=None,
+                price=registry_pricer(registry),  # KIE's consumeCredits = trt's quote
+            )
+        )  # fmt: skip
         base_url = upload_url = emulator.base_url
     key = settings.kie_api_key.get_secret_value() if settings.kie_api_key else "emulator"
     client = KieClient.connect(api_key=key, base_url=base_url, upload_base_url=upload_url)

@@ -143,7 +143,8 @@ class CostGuard:
         action = "it was disabled" if disable else "it stays on sale (COST_GUARD_AUTO_DISABLE)"
         await self.messenger.alert_admins(
             f"Cost guard: {verdict.model_id} — {problem} over its last {verdict.jobs} jobs "
-            f"(quoted {verdict.quoted_credits} credits, KIE charged {verdict.real_credits}); "
+            f"(quoted {_amount(verdict.quoted_credits)} credits, KIE charged "
+            f"{_amount(verdict.real_credits)}); "
             f"{action}"
         )
         if disable:
@@ -153,7 +154,12 @@ class CostGuard:
         margin = v.margin
         log_event(
             logger, event, level=level, stacklevel=3, model=v.model_id, jobs=v.jobs,
-            quoted_credits=v.quoted_credits, real_credits=v.real_credits,
+            quoted_credits=_amount(v.quoted_credits), real_credits=_amount(v.real_credits),
             revenue_usd=f"{v.revenue_usd:.4f}", cost_usd=f"{v.cost_usd:.4f}",
             margin=None if margin is None else f"{margin:.4f}", reason=reason, **extra,
         )  # fmt: skip
+
+
+def _amount(credits: Decimal) -> str:
+    """12, not 12.0 (floats from the database) nor 1.2E+1."""
+    return f"{credits.normalize():f}"
