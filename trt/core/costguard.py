@@ -19,7 +19,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trt.core.ports import Clock, Messenger, ModelSwitch
+from trt.domain import CreditSource
 from trt.errors import TrtError
+from trt.kie.base import TaskRecord
 from trt.logs import log_event
 from trt.records import MeasuredJob
 
@@ -87,6 +89,19 @@ def judge(model_id: str, window: list[MeasuredJob], policy: GuardPolicy) -> Verd
         model_id, len(window), quoted, real,
         revenue_usd=stars * policy.usd_per_star, cost_usd=real * policy.usd_per_credit,
     )  # fmt: skip
+
+
+def real_credits(
+    record: TaskRecord, reported: Decimal | None
+) -> tuple[float | None, CreditSource]:
+    """What KIE says a succeeded task consumed, and where it said so. The callback's figure
+    comes first; a record rarely carries one (recordInfo documents none). With neither the
+    job stays unmeasured: the quote is never passed off as the real cost."""
+    if reported is not None:
+        return float(reported), CreditSource.CALLBACK
+    if record.credits_consumed is not None:
+        return float(record.credits_consumed), CreditSource.POLL
+    return None, CreditSource.NONE
 
 
 class LogOnlyModelSwitch:

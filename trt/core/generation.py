@@ -20,22 +20,14 @@ from trt.catalog.pricing import Pricing, credits_for
 from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core import schedule
+from trt.core.costguard import CostGuard, real_credits
 from trt.core.failures import FailureReason, describe, reason_for, reason_from_task
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
 from trt.core.request import MediaFile, build_request, upload_media
 from trt.core.shortfall import undelivered_share
 from trt.core.supervisor import Episode
-from trt.domain import (
-    CreditSource,
-    EventSource,
-    Family,
-    JobId,
-    JobState,
-    KieTaskId,
-    LedgerKind,
-    TgUserId,
-)
+from trt.domain import EventSource, Family, JobId, JobState, KieTaskId, LedgerKind, TgUserId
 from trt.errors import InvalidTransition, JobNotFound, KieError
 from trt.kie.base import TaskRecord
 from trt.kie.errors import KieHTTPError, KieInsufficientCredits, KieNotFound, nothing_created
@@ -44,7 +36,6 @@ from trt.logs import log_event
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 
 if TYPE_CHECKING:
-    from trt.core.costguard import CostGuard
     from trt.core.repos import Store
 
 # MediaFile is part of start()'s signature, so callers may import it from here.
@@ -65,19 +56,6 @@ class Quote:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def real_credits(
-    record: TaskRecord, reported: Decimal | None
-) -> tuple[float | None, CreditSource]:
-    """What KIE says the task consumed, and where it said so. The callback's figure comes
-    first; a record rarely carries one (recordInfo documents none). With neither the job
-    stays unmeasured: the quote is never passed off as the real cost."""
-    if reported is not None:
-        return float(reported), CreditSource.CALLBACK
-    if record.credits_consumed is not None:
-        return float(record.credits_consumed), CreditSource.POLL
-    return None, CreditSource.NONE
 
 
 class Generation:
@@ -260,8 +238,7 @@ class Generation:
             return None
         if job.state not in (JobState.SUBMITTED, JobState.RUNNING):
             # settled already: a duplicate callback, or a poll came first without a figure
-            if credits is not None and await self.store.costs.record_late(job.id, float(credits)):
-                await self._guard(job.model_id)
+            await self._late_figure(job, credits)
             return job
         return await self.refresh(job, source=EventSource.CALLBACK, credits=credits)
 
@@ -310,10 +287,7 @@ class Generation:
             )  # fmt: skip
         except InvalidTransition:
             job = await self.store.jobs.get(job.id)  # another caller settled it first
-            if reported is not None and await self.store.costs.record_late(
-                job.id, float(reported)
-            ):
-                await self._guard(job.model_id)
+            await self._late_figure(job, reported)
             return job
         self.metrics.inc("trt_ledger_moves_total", kind="charge")
         await self._return_undelivered(job, source)
@@ -322,6 +296,11 @@ class Generation:
         if real is not None:  # after the delivery: the user never waits on the guard
             await self._guard(job.model_id)
         return job
+
+    async def _late_figure(self, job: JobRecord, credits: Decimal | None) -> None:
+        """A callback's figure for a job settled without one (the poll won the race)."""
+        if credits is not None and await self.store.costs.record_late(job.id, float(credits)):
+            await self._guard(job.model_id)
 
     async def _guard(self, model_id: str) -> None:
         if self.cost_guard is not None:
