@@ -198,6 +198,10 @@ class TestReport:
         assert "google/nano-banana" in result.output
 
 
+MODEL = "google/nano-banana"
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
 async def _measured_and_not(url: str) -> None:
     """Two nano-banana jobs at 3 ⭐ quoted 4 credits: KIE said one cost 12, the other
     nothing."""
@@ -247,6 +251,22 @@ class TestRealCreditsReport:
             "real_margin_usd": "-0.02", "real_margin": "-0.538",
         }  # fmt: skip
         assert (data["real_credits"], data["unmeasured"]) == ("12", 1)
+        assert data["cost_guard"] == {}
+
+    def test_an_open_cost_guard_episode_is_named(self, trt: CliInvoke, measured_db: str) -> None:
+        """A model the cost guard tripped on is named with why, in the table and JSON."""
+
+        async def trip() -> None:
+            async with open_store(measured_db) as store:
+                await store.costs.trip(MODEL, detail="real cost above revenue", at=NOW)
+
+        asyncio.run(trip())
+        env = {"DATABASE_URL": measured_db}
+        assert f"cost guard tripped for {MODEL}: real cost above revenue" in (
+            trt("payments", "report", env=env).stderr
+        )
+        data = json.loads(trt("payments", "report", "--json", env=env).stdout)
+        assert data["cost_guard"] == {MODEL: "real cost above revenue"}
 
     def test_the_table_marks_unknown_real_figures(self, trt: CliInvoke, tmp_path) -> None:
         """A model with no measured job shows "-", never a real cost of 0."""

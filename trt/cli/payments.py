@@ -148,6 +148,8 @@ def _render_report(r: MoneyReport) -> None:
         [_model_row(m) for m in r.models],
         title="per model (real: the jobs KIE reported credits for)",
     )  # fmt: skip
+    for model, reason in sorted(r.cost_guard.items()):
+        console.warn(f"cost guard tripped for {model}: {reason}")
 
 
 def _model_row(m: ModelMargin) -> tuple[object, ...]:

@@ -45,6 +45,7 @@ class MoneyReport:
     unmeasured: int  # charged jobs KIE gave no figure for
     models: list[ModelMargin]
     credits: CreditsGiven  # what went onto balances: paid, or given (grants, bonuses…)
+    cost_guard: dict[str, str]  # models whose cost guard episode is open, and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ async def money_report(store: Store, settings: Settings, since: datetime) -> Mon
         since, figures.payments, figures.received, figures.refunded,
         sum(m.stars for m in models), sum((m.kie_credits for m in models), Decimal(0)),
         sum((m.real_credits for m in models), Decimal(0)), sum(m.unmeasured for m in models),
-        models, figures.credits,
+        models, figures.credits, await store.costs.tripped(),
     )  # fmt: skip
 
 
