@@ -82,6 +82,14 @@ class EventSource(StrEnum):
     SYSTEM = "system"
 
 
+class CreditSource(StrEnum):
+    """Where a succeeded job's real KIE credits came from; NONE: KIE gave no figure."""
+
+    CALLBACK = "callback"  # `consumeCredits` in KIE's completion callback
+    POLL = "poll"  # a task record (recordInfo) that carried the figure
+    NONE = "none"  # unmeasured: neither said; the quote is NOT taken as the real cost
+
+
 class LedgerKind(StrEnum):
     TOPUP = "topup"
     GRANT = "grant"

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from trt.domain import EventSource, JobId, JobState, LedgerKind, PaymentStatus, TgUserId
+from trt.domain import (
+    CreditSource,
+    EventSource,
+    JobId,
+    JobState,
+    LedgerKind,
+    PaymentStatus,
+    TgUserId,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,9 @@ class JobRecord:
     delivery_attempts: int
     created_at: datetime
     updated_at: datetime
+    # `kie_credits` is the quote; these are what KIE reported it consumed (cost guard).
+    real_credits: float | None = None
+    credits_source: CreditSource | None = None  # None until the job succeeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +277,21 @@ class ModelUsage:
     model_id: str
     jobs: int  # charged generations
     stars: int  # charged minus refunded
-    kie_credits: float  # consumed by the charged generations (refunded ones cost KIE too)
+    kie_credits: float  # quoted for the charged generations (refunded ones cost KIE too)
+    measured: int = 0  # of `jobs`, those KIE reported real credits for
+    measured_stars: int = 0  # `stars` of the measured jobs
+    measured_quote: float = 0.0  # quoted credits of the measured jobs
+    real_credits: float = 0.0  # what KIE reported for the measured jobs
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredJob:
+    """A succeeded job whose real KIE credits are known: one point of the cost guard."""
+
+    job_id: JobId
+    price_stars: int
+    quoted_credits: float
+    real_credits: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,7 @@ async def open_serving(
     async with contextlib.AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings))
         metrics = Metrics()
-        untimed, emulated = await _kie(settings, stack)
+        untimed, emulated = await _kie(settings, stack, registry)
         kie = TimedKie(untimed, metrics)
         token = _callback_token(settings, emulated)
         callback_url = settings.public_callback_url or _local_callback(
@@ -197,7 +197,9 @@ def _bot_ports(bot: Bot | None) -> tuple[StarPayments | None, TelegramAccount | 
     return TelegramStars(bot), BotAccount(bot)
 
 
-async def _kie(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[KieApi, bool]:
+async def _kie(
+    settings: Settings, stack: contextlib.AsyncExitStack, registry: Registry
+) -> tuple[KieApi, bool]:
     from trt.kie.client import KieClient
 
     emulated = settings.kie_mode is KieMode.EMULATOR
@@ -205,11 +207,15 @@ async def _kie(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[Ki
     if emulated and base_url == DEFAULT_KIE_BASE_URL:
         # Emulator mode must never reach the real KIE: run one in this process.
         from trt.sandbox.kie.emulator import run_emulator
+        from trt.sandbox.kie.pricing import registry_pricer
 
         hmac = settings.kie_webhook_hmac_key
         emulator = await stack.enter_async_context(
-            run_emulator(hmac_key=hmac.get_secret_value() if hmac else None, rate_limit=None)
-        )
+            run_emulator(
+                hmac_key=hmac.get_secret_value() if hmac else None, rate_limit=None,
+                price=registry_pricer(registry),  # KIE's consumeCredits = trt's quote
+            )
+        )  # fmt: skip
         base_url = upload_url = emulator.base_url
     key = settings.kie_api_key.get_secret_value() if settings.kie_api_key else "emulator"
     client = KieClient.connect(api_key=key, base_url=base_url, upload_base_url=upload_url)
@@ -259,7 +265,9 @@ def _generation(
     emulated: bool,
 ) -> Generation:
     from trt.catalog.pricing import Pricing
-    from trt.core.generation import Generation
+    from trt.core.controls import Controls
+    from trt.core.costguard import CostGuard, GuardPolicy
+    from trt.core.generation import Generation, utcnow
     from trt.core.ports import Messenger, NullMessenger
     from trt.core.schedule import RateLimiter
 
@@ -277,9 +285,16 @@ def _generation(
             emulator=emulated,
             burst=FailureBurst(settings.failure_burst, settings.failure_burst_minutes),
         )  # fmt: skip
+    # The cost guard's disable goes through the same controls the quotes obey.
+    controls = Controls(runtime.store.controls, registry)
+    guard = CostGuard(
+        costs=runtime.store.costs, messenger=messenger, switch=controls,
+        policy=GuardPolicy.from_settings(settings), clock=utcnow,
+    )  # fmt: skip
     return Generation(
         store=runtime.store, kie=kie, registry=registry, pricing=Pricing.from_settings(settings),
-        messenger=messenger, metrics=metrics, callback_url=callback_url,
+        messenger=messenger, metrics=metrics, callback_url=callback_url, cost_guard=guard,
+        controls=controls,
         max_active_jobs=settings.max_active_jobs,
         kie_reads=RateLimiter(settings.kie_queries_per_second),
         free_daily=settings.free_daily_generations,

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     # REFERRAL_BONUS Stars each, and never more than the markup's margin pays for.
     referral_bonus: int = Field(default=10, ge=0)
     referral_bonus_percent: int = Field(default=10, ge=0, le=100)
+    # The cost guard: over a model's last COST_GUARD_JOBS jobs KIE reported real credits
+    # for, real cost above revenue or a real margin below COST_GUARD_MIN_MARGIN (a share of
+    # revenue) alerts the admins once per episode, and disables the model if asked to.
+    cost_guard_jobs: int = Field(default=10, ge=1, le=1000)
+    cost_guard_min_margin: float = Field(default=0.1, ge=0, lt=1)
+    cost_guard_auto_disable: bool = False
     paysupport_text: str | None = None
     terms_text: str | None = None
     # Signs invoice payloads; derived from the bot token when unset.

@@ -7,12 +7,14 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from tests.conftest import CliInvoke
 from tests.store.conftest import postgres_url
+from trt.settings import DEFAULT_DATABASE_URL
 from trt.store.engine import create_database
-from trt.store.tables import metadata
+from trt.store.sql import open_store
+from trt.store.tables import jobs, metadata
 
 MODEL = "google/nano-banana"
 
@@ -145,3 +147,20 @@ class TestSales:
         assert (models[MODEL]["jobs"], models[MODEL]["stars_sold"]) == (1, 12)
         other = models["google/nano-banana-edit"]
         assert (other["jobs"], other["stars_sold"]) == (0, 0)
+
+    def test_real_credits_show_beside_the_quote(
+        self, trt: CliInvoke, seeded: dict[str, Any]
+    ) -> None:
+        """Once KIE's figure is recorded (quoted 4, consumed 6), the list shows it."""
+        asyncio.run(_measure(seeded["done"], quoted=4.0, real=6.0))
+        row = models_json(trt)[MODEL]
+        assert (row["measured"], row["measured_quote"], row["real_credits"]) == (1, 4.0, 6.0)
+        table = trt("models", "list").output
+        assert "1.50× (1 of 1)" in table
+
+
+async def _measure(job_id: Any, *, quoted: float, real: float) -> None:
+    async with open_store(DEFAULT_DATABASE_URL) as store:
+        async with store.db.transaction() as conn:
+            await conn.execute(update(jobs).where(jobs.c.id == job_id).values(kie_credits=quoted))
+        assert await store.costs.record_late(job_id, real)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 
 from syrupy.assertion import SnapshotAssertion
@@ -7,6 +8,8 @@ from syrupy.assertion import SnapshotAssertion
 from tests.cli.conftest import scrub
 from tests.conftest import CliInvoke
 from trt.domain import JobId
+from trt.settings import DEFAULT_DATABASE_URL
+from trt.store.sql import open_store
 
 
 class TestJobsList:
@@ -87,6 +90,20 @@ class TestJobsShow:
             "quoted", "held", "submitting", "submitted", "succeeded",
         ]  # fmt: skip
         assert [(e["kind"], e["amount"]) for e in data["ledger"]] == [("hold", 12), ("charge", 12)]
+
+    def test_shows_what_kie_charged_beside_the_quote(
+        self, trt: CliInvoke, seeded: dict[str, JobId]
+    ) -> None:
+        """A job KIE stated a cost for shows it and where it came from, in JSON too."""
+
+        async def charged() -> None:
+            async with open_store(DEFAULT_DATABASE_URL) as store:
+                assert await store.costs.record_late(seeded["done"], 12.0)
+
+        asyncio.run(charged())
+        assert "KIE charged  12 (from the callback)" in trt("jobs", "show", "task-abc").output
+        job = json.loads(trt("jobs", "show", "task-abc", "--json").stdout)["job"]
+        assert (job["real_credits"], job["credits_source"]) == (12.0, "callback")
 
     def test_unknown_job_is_not_found(self, trt: CliInvoke, seeded) -> None:
         """An unknown id exits 3 and names what was looked up."""

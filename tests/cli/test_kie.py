@@ -141,3 +141,30 @@ class TestEmulate:
         result = trt("kie", "emulate", "--fail-mode", "slow")
         assert result.exit_code == 2
         assert "5xx" in result.output and "timeout" in result.output
+
+    def test_overcharge_reaches_the_emulator(self):
+        """`--overcharge google/nano-banana=3` bills 3 × its 4-credit quote per task."""
+        code = "from trt.cli import main; main()"
+        args = ["kie", "emulate", "--port", "0", "--overcharge", "google/nano-banana=3"]
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().split()[4]
+            auth = {"Authorization": "Bearer x"}
+            task = {"model": "google/nano-banana", "input": {"prompt": "x"}}
+            httpx.post(f"{url}/api/v1/jobs/createTask", headers=auth, json=task)
+            answer = httpx.get(f"{url}/api/v1/chat/credit", headers=auth)
+            assert answer.json()["data"] == 10_000 - 12
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr
+
+    def test_a_bad_overcharge_names_the_form(self, trt):
+        """--overcharge without MODEL=FACTOR is a usage error showing the expected form."""
+        result = trt("kie", "emulate", "--overcharge", "google/nano-banana")
+        assert result.exit_code == 2
+        assert "expected MODEL=FACTOR" in result.output

@@ -3,13 +3,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.cli.conftest import ALICE, BOB, served_in_thread
 from tests.conftest import CliInvoke
-from trt.domain import JobId
-from trt.records import NewPayment
+from tests.store.conftest import postgres_url
+from trt.domain import CreditSource, EventSource, JobId, JobState, LedgerKind
+from trt.records import NewJob, NewPayment
 from trt.sandbox.telegram.core import TelegramEmulator
 from trt.sandbox.telegram.model import Payment
 from trt.sandbox.telegram.runner import run_telegram_emulator
@@ -179,12 +181,118 @@ class TestReport:
         assert [(m["model_id"], m["jobs"], m["stars"]) for m in data["models"]] == [
             ("google/nano-banana", 1, 12)
         ]
+        # The seeded job has no figure from KIE: unmeasured, and its real margin unknown.
+        (model,) = data["models"]
+        assert (model["measured"], model["unmeasured"], model["real_margin"]) == (0, 1, None)
 
     def test_table(self, trt: CliInvoke, paid) -> None:
         """The human report names the totals and the model."""
         result = trt("payments", "report", "--since", "1d")
         assert result.exit_code == 0, result.output
-        assert "Stars received  300 ⭐" in result.output
-        assert "paid, net       460 ⭐" in result.output  # apart from what was given
-        assert "given: bonuses  12 ⭐ (welcome 0, referral 0, promo 0, package 12" in result.output
+        assert "Stars received      300 ⭐" in result.output
+        assert "paid, net           460 ⭐" in result.output  # apart from what was given
+        assert "given: bonuses      12 ⭐ (welcome 0, referral 0, promo 0, package 12" in (
+            result.output
+        )
+        assert "jobs unmeasured     1\n" in result.output  # KIE gave no figure for it
         assert "google/nano-banana" in result.output
+
+
+MODEL = "google/nano-banana"
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+async def _measured_and_not(url: str) -> None:
+    """Two nano-banana jobs at 3 ⭐ quoted 4 credits: KIE said one cost 12, the other
+    nothing."""
+    from tests.e2e.conftest import fresh_database
+
+    await fresh_database(url)
+    async with open_store(url) as store:
+        await store.users.ensure(ALICE)
+        await store.ledger.credit(ALICE, 10, kind=LedgerKind.GRANT, key="grant:r", reason="")
+        for real, source in ((12.0, CreditSource.CALLBACK), (None, CreditSource.NONE)):
+            job, _ = await store.pipeline.open_job(
+                NewJob(ALICE, "google/nano-banana", "market", {}, 3, kie_credits=4.0),
+                max_active=3,
+            )
+            for state in (JobState.SUBMITTING, JobState.SUBMITTED):
+                await store.jobs.transition(job.id, state, source=EventSource.USER)
+            await store.pipeline.succeed(
+                job.id, result_urls=["u"], real_credits=real, credits_source=source,
+                source=EventSource.CALLBACK, next_check_at=datetime.now(UTC),
+            )  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def measured_db(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'report.db'}"
+    else:
+        url = postgres_url()
+    asyncio.run(_measured_and_not(url))
+    return url
+
+
+class TestRealCreditsReport:
+    def test_quoted_vs_real_on_both_stores(self, trt: CliInvoke, measured_db: str) -> None:
+        """The real figures cover the measured job only; the other counts as unmeasured."""
+        result = trt("payments", "report", "--json", env={"DATABASE_URL": measured_db})
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        (model,) = data["models"]
+        shown = {k: model[k] for k in (
+            "jobs", "kie_credits", "measured", "unmeasured", "real_credits", "real_vs_quote",
+            "real_cost_usd", "real_margin_usd", "real_margin",
+        )}  # fmt: skip
+        assert shown == {
+            "jobs": 2, "kie_credits": "8", "measured": 1, "unmeasured": 1,
+            "real_credits": "12", "real_vs_quote": "3.000", "real_cost_usd": "0.06",
+            "real_margin_usd": "-0.02", "real_margin": "-0.538",
+        }  # fmt: skip
+        assert (data["real_credits"], data["unmeasured"]) == ("12", 1)
+        assert data["cost_guard"] == {}
+
+    def test_an_open_cost_guard_episode_is_named(self, trt: CliInvoke, measured_db: str) -> None:
+        """A model the cost guard tripped on is named with why, in the table and JSON."""
+
+        async def trip() -> None:
+            async with open_store(measured_db) as store:
+                await store.costs.trip(MODEL, detail="real cost above revenue", at=NOW)
+
+        asyncio.run(trip())
+        env = {"DATABASE_URL": measured_db}
+        assert f"cost guard tripped for {MODEL}: real cost above revenue" in (
+            trt("payments", "report", env=env).stderr
+        )
+        data = json.loads(trt("payments", "report", "--json", env=env).stdout)
+        assert data["cost_guard"] == {MODEL: "real cost above revenue"}
+
+    def test_the_table_marks_unknown_real_figures(self, trt: CliInvoke, tmp_path) -> None:
+        """A model with no measured job shows "-", never a real cost of 0."""
+        url = f"sqlite+aiosqlite:///{tmp_path / 'none.db'}"
+        asyncio.run(_unmeasured_only(url))
+        result = trt("payments", "report", env={"DATABASE_URL": url, "COLUMNS": "250"})
+        assert result.exit_code == 0, result.output
+        (row,) = [line for line in result.output.splitlines() if "nano-banana" in line]
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        assert cells[4:7] == ["-", "-", "1"]  # real credits, real ÷ quote, unmeasured
+        assert cells[9:] == ["-", "-", "-"]  # real cost, real margin $ and %
+
+
+async def _unmeasured_only(url: str) -> None:
+    from tests.e2e.conftest import fresh_database
+
+    await fresh_database(url)
+    async with open_store(url) as store:
+        await store.users.ensure(ALICE)
+        await store.ledger.credit(ALICE, 10, kind=LedgerKind.GRANT, key="grant:r", reason="")
+        job, _ = await store.pipeline.open_job(
+            NewJob(ALICE, "google/nano-banana", "market", {}, 3, kie_credits=4.0), max_active=3
+        )
+        for state in (JobState.SUBMITTING, JobState.SUBMITTED):
+            await store.jobs.transition(job.id, state, source=EventSource.USER)
+        await store.pipeline.succeed(
+            job.id, result_urls=["u"], real_credits=None, credits_source=CreditSource.NONE,
+            source=EventSource.POLL, next_check_at=datetime.now(UTC),
+        )  # fmt: skip

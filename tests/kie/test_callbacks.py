@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -287,3 +288,14 @@ class TestParseCallback:
         """Bodies that are not callbacks raise KieCallbackRejected."""
         with pytest.raises(KieCallbackRejected):
             parse_callback(body)
+
+
+class TestConsumedCredits:
+    def test_a_market_success_states_what_kie_charged(self):
+        """consumeCredits of a success is the task's real cost (recordInfo lacks it)."""
+        assert parse_callback(raw(MARKET_OK)).consumed_credits == Decimal(100)
+
+    @pytest.mark.parametrize("payload", [MARKET_FAIL, VEO_OK, VEO_FAIL])
+    def test_failures_and_other_families_state_nothing(self, payload):
+        """A failure's 0 is no cost of a result, and Veo's callback carries no figure."""
+        assert parse_callback(raw(payload)).consumed_credits is None

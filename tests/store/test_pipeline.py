@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.domain import CreditSource, EventSource, JobId, JobState, LedgerKind, TgUserId
 from trt.errors import InsufficientBalance, InvalidTransition, LedgerConflict, TooManyActiveJobs
 from trt.records import JobChanges, NewJob
 from trt.store.sql import SqlStore
@@ -67,22 +67,26 @@ class TestOpenJob:
 
 class TestSettlement:
     async def test_success_charges_once(self, funded: SqlStore) -> None:
-        """A success charges the hold; a second success is refused and charges nothing."""
+        """A success charges the hold and keeps the quote beside KIE's real figure; a second
+        success is refused and charges nothing."""
         job_id = await submitted(funded)
+        quoted = (await funded.jobs.get(job_id)).kie_credits
         done = await funded.pipeline.succeed(
-            job_id, result_urls=["u"], kie_credits=4.0, source=EventSource.CALLBACK,
-            next_check_at=NOW,
+            job_id, result_urls=["u"], real_credits=4.0, credits_source=CreditSource.CALLBACK,
+            source=EventSource.CALLBACK, next_check_at=NOW,
         )  # fmt: skip
         assert (done.state, done.result_urls, done.kie_credits) == (
             JobState.SUCCEEDED,
             ("u",),
-            4.0,
+            quoted,
         )
+        assert (done.real_credits, done.credits_source) == (4.0, CreditSource.CALLBACK)
         with pytest.raises(InvalidTransition):
             await funded.pipeline.succeed(
-                job_id, result_urls=["u"], kie_credits=4.0, source=EventSource.POLL,
-                next_check_at=NOW,
+                job_id, result_urls=["u"], real_credits=9.0, credits_source=CreditSource.POLL,
+                source=EventSource.POLL, next_check_at=NOW,
             )  # fmt: skip
+        assert (await funded.jobs.get(job_id)).real_credits == 4.0
         user = await funded.users.get(USER)
         assert (user.balance, user.held) == (90, 0)
 
@@ -99,7 +103,8 @@ class TestSettlement:
         """A callback's success racing a deadline failure: exactly one wins."""
         job_id = await submitted(funded)
         outcomes = await asyncio.gather(
-            funded.pipeline.succeed(job_id, result_urls=["u"], kie_credits=None,
+            funded.pipeline.succeed(job_id, result_urls=["u"], real_credits=None,
+                                    credits_source=CreditSource.NONE,
                                     source=EventSource.CALLBACK, next_check_at=NOW),
             funded.pipeline.fail(job_id, reason="late", source=EventSource.RECONCILER),
             return_exceptions=True,
@@ -113,7 +118,8 @@ class TestSettlement:
     async def test_refund_of_delivered_job_once(self, funded: SqlStore) -> None:
         """A refund returns the Stars once and leaves a note in the timeline."""
         job_id = await submitted(funded)
-        await funded.pipeline.succeed(job_id, result_urls=["u"], kie_credits=None,
+        await funded.pipeline.succeed(job_id, result_urls=["u"], real_credits=None,
+                                    credits_source=CreditSource.NONE,
                                       source=EventSource.POLL, next_check_at=NOW)  # fmt: skip
         assert await funded.pipeline.refund(job_id, reason="bad", source=EventSource.CLI)
         assert not await funded.pipeline.refund(job_id, reason="bad", source=EventSource.CLI)
@@ -127,7 +133,8 @@ class TestSettlement:
         """An undelivered share comes back once; a later full refund adds only what was
         kept, so no more than the charge ever returns; more than the charge is refused."""
         job_id = await submitted(funded)
-        await funded.pipeline.succeed(job_id, result_urls=["u"], kie_credits=None,
+        await funded.pipeline.succeed(job_id, result_urls=["u"], real_credits=None,
+                                    credits_source=CreditSource.NONE,
                                       source=EventSource.POLL, next_check_at=NOW)  # fmt: skip
         with pytest.raises(LedgerConflict):
             await funded.pipeline.refund_part(job_id, 11, reason="x", source=EventSource.POLL)

@@ -12,7 +12,7 @@ from trt.cli import console
 from trt.cli.common import JsonFlag, UserOption, parse_since, with_runtime, with_services
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import JobId, JobState, TgUserId
-from trt.records import JobFilter
+from trt.records import JobFilter, JobRecord
 
 app = typer.Typer(no_args_is_help=True, help="Generation jobs: list, inspect, repair.")
 
@@ -76,7 +76,8 @@ def show(
     console.fields([
         ("id", j.id), ("user", j.user_id), ("model", j.model_id), ("family", j.api_family),
         ("state", j.state), ("price", stars(j.price_stars)), ("KIE credits", j.kie_credits),
-        ("KIE task", j.kie_task_id), ("params", json.dumps(j.params, ensure_ascii=False)),
+        ("KIE charged", _charged(j)), ("KIE task", j.kie_task_id),
+        ("params", json.dumps(j.params, ensure_ascii=False)),
         ("results", "\n".join(j.result_urls) or None), ("error", j.error),
         ("created", when(j.created_at)), ("deadline", when(j.deadline_at)),
     ])  # fmt: skip
@@ -95,6 +96,15 @@ def show(
 
 JobArg = Annotated[str, typer.Argument(help="A job id or a KIE task id.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option(help="Why; kept in the job's timeline.")]
+
+
+def _charged(j: JobRecord) -> str | None:
+    """What KIE said the job consumed, and where it said so; None before it succeeded."""
+    if j.credits_source is None:
+        return None
+    if j.real_credits is None:
+        return "unknown (KIE gave no figure)"
+    return f"{j.real_credits:g} (from the {j.credits_source})"
 
 
 @app.command("retry-delivery")

@@ -59,6 +59,17 @@ def _number(amount: Decimal) -> int | float:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
+def _check_overcharges(items: list[str] | None) -> list[str] | None:
+    from trt.sandbox.kie.pricing import parse_overcharge
+
+    for item in items or ():
+        try:
+            parse_overcharge(item)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return items
+
+
 @app.command()
 def emulate(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8765,
@@ -94,10 +105,22 @@ def emulate(
     null_reads: Annotated[
         int, typer.Option(min=0, help='First recordInfo reads per task answered "null".')
     ] = 0,
+    overcharge: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODEL=FACTOR",
+            callback=_check_overcharges,
+            help="Bill this KIE model FACTOR × its quote (consumeCredits), to trip the cost "
+            "guard; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run a KIE emulator until Ctrl-C; callbacks are signed when KIE_WEBHOOK_HMAC_KEY is set."""
+    from trt.catalog.paths import resolve_registry_dir
+    from trt.catalog.registry import Registry
     from trt.sandbox.kie.emulation import Schedule
     from trt.sandbox.kie.emulator import EmulatorOptions
+    from trt.sandbox.kie.pricing import parse_overcharge, registry_pricer
     from trt.settings import load_settings
 
     hmac_key = load_settings().kie_webhook_hmac_key
@@ -114,6 +137,8 @@ def emulate(
         request_fail_rate=fail_requests,
         request_fail_mode=fail_mode.value,
         null_record_reads=null_reads,
+        price=registry_pricer(Registry.load(resolve_registry_dir())),
+        overcharge=dict(parse_overcharge(item) for item in overcharge or ()),
     )
     try:
         asyncio.run(_serve(host, port, options))

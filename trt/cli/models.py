@@ -53,7 +53,17 @@ def list_models(
                           "models": [plain(line) for line in lines]})  # fmt: skip
         return
     console.table(
-        ["id", "title", "state", "markup", "default ⭐", "from ⭐", "jobs", "⭐ sold"],
+        [
+            "id",
+            "title",
+            "state",
+            "markup",
+            "default ⭐",
+            "from ⭐",
+            "jobs",
+            "⭐ sold",
+            "real ÷ quote",
+        ],  # fmt: skip
         [_row(line) for line in lines],
         title=f"Models: {len(lines)}; sales over the last {days} days",
     )
@@ -129,4 +139,13 @@ def _row(line: ModelLine) -> list[object]:
     state = line.state if line.reason is None else f"{line.state}: {line.reason}"
     own = f"{line.markup} (own)" if line.own_markup else line.markup
     return [line.id, line.title, state, own, line.default_stars, line.from_stars,
-            line.jobs, line.stars_sold]  # fmt: skip
+            line.jobs, line.stars_sold, _real_cost(line)]  # fmt: skip
+
+
+def _real_cost(line: ModelLine) -> str:
+    """KIE's real credits against the quote for the measured jobs: `1.00×` is as quoted."""
+    if line.real_credits is None:
+        return "-"
+    quoted = line.measured_quote
+    ratio = f"{line.real_credits / quoted:.2f}×" if quoted else "-"
+    return f"{ratio} ({line.measured} of {line.jobs})"

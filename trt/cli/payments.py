@@ -13,7 +13,9 @@ from trt.cli.render import plain, signed, stars, when
 from trt.domain import TgUserId
 
 if TYPE_CHECKING:
-    from trt.core.reports import MoneyReport
+    from decimal import Decimal
+
+    from trt.core.reports import ModelMargin, MoneyReport
     from trt.records import LedgerEntryRecord, PaymentRecord
     from trt.runtime import Runtime
 
@@ -109,7 +111,7 @@ def refund(
 
 @app.command()
 def report(since: SinceOption = None, as_json: JsonFlag = False) -> None:
-    """Stars received, refunded and spent, KIE credits, and the margin per model."""
+    """Stars in and out, and per model KIE credits quoted vs really charged, and the margin."""
     from trt.core.reports import money_report
 
     start = since or datetime(2000, 1, 1, tzinfo=UTC)
@@ -131,18 +133,40 @@ def _render_report(r: MoneyReport) -> None:
     console.fields([
         ("since", when(r.since)), ("payments", r.payments),
         ("Stars received", stars(r.stars_received)), ("Stars refunded", stars(r.stars_refunded)),
-        ("Stars spent", stars(r.stars_spent)), ("KIE credits", r.kie_credits),
+        ("Stars spent", stars(r.stars_spent)), ("KIE credits quoted", r.kie_credits),
+        ("KIE credits real", r.real_credits),  # of the jobs KIE reported a figure for
+        ("jobs unmeasured", r.unmeasured),  # KIE gave no figure: not in the real margins
         ("paid, net", stars(r.credits.paid)),  # top-ups less refunded ones
         ("given: grants", stars(r.credits.grants)),
         ("given: bonuses", stars(r.credits.bonuses) + " (" + _bonus_parts(r) + ")"),
         ("given: refunds", stars(r.credits.refunds)),  # generations refunded by support
     ])  # fmt: skip
     console.table(
-        ["model", "jobs", "Stars", "KIE credits", "revenue $", "KIE cost $", "margin $"],
-        [(m.model_id, m.jobs, m.stars, m.kie_credits, m.revenue_usd, m.cost_usd, m.margin_usd)
-         for m in r.models],
-        title="per model",
+        ["model", "jobs", "Stars", "credits quoted", "credits real", "real ÷ quote",
+         "unmeasured", "revenue $", "quoted cost $", "real cost $", "real margin $",
+         "real margin"],
+        [_model_row(m) for m in r.models],
+        title="per model (real: the jobs KIE reported credits for)",
     )  # fmt: skip
+    for model, reason in sorted(r.cost_guard.items()):
+        console.warn(f"cost guard tripped for {model}: {reason}")
+
+
+def _model_row(m: ModelMargin) -> tuple[object, ...]:
+    return (
+        m.model_id, m.jobs, m.stars, m.kie_credits, _known(m.real_credits, m),
+        _known(m.real_vs_quote, m), m.unmeasured, m.revenue_usd, m.cost_usd,
+        _known(m.real_cost_usd, m), _known(m.real_margin_usd, m), _percent(m.real_margin),
+    )  # fmt: skip
+
+
+def _known(value: object, m: ModelMargin) -> object:
+    """A real figure, or "-" for a model with no measured job (unknown, not zero)."""
+    return value if m.measured and value is not None else "-"
+
+
+def _percent(share: Decimal | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
 
 
 def _row(p: PaymentRecord) -> tuple[object, ...]:

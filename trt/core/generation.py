@@ -21,6 +21,7 @@ from trt.catalog.registry import Registry
 from trt.catalog.spec import ModelSpec
 from trt.core import schedule
 from trt.core.controls import Controls
+from trt.core.costguard import CostGuard, real_credits
 from trt.core.failures import FailureReason, describe, reason_for, reason_from_task
 from trt.core.metrics import Metrics
 from trt.core.ports import DeliveryFailed, KieApi, Messenger
@@ -77,6 +78,7 @@ class Generation:
         orphan_grace: timedelta = schedule.ORPHAN_GRACE,
         clock: Callable[[], datetime] = utcnow,
         controls: Controls | None = None,
+        cost_guard: CostGuard | None = None,
     ) -> None:
         self.store = store
         # Operators' overrides (disabled models, markups): quotes and starts obey them.
@@ -96,6 +98,7 @@ class Generation:
         # Jobs wait (their Stars held) while KIE cannot say how they are: logged per outage.
         self.kie_reads = Episode("KIE status queries")
         self._clock = clock
+        self.cost_guard = cost_guard
 
     @property
     def _late_callback(self) -> timedelta | None:
@@ -249,10 +252,13 @@ class Generation:
             await self.messenger.tell_failure(job)
         return job
 
-    async def on_callback(self, task_id: KieTaskId) -> JobRecord | None:
+    async def on_callback(
+        self, task_id: KieTaskId, *, credits: Decimal | None = None
+    ) -> JobRecord | None:
         """A callback arrived: settle from the record fetched from KIE (the authority).
 
-        Returns None for a task trt does not know.
+        `credits`: the `consumeCredits` a success callback carried, recorded as the job's
+        real cost (recordInfo does not say it). Returns None for a task trt does not know.
         """
         try:
             job = await self.store.jobs.get(task_id)
@@ -260,11 +266,15 @@ class Generation:
             logger.info("callback for unknown KIE task %s ignored", task_id)
             return None
         if job.state not in (JobState.SUBMITTED, JobState.RUNNING):
-            return job  # settled already: a duplicate or late callback
-        return await self.refresh(job, source=EventSource.CALLBACK)
+            # settled already: a duplicate callback, or a poll came first without a figure
+            await self._late_figure(job, credits)
+            return job
+        return await self.refresh(job, source=EventSource.CALLBACK, credits=credits)
 
-    async def refresh(self, job: JobRecord, *, source: EventSource) -> JobRecord:
-        """Ask KIE about the job once and act on the answer."""
+    async def refresh(
+        self, job: JobRecord, *, source: EventSource, credits: Decimal | None = None
+    ) -> JobRecord:
+        """Ask KIE about the job once and act on the answer (`credits`: see on_callback)."""
         assert job.kie_task_id is not None
         await self._kie_reads.wait()
         try:
@@ -276,13 +286,18 @@ class Generation:
             return await self._not_final(job, source)
         self.kie_reads.ok()
         self.metrics.inc("trt_kie_calls_total", call="record", result="ok")
-        return await self.settle(job, record, source=source)
+        return await self.settle(job, record, source=source, credits=credits)
 
     async def settle(
-        self, job: JobRecord, record: TaskRecord, *, source: EventSource
+        self,
+        job: JobRecord,
+        record: TaskRecord,
+        *,
+        source: EventSource,
+        credits: Decimal | None = None,
     ) -> JobRecord:
         if record.state is TaskState.SUCCESS and record.result_urls:
-            return await self._succeeded(job, record, source)
+            return await self._succeeded(job, record, source, credits)
         if record.state.is_final:
             detail = record.fail_message or record.fail_code or "no result"
             reason = reason_from_task(record.fail_code, record.fail_message)
@@ -290,21 +305,35 @@ class Generation:
         return await self._not_final(job, source)
 
     async def _succeeded(
-        self, job: JobRecord, record: TaskRecord, source: EventSource
+        self, job: JobRecord, record: TaskRecord, source: EventSource, reported: Decimal | None
     ) -> JobRecord:
-        credits = record.credits_consumed
+        real, origin = real_credits(record, reported)
         try:
             job = await self.store.pipeline.succeed(
-                job.id, result_urls=record.result_urls,
-                kie_credits=float(credits) if credits is not None else job.kie_credits,
-                source=source, next_check_at=self._clock() + self.delivery_lease,
+                job.id, result_urls=record.result_urls, real_credits=real,
+                credits_source=origin, source=source,
+                next_check_at=self._clock() + self.delivery_lease,
             )  # fmt: skip
         except InvalidTransition:
-            return await self.store.jobs.get(job.id)  # another caller settled it first
+            job = await self.store.jobs.get(job.id)  # another caller settled it first
+            await self._late_figure(job, reported)
+            return job
         self.metrics.inc("trt_ledger_moves_total", kind="charge")
         await self._return_undelivered(job, source)
         await self.messenger.progress(job)
-        return await self.deliver(job)
+        job = await self.deliver(job)
+        if real is not None:  # after the delivery: the user never waits on the guard
+            await self._guard(job.model_id)
+        return job
+
+    async def _late_figure(self, job: JobRecord, credits: Decimal | None) -> None:
+        """A callback's figure for a job settled without one (the poll won the race)."""
+        if credits is not None and await self.store.costs.record_late(job.id, float(credits)):
+            await self._guard(job.model_id)
+
+    async def _guard(self, model_id: str) -> None:
+        if self.cost_guard is not None:
+            await self.cost_guard.check_quietly(model_id)
 
     async def _return_undelivered(self, job: JobRecord, source: EventSource) -> None:
         """Fewer results than paid for: give back the difference to the price of the

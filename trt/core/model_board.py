@@ -28,9 +28,9 @@ class ModelLine:
     jobs: int  # charged generations in the window
     stars_sold: int  # Stars charged minus refunded in the window
     kie_credits: float  # credits quoted for those generations
-    # The cost guard's column: credits KIE really consumed. None until it is recorded
-    # (costguard's `consumeCredits`); `trt models list` shows it when set.
-    real_credits: float | None = None
+    measured: int  # of `jobs`, those KIE reported its real credits for (`consumeCredits`)
+    measured_quote: float  # the credits quoted for the measured ones
+    real_credits: float | None  # what KIE consumed for the measured ones; None: none measured
 
 
 async def model_board(
@@ -62,4 +62,7 @@ def _line(
         from_stars=ranges.price_range(spec, sold_at)[0] if priced else None,
         jobs=usage.jobs if usage else 0, stars_sold=usage.stars if usage else 0,
         kie_credits=usage.kie_credits if usage else 0.0,
+        measured=usage.measured if usage else 0,
+        measured_quote=usage.measured_quote if usage else 0.0,
+        real_credits=usage.real_credits if usage and usage.measured else None,
     )  # fmt: skip

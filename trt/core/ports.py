@@ -85,6 +85,17 @@ class NullMessenger:
         return False
 
 
+class ModelSwitch(Protocol):
+    """Takes a model off sale for every instance (`trt.core.controls.Controls` implements
+    it; the cost guard calls it when COST_GUARD_AUTO_DISABLE is on). Jobs already running
+    finish."""
+
+    async def disable(self, model_id: str, *, actor: str, reason: str) -> object:
+        """Disable `model_id` for every instance, recorded (audit log) as done by `actor`
+        for `reason`; a disabled model stays disabled."""
+        ...
+
+
 class StarPayments(Protocol):
     """Telegram's side of Stars payments, for refunds (implemented in trt.bot.stars)."""
 

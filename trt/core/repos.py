@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.domain import CreditSource, EventSource, JobId, JobState, LedgerKind, TgUserId
 from trt.records import (
     Arrival,
     Claim,
@@ -26,6 +26,7 @@ from trt.records import (
     LedgerEntryRecord,
     LedgerResult,
     Maintenance,
+    MeasuredJob,
     ModelOverride,
     MoneyFigures,
     NewAction,
@@ -148,11 +149,13 @@ class PipelineRepo(Protocol):
         job_id: JobId,
         *,
         result_urls: Sequence[str],
-        kie_credits: float | None,
+        real_credits: float | None,
+        credits_source: CreditSource,
         source: EventSource,
         next_check_at: datetime,
     ) -> JobRecord:
-        """The hold becomes a charge and the results are stored. Raises: InvalidTransition."""
+        """The hold becomes a charge, the results and KIE's real credits (None with
+        `CreditSource.NONE`) are stored; the quote stays. Raises: InvalidTransition."""
         ...
 
     async def fail(self, job_id: JobId, *, reason: str, source: EventSource) -> JobRecord:
@@ -362,6 +365,31 @@ class ControlsRepo(Protocol):
 
     async def actions(self, *, limit: int) -> list[OperatorAction]:
         """Newest first."""
+
+
+class CostRepo(Protocol):
+    """What KIE really charged per job, and the cost guard's episodes (one row a model,
+    shared by every instance)."""
+
+    async def record_late(self, job_id: JobId, credits: float) -> bool:
+        """KIE's callback figure for a succeeded job settled without one (a poll came
+        first); False when the job has a figure already or did not succeed."""
+        ...
+
+    async def window(self, model_id: str, *, jobs_back: int) -> list[MeasuredJob]:
+        """The model's last `jobs_back` succeeded jobs with real credits, newest first."""
+        ...
+
+    async def trip(self, model_id: str, *, detail: str, at: datetime) -> bool:
+        """Open the model's episode; False when it is open already."""
+        ...
+
+    async def recover(self, model_id: str, *, at: datetime) -> bool:
+        """Close the model's open episode; False when none was open."""
+        ...
+
+    async def tripped(self) -> dict[str, str]:
+        """Models whose episode is open, with what tripped them."""
         ...
 
 
@@ -390,6 +418,8 @@ class Store(Protocol):
     def forms(self) -> FormRepo: ...
     @property
     def controls(self) -> ControlsRepo: ...
+    @property
+    def costs(self) -> CostRepo: ...
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""

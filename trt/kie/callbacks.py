@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 from trt.domain import Family, KieTaskId
@@ -92,6 +93,14 @@ class KieCallback:
     @property
     def final(self) -> bool:
         return self.state.is_final
+
+    @property
+    def consumed_credits(self) -> Decimal | None:
+        """The `consumeCredits` of a success callback: what KIE charged for the task (only
+        Market callbacks carry it; recordInfo does not)."""
+        if self.state is not TaskState.SUCCESS or self.record is None:
+            return None
+        return self.record.credits_consumed
 
 
 def parse_callback(body: bytes, family: Family | None = None) -> KieCallback:

@@ -20,7 +20,7 @@ from trt.core.supervisor import Episode
 from trt.core.workers import WorkerPool
 from trt.domain import KieTaskId, storable_id
 from trt.errors import DatabaseUnavailable, TrtError
-from trt.kie.callbacks import verify_and_parse
+from trt.kie.callbacks import KieCallback, verify_and_parse
 from trt.kie.errors import KieCallbackRejected, KieSignatureRejected
 from trt.logs import ThrottledEvents
 from trt.server.edge import (
@@ -70,7 +70,7 @@ class TrtServer:
         self.started = time.monotonic()
         # Settling after a callback runs on a few workers; a full queue is harmless (the
         # reconciler polls the job later), an unbounded task per callback is not.
-        self.settlements: WorkerPool[KieTaskId] = WorkerPool(
+        self.settlements: WorkerPool[KieCallback] = WorkerPool(
             self._settle, workers=SETTLE_WORKERS, capacity=SETTLE_QUEUE
         )
         self.settle_outage = settle_outage or Episode("callback settlement")
@@ -83,11 +83,13 @@ class TrtServer:
         quiet_malformed_requests(self.refusals)
         self.scrape = MetricsEndpoint(services, _secret(settings.metrics_token))
 
-    async def _settle(self, task_id: KieTaskId) -> None:
+    async def _settle(self, callback: KieCallback) -> None:
         """Settle after a callback. While the database or KIE is away the job stays as it
         is and the reconciler polls it later: one log line per outage, not per callback."""
         try:
-            await self.services.generation.on_callback(task_id)
+            await self.services.generation.on_callback(
+                KieTaskId(callback.task_id), credits=callback.consumed_credits
+            )
         except Exception as exc:
             self.settle_outage.failed(exc)
         else:
@@ -197,7 +199,8 @@ class TrtServer:
             raise web.HTTPBadRequest(text=exc.message) from None
         metrics.inc("trt_callbacks_total", outcome="accepted")
         # recordInfo decides, not the body: settle after answering (KIE waits 15 s at most).
-        if not self.settlements.offer(KieTaskId(callback.task_id)):
+        # The body's consumeCredits goes along: it is the only place KIE states the cost.
+        if not self.settlements.offer(callback):
             metrics.inc("trt_callbacks_total", outcome="deferred_to_polling")
         return web.json_response({"ok": True})
 

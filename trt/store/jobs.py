@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trt.domain import EventSource, JobId, JobState, TgUserId, new_job_id, sources_of
+from trt.domain import (
+    CreditSource,
+    EventSource,
+    JobId,
+    JobState,
+    TgUserId,
+    new_job_id,
+    sources_of,
+)
 from trt.errors import InvalidTransition, JobNotFound
 from trt.records import JobChanges, JobEventRecord, JobFilter, JobRecord, NewJob
 from trt.store.engine import Database
@@ -173,6 +181,8 @@ def to_job(row: Row[Any]) -> JobRecord:
     values["user_id"] = TgUserId(values["user_id"])
     values["state"] = JobState(values["state"])
     values["result_urls"] = tuple(values["result_urls"] or ())
+    source = values["credits_source"]
+    values["credits_source"] = CreditSource(source) if source is not None else None
     return JobRecord(**values)
 
 

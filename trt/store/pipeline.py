@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trt.domain import EventSource, JobId, JobState, LedgerKind
+from trt.domain import CreditSource, EventSource, JobId, JobState, LedgerKind
 from trt.errors import LedgerConflict, TooManyActiveJobs, UserNotFound
 from trt.records import FreeGrant, JobChanges, JobRecord, NewJob
 from trt.store.allowance import free_key_prefix, free_used_in
@@ -69,14 +69,17 @@ class SqlPipeline:
         job_id: JobId,
         *,
         result_urls: Sequence[str],
-        kie_credits: float | None,
+        real_credits: float | None,
+        credits_source: CreditSource,
         source: EventSource,
         next_check_at: datetime,
     ) -> JobRecord:
-        """The hold becomes a charge and the results are stored. Raises: InvalidTransition."""
+        """The hold becomes a charge, the results and KIE's real credits are stored (the
+        quote stays in `kie_credits`). Raises: InvalidTransition."""
         changes = JobChanges(
-            result_urls=result_urls, kie_credits=kie_credits, next_check_at=next_check_at
-        )
+            result_urls=result_urls, next_check_at=next_check_at,
+            extra={"real_credits": real_credits, "credits_source": credits_source.value},
+        )  # fmt: skip
         async with self._db.transaction() as conn:
             job = await transition_in(
                 conn, job_id, JobState.SUCCEEDED, source=source, changes=changes

@@ -9,6 +9,7 @@ from datetime import datetime
 from trt.records import MoneyFigures, Summary
 from trt.store import reports, stats
 from trt.store.controls import SqlControls
+from trt.store.costs import SqlCosts
 from trt.store.engine import Database, create_database
 from trt.store.fsm import SqlForms
 from trt.store.inbox import SqlInbox
@@ -37,6 +38,7 @@ class SqlStore:
         self.visits = SqlVisits(db)
         self.forms = SqlForms(db)
         self.controls = SqlControls(db)
+        self.costs = SqlCosts(db)
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""

@@ -102,6 +102,22 @@ class Job(SQLModel, table=True):
     delivery_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    # `kie_credits` keeps the quote; KIE's own figure goes beside it (0008).
+    real_credits: float | None = Field(default=None, sa_column=Column(Float))
+    credits_source: str | None = Field(default=None, sa_column=Column(String(16)))
+
+
+class CostGuardState(SQLModel, table=True):
+    """One row per model the cost guard has judged: whether its episode is open, so the
+    admins hear of it once (across instances), and again only after it recovered."""
+
+    __tablename__ = "cost_guard"
+
+    model_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    tripped: bool = Field(sa_column=Column(Boolean, nullable=False))
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+    tripped_at: datetime | None = _utc(nullable=True)
+    recovered_at: datetime | None = _utc(nullable=True)
 
 
 class JobEvent(SQLModel, table=True):
@@ -288,3 +304,4 @@ fsm_states = _table(FsmState)
 operator_actions = _table(OperatorActionRow)
 model_overrides = _table(ModelOverrideRow)
 maintenance = _table(MaintenanceRow)
+cost_guard = _table(CostGuardState)

@@ -255,12 +255,17 @@ def _suno_record(view: View) -> dict[str, Any]:
 _RECORDS = {Family.MARKET: _market_record, Family.VEO: _veo_record, Family.SUNO: _suno_record}
 
 
+def _credits(amount: Decimal) -> int | float:
+    """KIE's JSON number: whole credits as an integer, fractions as they are."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
 def callback_bodies(view: View, remained: Decimal) -> list[dict[str, Any]]:
     """The callbacks a finished task sends, in KIE's order (Suno: text, first, complete)."""
     task = view.task
     if task.family is Family.MARKET:
         data = _market_record(view)
-        data["consumeCredits"] = int(task.cost) if view.ok else 0
+        data["consumeCredits"] = _credits(task.cost) if view.ok else 0
         data["remainedCredits"] = int(remained)
         if view.ok:
             return [{"code": 200, "msg": "Playground task completed successfully.", "data": data}]

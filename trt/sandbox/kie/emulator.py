@@ -28,7 +28,7 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -54,6 +54,7 @@ from trt.sandbox.kie.emulation import (
     media_kind,
     record_json,
 )
+from trt.sandbox.kie.pricing import Pricer
 from trt.sandbox.kie.routes import build_app
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,11 @@ class EmulatorOptions:
     rate_limit: int | None = 20  # creations per `rate_window` seconds; None: off
     rate_window: float = 10.0
     credits: Decimal = Decimal(10_000)
-    task_cost: Decimal = Decimal(10)
+    task_cost: Decimal = Decimal(10)  # what a task costs when `price` cannot say
+    # What a task costs, from its KIE model and request (see pricing.registry_pricer).
+    price: Pricer | None = None
+    # KIE model name -> factor on that cost: KIE charging more than trt quoted.
+    overcharge: Mapping[str, Decimal] = field(default_factory=dict)
     unknown_task: Literal["422", "404"] = "422"  # observed vs documented answer
     veo_1080p_after: float = 0.0  # seconds after success until the 1080p file is ready
     callback_attempts: int = 4  # the first try plus KIE's "3 retries"
@@ -226,7 +231,7 @@ class Emulator:
         task = EmulatedTask(
             task_id=task_id, family=family, model=model, param=param,
             callback_url=param.get("callBackUrl") or None, created=self.clock.now(),
-            created_wall=time.time(), plan=plan, cost=self.options.task_cost,
+            created_wall=time.time(), plan=plan, cost=self._cost(model, param),
         )  # fmt: skip
         kind = media_kind(family, model, param.get("input") or param)
         count = 2 if family is Family.SUNO else 1
@@ -237,6 +242,16 @@ class Emulator:
         self.tasks[task_id] = task
         self._schedule_completion(task)
         return task_id
+
+    def _cost(self, model: str, param: Mapping[str, Any]) -> Decimal:
+        """The credits KIE bills for the task (and its callback reports)."""
+        options = self.options
+        cost = None
+        if options.price is not None:
+            request = param.get("input")
+            cost = options.price(model, request if isinstance(request, Mapping) else param)
+        base = options.task_cost if cost is None else cost
+        return base * options.overcharge.get(model, Decimal(1))
 
     def _random_plan(self) -> TaskPlan:
         options = self.options

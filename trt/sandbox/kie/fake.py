@@ -45,12 +45,14 @@ class FakeKie:
     """Implements `KieApi`. Tasks report the states of their script, one per `get_task`
     call, repeating the last; a success carries `result_urls`."""
 
-    def __init__(self, *, credits: Decimal = Decimal(1000), cost: Decimal = Decimal(10)) -> None:
+    def __init__(
+        self, *, credits: Decimal = Decimal(1000), cost: Decimal | None = Decimal(10)
+    ) -> None:
         self.submitted: list[CreateTask] = []
         self.uploads: list[Upload] = []
         self.queries: list[tuple[Family, KieTaskId]] = []
         self.balance = credits
-        self.cost = cost
+        self.cost = cost  # what a success record says it consumed; None: no figure
         self.failure = ("500", "Internal server error")  # failCode and failMsg of a FAIL
         self.results_per_task = 1  # result URLs a successful task returns
         self.closed = False
