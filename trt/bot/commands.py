@@ -14,9 +14,9 @@ logger = logging.getLogger(__name__)
 
 USER_COMMANDS = (
     "start", "menu", "models", "balance", "topup", "history", "invite", "promo", "language",
-    "help", "paysupport", "terms", "cancel",
+    "settings", "help", "paysupport", "terms", "cancel",
 )  # fmt: skip
-ADMIN_COMMANDS = ("admin", "user", "grant")
+ADMIN_COMMANDS = ("admin", "user", "grant", "broadcast")
 
 
 def commands(lang: str, names: tuple[str, ...]) -> list[BotCommand]:

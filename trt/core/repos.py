@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.domain import EventSource, JobId, JobState, LedgerKind, RecipientState, TgUserId
 from trt.records import (
     Arrival,
+    BroadcastRecord,
     Claim,
     Confirm,
     FormRow,
@@ -25,6 +26,7 @@ from trt.records import (
     LedgerEntryRecord,
     LedgerResult,
     MoneyFigures,
+    NewBroadcast,
     NewJob,
     NewPayment,
     Outcome,
@@ -33,6 +35,7 @@ from trt.records import (
     Pending,
     Profile,
     PromoRecord,
+    Recipient,
     Redemption,
     ReferralStats,
     Summary,
@@ -67,6 +70,10 @@ class UserRepo(Protocol):
 
     async def set_blocked_bot(self, user_id: TgUserId, blocked: bool) -> UserRecord:
         """Whether the user blocked the bot (Telegram answers 403). Raises: UserNotFound."""
+        ...
+
+    async def set_broadcast_opt_out(self, user_id: TgUserId, opted_out: bool) -> UserRecord:
+        """Whether the user declined announcements (/settings). Raises: UserNotFound."""
         ...
 
     async def count(self) -> int: ...
@@ -333,6 +340,66 @@ class FormRepo(Protocol):
         ...
 
 
+class BroadcastRepo(Protocol):
+    async def audience(self, language: str | None) -> int:
+        """Users a broadcast in `language` (None: any) would reach now."""
+        ...
+
+    async def create(self, new: NewBroadcast, *, now: datetime) -> BroadcastRecord:
+        """Queue it, every user of its language a pending recipient."""
+        ...
+
+    async def get(self, broadcast_id: int) -> BroadcastRecord:
+        """Raises: BroadcastNotFound."""
+        ...
+
+    async def find(self, *, limit: int = 20) -> list[BroadcastRecord]:
+        """Newest first."""
+        ...
+
+    async def cancel(self, broadcast_id: int, *, now: datetime) -> BroadcastRecord:
+        """Raises: BroadcastNotFound, BroadcastFinished."""
+        ...
+
+    async def next_active(self) -> BroadcastRecord | None:
+        """The oldest broadcast queued or being sent."""
+        ...
+
+    async def start(self, broadcast_id: int, *, now: datetime) -> bool:
+        """Queued → sending; False when it was not queued."""
+        ...
+
+    async def interrupted(self, *, now: datetime) -> int:
+        """Recipients left in flight by a stopped sender become unknown; how many."""
+        ...
+
+    async def pending(
+        self, broadcast_id: int, *, after: int = -1, limit: int = 200
+    ) -> list[Recipient]:
+        """The next pending recipients past user id `after`."""
+        ...
+
+    async def claim(self, broadcast_id: int, user_id: TgUserId, *, now: datetime) -> bool:
+        """Pending → sending (committed) while the broadcast is sending; False otherwise."""
+        ...
+
+    async def settle(
+        self,
+        broadcast_id: int,
+        user_id: TgUserId,
+        outcome: RecipientState,
+        *,
+        now: datetime,
+        error: str | None = None,
+    ) -> bool:
+        """Record a recipient's outcome; False when nothing changed."""
+        ...
+
+    async def finish(self, broadcast_id: int, *, now: datetime) -> BroadcastRecord | None:
+        """Sending → done when nobody is left; the record when this call finished it."""
+        ...
+
+
 class Store(Protocol):
     """Every repository over one database."""
 
@@ -356,6 +423,8 @@ class Store(Protocol):
     def visits(self) -> VisitRepo: ...
     @property
     def forms(self) -> FormRepo: ...
+    @property
+    def broadcasts(self) -> BroadcastRepo: ...
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""

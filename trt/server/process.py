@@ -11,12 +11,16 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 
+from trt.bot.announcer import TelegramAnnouncer
 from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
+from trt.core.broadcaster import Broadcaster
 from trt.core.reconciler import Reconciler
+from trt.core.services import Services
 from trt.core.supervisor import Supervisor
+from trt.domain import TgUserId
 from trt.runtime import Serving, leader_lock, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
 from trt.server.edge import GuardedRunner, listen
@@ -29,6 +33,7 @@ PRUNE_EVERY_SECONDS = 600.0
 # Supervised tasks, as /health names them while they fail.
 RECONCILER, PRUNING, POLLING = "reconciler", "inbox pruning", "telegram polling"
 WEBHOOK, SETTLEMENT = "webhook", "callback settlement"
+BROADCASTS = "broadcasts"
 
 
 async def serve(
@@ -65,7 +70,10 @@ async def _run(
         updates = UpdateProcessor(
             bot, dp, inbox, metrics, lease=lease, grace=grace, supervisor=supervisor
         )
-    leader = _LeaderWork(supervisor, updates, polling=settings.bot_mode is BotMode.POLLING)
+    broadcaster = _broadcaster(services, bot)
+    leader = _LeaderWork(
+        supervisor, updates, broadcaster, polling=settings.bot_mode is BotMode.POLLING
+    )
     reconciler = Reconciler(
         services.generation, leader_lock(services), on_leadership=leader.switch,
         stuck_after=settings.leader_stuck_seconds,
@@ -95,6 +103,8 @@ async def _run(
     logger.info("stopping: no new requests, finishing what is in flight")
     await runner.shutdown()  # stops accepting; waits for in-flight requests
     await supervisor.cancel(RECONCILER)
+    if broadcaster is not None:  # the messages in flight finish: none is left unknown
+        await broadcaster.drain(settings.shutdown_drain_seconds)
     await leader.switch(False)
     if updates:
         await updates.drain(settings.shutdown_drain_seconds)
@@ -125,6 +135,23 @@ def _introduce_to_telegram(
         )
 
 
+def _broadcaster(services: Services, bot: Bot | None) -> Broadcaster | None:
+    """The leader's broadcast sender, on the bot's session (None without a bot)."""
+    if bot is None:
+        return None
+    users = services.store.users
+
+    async def language(user_id: int) -> str | None:
+        return (await users.get(TgUserId(user_id))).language
+
+    announcer = TelegramAnnouncer(
+        bot, admin_ids=services.settings.all_admin_ids, languages=language
+    )
+    return Broadcaster(
+        services.store.broadcasts, announcer, per_second=services.settings.broadcast_per_second
+    )
+
+
 def _settle_heap() -> None:
     """Move what start-up built (registry, models, routes: ~250k objects) out of the
     garbage collector's sight, so a full collection while serving scans only what
@@ -135,13 +162,20 @@ def _settle_heap() -> None:
 
 
 class _LeaderWork:
-    """What only the leader does besides reconciling: poll Telegram, prune the inbox."""
+    """What only the leader does besides reconciling: poll Telegram, prune the inbox, send
+    broadcasts."""
 
     def __init__(
-        self, supervisor: Supervisor, updates: UpdateProcessor | None, *, polling: bool
+        self,
+        supervisor: Supervisor,
+        updates: UpdateProcessor | None,
+        broadcaster: Broadcaster | None,
+        *,
+        polling: bool,
     ) -> None:
         self.supervisor = supervisor
         self.updates = updates
+        self.broadcaster = broadcaster
         self.polling = polling
 
     async def switch(self, leader: bool) -> None:
@@ -150,10 +184,13 @@ class _LeaderWork:
             return
         if leader:
             self.supervisor.every(PRUNING, updates.prune, interval=PRUNE_EVERY_SECONDS)
+            if self.broadcaster is not None:
+                self.supervisor.keep_running(BROADCASTS, self.broadcaster.run)
             if self.polling:
                 # Polling stops by cancellation when leadership goes: it never ends alone.
                 self.supervisor.keep_running(POLLING, lambda: updates.poll(asyncio.Event()))
         else:
+            await self.supervisor.cancel(BROADCASTS)
             await self.supervisor.cancel(POLLING)
             await self.supervisor.cancel(PRUNING)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from trt.records import MoneyFigures, Summary
 from trt.store import reports, stats
+from trt.store.broadcasts import SqlBroadcasts
 from trt.store.engine import Database, create_database
 from trt.store.fsm import SqlForms
 from trt.store.inbox import SqlInbox
@@ -35,6 +36,7 @@ class SqlStore:
         self.referrals = SqlReferrals(db)
         self.visits = SqlVisits(db)
         self.forms = SqlForms(db)
+        self.broadcasts = SqlBroadcasts(db)
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""
