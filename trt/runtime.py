@@ -150,6 +150,19 @@ def leader_lock(services: Services) -> LeaderLock:
     return lock_for(services.store.db)
 
 
+async def leader_running(runtime: Runtime) -> bool:
+    """Whether a `trt serve` leader (which sends broadcasts) holds the database's leader
+    lock now. Probing takes the lock for an instant when it is free: a server starting at
+    that moment takes it on its next reconciler turn."""
+    from trt.store.leader import leader_lock as lock_for
+
+    lock = lock_for(runtime.store.db)
+    if not await lock.try_acquire():
+        return True
+    await lock.release()
+    return False
+
+
 @contextlib.asynccontextmanager
 async def open_store(database_url: str) -> AsyncIterator[SqlStore]:
     """The store at `database_url`, its schema checked. Raises: SchemaNotMigrated."""

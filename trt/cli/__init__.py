@@ -8,7 +8,20 @@ import typer
 from typer.core import TyperGroup
 
 from trt import __version__
-from trt.cli import console, db, jobs, kie, payments, promo, registry, serve, submit, users, verify
+from trt.cli import (
+    broadcast,
+    console,
+    db,
+    jobs,
+    kie,
+    payments,
+    promo,
+    registry,
+    serve,
+    submit,
+    users,
+    verify,
+)
 from trt.errors import TrtError
 
 
@@ -30,6 +43,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich's markdown machinery costs 0.13 s per start
     help="trt: sell KIE.ai generations in Telegram — bot, server and operator tools.",
 )
+app.add_typer(broadcast.app, name="broadcast")
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(kie.app, name="kie")
