@@ -8,16 +8,23 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.store.conftest import database, store  # noqa: F401  (fixtures)
+from tests.store import conftest as stores
 from trt.core import broadcasts
 from trt.core.broadcaster import SLOTS, Broadcaster
 from trt.core.ports import AnnouncementUncertain
 from trt.domain import BroadcastState, RecipientState, TgUserId
 from trt.errors import BroadcastTextInvalid, UsageError
 from trt.records import BroadcastRecord
+from trt.store.engine import Database
 from trt.store.sql import SqlStore
 
 USERS = [TgUserId(100 + n) for n in range(12)]
+database = stores.database  # the store suite's fixture: SQLite, and Postgres when given
+
+
+@pytest.fixture
+def store(database: Database) -> SqlStore:
+    return SqlStore(database)
 
 
 @dataclass
@@ -60,8 +67,9 @@ def _sender(store: SqlStore, announcer: RecordingAnnouncer) -> Broadcaster:
 
 
 async def _until(check, within: float = 10.0) -> None:
+    """Poll a condition the store or the fake holds (neither can signal it)."""
     async with asyncio.timeout(within):
-        while not await check():
+        while not await check():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
