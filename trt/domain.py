@@ -141,9 +141,6 @@ class RecipientState(StrEnum):
     UNKNOWN = "unknown"  # in flight at a crash or a network error: maybe delivered
 
 
-RECIPIENT_OUTCOMES = tuple(s for s in RecipientState if s is not RecipientState.PENDING)
-
-
 CREDIT_KINDS = frozenset({LedgerKind.TOPUP, LedgerKind.GRANT, LedgerKind.BONUS})
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -88,6 +88,20 @@ class TestAdminBroadcast:
         await admin.send("Short one")
         assert admin.last().buttons()
 
+    async def test_one_language(self, make_driver: DriverFactory, store: SqlStore) -> None:
+        """/broadcast ru counts and queues Russian speakers only; an unknown language is
+        explained."""
+        await store.users.ensure(TgUserId(USER), language="en")
+        admin = make_driver(ADMIN, "ru")
+        refused = await admin.send("/broadcast de")
+        assert refused.text == "Рассылка идёт всем (/broadcast) или одному языку: " \
+            "/broadcast ru или /broadcast en."  # fmt: skip
+        await admin.send("/broadcast ru")
+        await admin.send("Новости")
+        await admin.click("📣 Отправить 1")  # the admin, who reads Russian
+        [record] = await store.broadcasts.find()
+        assert (record.language, record.total) == ("ru", 1)
+
     async def test_users_cannot_broadcast(self, en: Driver, store: SqlStore) -> None:
         """/broadcast from a non-admin is not an admin command for them."""
         await en.send("/broadcast")

@@ -39,7 +39,7 @@ def make_router(admin_ids: frozenset[int]) -> Router:
 async def start(message: Message, command: CommandObject, *, state: FSMContext, t: Texts) -> None:
     language = (command.args or "").strip().lower() or None
     if language is not None and language not in broadcasts.LANGUAGES:
-        await send(message, t("broadcast.ask"))
+        await send(message, t("broadcast.bad_language"))
         return
     await state.set_state(Draft.writing)
     await state.set_data({"language": language})
