@@ -22,6 +22,7 @@ from trt.settings import KieMode, Settings
 if TYPE_CHECKING:
     from trt.bot.client import Bot
     from trt.catalog.registry import Registry
+    from trt.core.broadcaster import Broadcaster
     from trt.core.generation import Generation
     from trt.core.metrics import Metrics
     from trt.core.ports import KieApi, LeaderLock, StarPayments, TelegramAccount
@@ -161,6 +162,28 @@ async def leader_running(runtime: Runtime) -> bool:
         return True
     await lock.release()
     return False
+
+
+def make_broadcaster(serving: Serving) -> Broadcaster | None:
+    """The leader's broadcast sender, on the bot's paced session (None without a bot)."""
+    if serving.bot is None:
+        return None
+    from trt.bot.announcer import TelegramAnnouncer
+    from trt.core.broadcaster import Broadcaster
+    from trt.domain import TgUserId
+
+    services = serving.services
+    users = services.store.users
+
+    async def language(user_id: int) -> str | None:
+        return (await users.get(TgUserId(user_id))).language
+
+    announcer = TelegramAnnouncer(
+        serving.bot, admin_ids=services.settings.all_admin_ids, languages=language
+    )
+    return Broadcaster(
+        services.store.broadcasts, announcer, per_second=services.settings.broadcast_per_second
+    )
 
 
 @contextlib.asynccontextmanager

@@ -11,17 +11,14 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 
-from trt.bot.announcer import TelegramAnnouncer
 from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
 from trt.core.broadcaster import Broadcaster
 from trt.core.reconciler import Reconciler
-from trt.core.services import Services
 from trt.core.supervisor import Supervisor
-from trt.domain import TgUserId
-from trt.runtime import Serving, leader_lock, open_serving
+from trt.runtime import Serving, leader_lock, make_broadcaster, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
 from trt.server.edge import GuardedRunner, listen
 from trt.server.summary import log_summary
@@ -70,7 +67,7 @@ async def _run(
         updates = UpdateProcessor(
             bot, dp, inbox, metrics, lease=lease, grace=grace, supervisor=supervisor
         )
-    broadcaster = _broadcaster(services, bot)
+    broadcaster = make_broadcaster(serving)
     leader = _LeaderWork(
         supervisor, updates, broadcaster, polling=settings.bot_mode is BotMode.POLLING
     )
@@ -133,23 +130,6 @@ def _introduce_to_telegram(
             lambda: register_webhook(bot, dp, url=url, secret_token=secret),
             every_attempt=True,
         )
-
-
-def _broadcaster(services: Services, bot: Bot | None) -> Broadcaster | None:
-    """The leader's broadcast sender, on the bot's session (None without a bot)."""
-    if bot is None:
-        return None
-    users = services.store.users
-
-    async def language(user_id: int) -> str | None:
-        return (await users.get(TgUserId(user_id))).language
-
-    announcer = TelegramAnnouncer(
-        bot, admin_ids=services.settings.all_admin_ids, languages=language
-    )
-    return Broadcaster(
-        services.store.broadcasts, announcer, per_second=services.settings.broadcast_per_second
-    )
 
 
 def _settle_heap() -> None:
