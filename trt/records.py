@@ -358,6 +358,7 @@ class BroadcastRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    cancelled_by: str | None  # who stopped it (`tg:<admin id>` or `cli:<login>`)
     # Recipients by state, read with the record.
     counts: dict[RecipientState, int] = field(default_factory=dict)
 

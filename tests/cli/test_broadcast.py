@@ -114,6 +114,8 @@ class TestCancel:
         result = trt("broadcast", "cancel", "1", env=env)
         assert result.exit_code == 0, result.output
         assert "broadcast 1 cancelled: 0 sent, 3 not sent" in result.output
+        status = json.loads(trt("broadcast", "status", "1", "--json", env=env).stdout)
+        assert (status["state"], status["cancelled_by"][:3]) == ("cancelled", "cli")
         again = trt("broadcast", "cancel", "1", env=env)
         assert (again.exit_code, again.output.strip()) == (
             4, "error: broadcast 1 is cancelled already",

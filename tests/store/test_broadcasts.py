@@ -78,7 +78,7 @@ class TestProgress:
         queued = await store.broadcasts.create(NewBroadcast("hi", "cli:test"), now=NOW)
         assert not await store.broadcasts.claim(queued.id, RU, now=NOW)
         await store.broadcasts.start(queued.id, now=NOW)
-        await store.broadcasts.cancel(queued.id, now=NOW)
+        await store.broadcasts.cancel(queued.id, by="cli:test", now=NOW)
         assert not await store.broadcasts.claim(queued.id, RU, now=NOW)
 
     async def test_interrupted_claims_become_unknown(self, store: SqlStore) -> None:
@@ -121,15 +121,15 @@ class TestLookups:
         first = await store.broadcasts.create(NewBroadcast("1", "cli:test"), now=NOW)
         second = await store.broadcasts.create(NewBroadcast("2", "cli:test"), now=NOW)
         assert (await store.broadcasts.next_active()).id == first.id  # type: ignore[union-attr]
-        await store.broadcasts.cancel(first.id, now=NOW)
+        await store.broadcasts.cancel(first.id, by="cli:test", now=NOW)
         assert (await store.broadcasts.next_active()).id == second.id  # type: ignore[union-attr]
         assert [b.id for b in await store.broadcasts.find()] == [second.id, first.id]
 
     async def test_cancelling_twice_or_unknown(self, store: SqlStore) -> None:
         """A finished broadcast cannot be cancelled; an unknown one is not found."""
         record = await store.broadcasts.create(NewBroadcast("1", "cli:test"), now=NOW)
-        await store.broadcasts.cancel(record.id, now=NOW)
+        await store.broadcasts.cancel(record.id, by="cli:test", now=NOW)
         with pytest.raises(BroadcastFinished):
-            await store.broadcasts.cancel(record.id, now=NOW)
+            await store.broadcasts.cancel(record.id, by="cli:test", now=NOW)
         with pytest.raises(BroadcastNotFound):
             await store.broadcasts.get(999)

@@ -55,7 +55,7 @@ async def queue(
 
 async def cancel(repo: BroadcastRepo, broadcast_id: int, *, by: str) -> BroadcastRecord:
     """Stop sending it. Raises: BroadcastNotFound, BroadcastFinished."""
-    record = await repo.cancel(broadcast_id, now=datetime.now(UTC))
+    record = await repo.cancel(broadcast_id, by=by, now=datetime.now(UTC))
     log_event(
         logger, "broadcast_cancelled", broadcast_id=broadcast_id, by=by,
         **{state.value: n for state, n in record.counts.items()},

@@ -357,7 +357,7 @@ class BroadcastRepo(Protocol):
         """Newest first."""
         ...
 
-    async def cancel(self, broadcast_id: int, *, now: datetime) -> BroadcastRecord:
+    async def cancel(self, broadcast_id: int, *, by: str, now: datetime) -> BroadcastRecord:
         """Raises: BroadcastNotFound, BroadcastFinished."""
         ...
 

@@ -78,14 +78,14 @@ class SqlBroadcasts:
             ids = [int(i) for i in (await conn.execute(statement)).scalars()]
             return [await _get(conn, i) for i in ids]
 
-    async def cancel(self, broadcast_id: int, *, now: datetime) -> BroadcastRecord:
+    async def cancel(self, broadcast_id: int, *, by: str, now: datetime) -> BroadcastRecord:
         """Stop it; recipients not reached stay pending. Raises: BroadcastNotFound,
         BroadcastFinished."""
         async with self._db.transaction() as conn:
             changed = await conn.execute(
                 update(broadcasts)
                 .where(broadcasts.c.id == broadcast_id, broadcasts.c.state.in_(ACTIVE))
-                .values(state=BroadcastState.CANCELLED, finished_at=now)
+                .values(state=BroadcastState.CANCELLED, finished_at=now, cancelled_by=by[:64])
             )
             record = await _get(conn, broadcast_id)
         if changed.rowcount != 1:

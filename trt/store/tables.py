@@ -246,6 +246,7 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = _utc()
     started_at: datetime | None = _utc(nullable=True)
     finished_at: datetime | None = _utc(nullable=True)
+    cancelled_by: str | None = Field(default=None, sa_column=Column(String(64)))
 
 
 class BroadcastRecipient(SQLModel, table=True):

@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('created_at', trt.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', trt.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', trt.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_by', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcasts'))
     )
     with op.batch_alter_table('broadcasts', schema=None) as batch_op:
