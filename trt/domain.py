@@ -1,4 +1,5 @@
-"""Domain vocabulary shared by every layer: typed ids, KIE families, job states, ledger kinds.
+"""Domain vocabulary shared by every layer: typed ids, KIE families, job states, ledger kinds,
+broadcast states.
 
 Pure definitions with no I/O so that catalog/, store/, kie/ and core/ can all use them
 without importing each other.
@@ -127,6 +128,25 @@ class PromoRefusal(StrEnum):
     EXHAUSTED = "exhausted"
     ALREADY_USED = "already_used"
     NOT_NEW = "not_new"
+
+
+class BroadcastState(StrEnum):
+    QUEUED = "queued"  # stored; the server's leader has not started it
+    SENDING = "sending"
+    DONE = "done"  # every recipient has an outcome; the report went out
+    CANCELLED = "cancelled"  # stopped by an operator; recipients not reached stay pending
+
+
+class RecipientState(StrEnum):
+    PENDING = "pending"
+    # Marked just before the send: a crash here leaves it so, and it becomes UNKNOWN rather
+    # than being sent again (Telegram has no idempotency key).
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the user blocked the bot or the account is deactivated
+    FAILED = "failed"  # refused for another reason (400 chat not found, …)
+    SKIPPED = "skipped"  # opted out, blocked before, or banned by the time its turn came
+    UNKNOWN = "unknown"  # in flight at a crash or a network error: maybe delivered
 
 
 CREDIT_KINDS = frozenset({LedgerKind.TOPUP, LedgerKind.GRANT, LedgerKind.BONUS})

@@ -16,7 +16,8 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   │   ├── JobNotFound
     │   │   ├── UserNotFound
     │   │   ├── PaymentNotFound
-    │   │   └── PromoNotFound
+    │   │   ├── PromoNotFound
+    │   │   └── BroadcastNotFound
     │   ├── InsufficientBalance(user_id, needed, available)
     │   ├── TooManyActiveJobs(user_id, limit)
     │   ├── LedgerConflict          e.g. charging a job that was released
@@ -35,6 +36,9 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     ├── PromoError
     │   ├── PromoExists(code)
     │   └── PromoRefused(code, reason)
+    ├── BroadcastError
+    │   ├── BroadcastTextInvalid(reason)  over Telegram's length, or HTML it would refuse
+    │   └── BroadcastFinished(broadcast_id, state)  cancelling one that is over
     ├── KieError                    (subclasses in trt.kie.errors)
     ├── TaskTimedOut, DownloadFailed  (trt.core.submit: `trt submit` only)
     ├── DeliveryFailed(final)       (trt.core.ports: a result that did not reach the chat)
@@ -165,6 +169,11 @@ class PaymentNotFound(NotFound):
 class PromoNotFound(NotFound):
     def __init__(self, code: object) -> None:
         super().__init__("promo code", code)
+
+
+class BroadcastNotFound(NotFound):
+    def __init__(self, broadcast_id: object) -> None:
+        super().__init__("broadcast", broadcast_id)
 
 
 class InsufficientBalance(StoreError):
@@ -331,6 +340,29 @@ class PromoRefused(PromoError):
         super().__init__(f"promo code {code} refused: {reason}")
         self.code = code
         self.reason = reason
+
+
+class BroadcastError(TrtError):
+    """Announcements to every user: creating and cancelling them."""
+
+    exit_code = 2
+
+
+class BroadcastTextInvalid(BroadcastError, ValueError):
+    """A text Telegram would refuse as the bot sends it (HTML parse mode)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"broadcast text: {reason}")
+        self.reason = reason
+
+
+class BroadcastFinished(BroadcastError):
+    exit_code = 4
+
+    def __init__(self, broadcast_id: int, state: str) -> None:
+        super().__init__(f"broadcast {broadcast_id} is {state} already")
+        self.broadcast_id = broadcast_id
+        self.state = state
 
 
 class KieError(TrtError):

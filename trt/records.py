@@ -9,12 +9,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from trt.domain import (
+    BroadcastState,
     CreditSource,
     EventSource,
     JobId,
     JobState,
     LedgerKind,
     PaymentStatus,
+    RecipientState,
     TgUserId,
 )
 
@@ -34,6 +36,8 @@ class UserRecord:
     # Free generations on a day, when read with the record (the visit read counts today's,
     # so a screen that shows what is left needs no read of its own).
     free_used: FreeUse | None = None
+    # Declined announcements in /settings: broadcasts skip them.
+    broadcast_opt_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,3 +406,41 @@ class ControlsState:
 
     overrides: dict[str, ModelOverride] = field(default_factory=dict)
     maintenance: Maintenance = field(default_factory=Maintenance)
+
+
+@dataclass(frozen=True, slots=True)
+class NewBroadcast:
+    text: str  # HTML, as the bot sends it, checked against Telegram's limits
+    created_by: str  # who asked: `tg:<admin id>` or `cli:<login>`
+    language: str | None = None  # only users with this language; None: everyone
+    report_chat_id: int | None = None  # where the report goes; None: every admin
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    id: int
+    text: str
+    language: str | None
+    state: BroadcastState
+    created_by: str
+    report_chat_id: int | None
+    total: int  # recipients chosen when it was queued
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancelled_by: str | None  # who stopped it (`tg:<admin id>` or `cli:<login>`)
+    # Recipients by state, read with the record.
+    counts: dict[RecipientState, int] = field(default_factory=dict)
+
+    def count(self, state: RecipientState) -> int:
+        return self.counts.get(state, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One user's turn in a broadcast, with what decides whether they get it now."""
+
+    user_id: TgUserId
+    opted_out: bool
+    blocked_bot: bool
+    banned: bool

@@ -22,6 +22,7 @@ from trt.settings import KieMode, Settings
 if TYPE_CHECKING:
     from trt.bot.client import Bot
     from trt.catalog.registry import Registry
+    from trt.core.broadcaster import Broadcaster
     from trt.core.generation import Generation
     from trt.core.metrics import Metrics
     from trt.core.ports import KieApi, LeaderLock, StarPayments, TelegramAccount
@@ -149,6 +150,41 @@ def leader_lock(services: Services) -> LeaderLock:
 
     assert isinstance(services.store, SqlStore)  # the only store runtime builds
     return lock_for(services.store.db)
+
+
+async def leader_running(runtime: Runtime) -> bool:
+    """Whether a `trt serve` leader (which sends broadcasts) holds the database's leader
+    lock now. Probing takes the lock for an instant when it is free: a server starting at
+    that moment takes it on its next reconciler turn."""
+    from trt.store.leader import leader_lock as lock_for
+
+    lock = lock_for(runtime.store.db)
+    if not await lock.try_acquire():
+        return True
+    await lock.release()
+    return False
+
+
+def make_broadcaster(serving: Serving) -> Broadcaster | None:
+    """The leader's broadcast sender, on the bot's paced session (None without a bot)."""
+    if serving.bot is None:
+        return None
+    from trt.bot.announcer import TelegramAnnouncer
+    from trt.core.broadcaster import Broadcaster
+    from trt.domain import TgUserId
+
+    services = serving.services
+    users = services.store.users
+
+    async def language(user_id: int) -> str | None:
+        return (await users.get(TgUserId(user_id))).language
+
+    announcer = TelegramAnnouncer(
+        serving.bot, admin_ids=services.settings.all_admin_ids, languages=language
+    )
+    return Broadcaster(
+        services.store.broadcasts, announcer, per_second=services.settings.broadcast_per_second
+    )
 
 
 @contextlib.asynccontextmanager

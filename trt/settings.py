@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     low_kie_credits_alert: float = Field(default=1000, ge=0)
     failure_burst: int = Field(default=5, ge=1)
     failure_burst_minutes: float = Field(default=10, gt=0)
+    # Announcements go out at this many messages a second, beside the bot's own traffic
+    # (Telegram allows about 30 per bot): the rest of the budget stays with live users.
+    broadcast_per_second: float = Field(default=20, gt=0, le=28)
     # Telegram Stars top-ups: packages as `stars[:bonus%]`, a custom amount within limits.
     topup_packages: str = "50,100,250:5,500:10,1000:15"
     topup_min: int = Field(default=10, ge=1, le=10_000)

@@ -18,6 +18,7 @@ class Screen(StrEnum):
     HELP = "help"
     TOPUP = "topup"
     MODELS = "models"
+    SETTINGS = "settings"
 
 
 class NavCb(CallbackData, prefix="n"):
@@ -106,3 +107,17 @@ class AdminModelCb(CallbackData, prefix="am"):
 
     act: AdminAct
     model: str
+
+
+class PrefsCb(CallbackData, prefix="p"):
+    announcements: bool  # the state the button turns them to
+
+
+class BroadcastAct(StrEnum):
+    CONFIRM = "confirm"
+    CANCEL = "cancel"
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    act: BroadcastAct
+    draft: str  # the preview's nonce: a button of an older preview is stale

@@ -14,10 +14,11 @@ logger = logging.getLogger(__name__)
 
 USER_COMMANDS = (
     "start", "menu", "models", "balance", "topup", "history", "invite", "promo", "language",
-    "help", "paysupport", "terms", "cancel",
+    "settings", "help", "paysupport", "terms", "cancel",
 )  # fmt: skip
 ADMIN_COMMANDS = (
     "admin", "user", "grant", "model", "disable", "enable", "markup", "maintenance",
+    "broadcast",
 )  # fmt: skip
 
 

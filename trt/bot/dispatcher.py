@@ -14,12 +14,14 @@ from trt.bot.catalog import Catalog
 from trt.bot.middlewares import UserMiddleware
 from trt.bot.routers import (
     admin,
+    broadcast,
     catalog,
     controls,
     fallback,
     history,
     invite,
     payments,
+    prefs,
     promo,
     results,
     start,
@@ -43,10 +45,12 @@ def build_dispatcher(services: Services) -> Dispatcher:
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),
         controls.make_router(services.settings.all_admin_ids),
+        broadcast.make_router(services.settings.all_admin_ids),
         invite.make_router(),  # before start: /start ref_<code>
         promo.make_router(),  # before start: /start promo_<code>
         start.make_router(),  # early: /start and /menu are the commonest commands
         payments.make_router(),
+        prefs.make_router(),
         support.make_router(),
         history.make_router(),
         catalog.make_router(),

@@ -10,6 +10,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from trt.bot.callbacks import (
     AdminAct,
     AdminModelCb,
+    BroadcastAct,
+    BroadcastCb,
     CardCb,
     CategoryCb,
     GenAct,
@@ -18,6 +20,7 @@ from trt.bot.callbacks import (
     HistoryPageCb,
     LangCb,
     NavCb,
+    PrefsCb,
     ResultAct,
     ResultCb,
     Screen,
@@ -56,6 +59,7 @@ def _main_menu(lang: str, categories: tuple[Category, ...]) -> Markup:
          _button(t("button.history"), HistoryPageCb(page=1))],
         [_button(t("button.language"), NavCb(to=Screen.LANGUAGE)),
          _button(t("button.help"), NavCb(to=Screen.HELP))],
+        [_button(t("button.prefs"), NavCb(to=Screen.SETTINGS))],
     ])  # fmt: skip
 
 
@@ -206,3 +210,21 @@ def topup(t: Texts, packages: Sequence[tuple[str, int]]) -> Markup:
 def balance(t: Texts) -> Markup:
     return _markup([[_button(t("button.topup"), NavCb(to=Screen.TOPUP))],
                     [_button(t("button.menu"), NavCb(to=Screen.HOME))]])  # fmt: skip
+
+
+def prefs(t: Texts, *, announcements: bool) -> Markup:
+    """/settings: one toggle (it names what a press does), and the menu."""
+    toggle = (
+        _button(t("prefs.turn_off"), PrefsCb(announcements=False))
+        if announcements
+        else _button(t("prefs.turn_on"), PrefsCb(announcements=True))
+    )
+    return _markup([[toggle], [_button(t("button.menu"), NavCb(to=Screen.HOME))]])
+
+
+def broadcast_confirm(t: Texts, draft: str, audience: int) -> Markup:
+    return _markup([
+        [_button(t("broadcast.confirm", audience=audience),
+                 BroadcastCb(act=BroadcastAct.CONFIRM, draft=draft))],
+        [_button(t("broadcast.cancel"), BroadcastCb(act=BroadcastAct.CANCEL, draft=draft))],
+    ])  # fmt: skip

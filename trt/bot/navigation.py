@@ -42,13 +42,16 @@ async def open_screen(
     target: Target, to: Screen, *, services: Services, catalog: Catalog, user: UserRecord,
     t: Texts,
 ) -> None:  # fmt: skip
-    """A menu button's screen: balance, language, help, top-up, else the home menu."""
+    """A menu button's screen: balance, language, help, settings, top-up, else the home
+    menu."""
     if to is Screen.BALANCE:
         await show(target, *await screens.balance(t, services, user))
     elif to is Screen.LANGUAGE:
         await show(target, t("language.choose"), keyboards.languages())
     elif to is Screen.HELP:
         await show(target, t("help.text"), keyboards.home(t))
+    elif to is Screen.SETTINGS:
+        await show(target, *screens.prefs(t, user))
     elif to is Screen.TOPUP:
         await show(target, *screens.topup(t, services, user))
     else:

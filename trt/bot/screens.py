@@ -103,6 +103,13 @@ async def balance(t: Texts, services: Services, user: UserRecord) -> Screen:
     return "\n".join(lines), keyboards.balance(t)
 
 
+def prefs(t: Texts, user: UserRecord) -> Screen:
+    """/settings: whether the user gets announcements."""
+    on = not user.broadcast_opt_out
+    body = t("prefs.title", state=t("prefs.on") if on else t("prefs.off"))
+    return body, keyboards.prefs(t, announcements=on)
+
+
 def topup(t: Texts, services: Services, user: UserRecord) -> Screen:
     """The Stars packages (with their bonus) and how to buy another amount."""
     settings = services.settings

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from trt import __version__
 from trt.cli import (
     audit,
+    broadcast,
     console,
     db,
     jobs,
@@ -46,6 +47,7 @@ app = typer.Typer(
     help="trt: sell KIE.ai generations in Telegram — bot, server and operator tools.",
 )
 app.add_typer(audit.app, name="audit")
+app.add_typer(broadcast.app, name="broadcast")
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(kie.app, name="kie")

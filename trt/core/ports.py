@@ -9,10 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from trt.domain import Family, KieTaskId
+from trt.domain import Family, KieTaskId, RecipientState
 from trt.errors import TrtError
 from trt.kie.base import CreateTask, TaskRecord
-from trt.records import JobRecord, RefundNotice
+from trt.records import BroadcastRecord, JobRecord, RefundNotice
 
 
 class DeliveryFailed(TrtError):
@@ -93,6 +93,26 @@ class ModelSwitch(Protocol):
     async def disable(self, model_id: str, *, actor: str, reason: str) -> object:
         """Disable `model_id` for every instance, recorded (audit log) as done by `actor`
         for `reason`; a disabled model stays disabled."""
+
+
+class AnnouncementUncertain(TrtError):
+    """Telegram may or may not have delivered an announcement (the network failed, or
+    Telegram answered 5xx): it is not sent again."""
+
+
+class Announcer(Protocol):
+    """Broadcasts as the chat side sends them (implemented in trt.bot.announcer)."""
+
+    async def announce(self, chat_id: int, text: str) -> tuple[RecipientState, str | None]:
+        """Send `text` (HTML) to a private chat, paced with the bot's own traffic; SENT,
+        BLOCKED (403) or FAILED (refused otherwise), with Telegram's words when refused.
+
+        Raises: AnnouncementUncertain.
+        """
+        ...
+
+    async def report(self, broadcast: BroadcastRecord) -> None:
+        """Tell whoever started the broadcast how it went (never raises)."""
         ...
 
 

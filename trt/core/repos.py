@@ -11,9 +11,18 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from trt.domain import CreditSource, EventSource, JobId, JobState, LedgerKind, TgUserId
+from trt.domain import (
+    CreditSource,
+    EventSource,
+    JobId,
+    JobState,
+    LedgerKind,
+    RecipientState,
+    TgUserId,
+)  # fmt: skip
 from trt.records import (
     Arrival,
+    BroadcastRecord,
     Claim,
     Confirm,
     ControlsState,
@@ -30,6 +39,7 @@ from trt.records import (
     ModelOverride,
     MoneyFigures,
     NewAction,
+    NewBroadcast,
     NewJob,
     NewPayment,
     OperatorAction,
@@ -39,6 +49,7 @@ from trt.records import (
     Pending,
     Profile,
     PromoRecord,
+    Recipient,
     Redemption,
     ReferralStats,
     Summary,
@@ -73,6 +84,10 @@ class UserRepo(Protocol):
 
     async def set_blocked_bot(self, user_id: TgUserId, blocked: bool) -> UserRecord:
         """Whether the user blocked the bot (Telegram answers 403). Raises: UserNotFound."""
+        ...
+
+    async def set_broadcast_opt_out(self, user_id: TgUserId, opted_out: bool) -> UserRecord:
+        """Whether the user declined announcements (/settings). Raises: UserNotFound."""
         ...
 
     async def count(self) -> int: ...
@@ -390,6 +405,65 @@ class CostRepo(Protocol):
 
     async def tripped(self) -> dict[str, str]:
         """Models whose episode is open, with what tripped them."""
+
+
+class BroadcastRepo(Protocol):
+    async def audience(self, language: str | None) -> int:
+        """Users a broadcast in `language` (None: any) would reach now."""
+        ...
+
+    async def create(self, new: NewBroadcast, *, now: datetime) -> BroadcastRecord:
+        """Queue it, every user of its language a pending recipient."""
+        ...
+
+    async def get(self, broadcast_id: int) -> BroadcastRecord:
+        """Raises: BroadcastNotFound."""
+        ...
+
+    async def find(self, *, limit: int = 20) -> list[BroadcastRecord]:
+        """Newest first."""
+        ...
+
+    async def cancel(self, broadcast_id: int, *, by: str, now: datetime) -> BroadcastRecord:
+        """Raises: BroadcastNotFound, BroadcastFinished."""
+        ...
+
+    async def next_active(self) -> BroadcastRecord | None:
+        """The oldest broadcast queued or being sent."""
+        ...
+
+    async def start(self, broadcast_id: int, *, now: datetime) -> bool:
+        """Queued → sending; False when it was not queued."""
+        ...
+
+    async def interrupted(self, *, now: datetime) -> int:
+        """Recipients left in flight by a stopped sender become unknown; how many."""
+        ...
+
+    async def pending(
+        self, broadcast_id: int, *, after: int = -1, limit: int = 200
+    ) -> list[Recipient]:
+        """The next pending recipients past user id `after`."""
+        ...
+
+    async def claim(self, broadcast_id: int, user_id: TgUserId, *, now: datetime) -> bool:
+        """Pending → sending (committed) while the broadcast is sending; False otherwise."""
+        ...
+
+    async def settle(
+        self,
+        broadcast_id: int,
+        user_id: TgUserId,
+        outcome: RecipientState,
+        *,
+        now: datetime,
+        error: str | None = None,
+    ) -> bool:
+        """Record a recipient's outcome; False when nothing changed."""
+        ...
+
+    async def finish(self, broadcast_id: int, *, now: datetime) -> BroadcastRecord | None:
+        """Sending → done when nobody is left; the record when this call finished it."""
         ...
 
 
@@ -420,6 +494,8 @@ class Store(Protocol):
     def controls(self) -> ControlsRepo: ...
     @property
     def costs(self) -> CostRepo: ...
+    @property
+    def broadcasts(self) -> BroadcastRepo: ...
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""

@@ -15,9 +15,10 @@ from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
+from trt.core.broadcaster import Broadcaster
 from trt.core.reconciler import Reconciler
 from trt.core.supervisor import Supervisor
-from trt.runtime import Serving, leader_lock, open_serving
+from trt.runtime import Serving, leader_lock, make_broadcaster, open_serving
 from trt.server.app import WEBHOOK_PREFIX, TrtServer
 from trt.server.edge import GuardedRunner, listen
 from trt.server.summary import log_summary
@@ -30,6 +31,7 @@ PRUNE_EVERY_SECONDS = 600.0
 RECONCILER, PRUNING, POLLING = "reconciler", "inbox pruning", "telegram polling"
 WEBHOOK, SETTLEMENT = "webhook", "callback settlement"
 CONTROLS = "controls refresh"
+BROADCASTS = "broadcasts"
 
 
 async def serve(
@@ -70,7 +72,10 @@ async def _run(
         updates = UpdateProcessor(
             bot, dp, inbox, metrics, lease=lease, grace=grace, supervisor=supervisor
         )
-    leader = _LeaderWork(supervisor, updates, polling=settings.bot_mode is BotMode.POLLING)
+    broadcaster = make_broadcaster(serving)
+    leader = _LeaderWork(
+        supervisor, updates, broadcaster, polling=settings.bot_mode is BotMode.POLLING
+    )
     reconciler = Reconciler(
         services.generation, leader_lock(services), on_leadership=leader.switch,
         stuck_after=settings.leader_stuck_seconds,
@@ -100,6 +105,8 @@ async def _run(
     logger.info("stopping: no new requests, finishing what is in flight")
     await runner.shutdown()  # stops accepting; waits for in-flight requests
     await supervisor.cancel(RECONCILER)
+    if broadcaster is not None:  # the messages in flight finish: none is left unknown
+        await broadcaster.drain(settings.shutdown_drain_seconds)
     await leader.switch(False)
     if updates:
         await updates.drain(settings.shutdown_drain_seconds)
@@ -140,13 +147,20 @@ def _settle_heap() -> None:
 
 
 class _LeaderWork:
-    """What only the leader does besides reconciling: poll Telegram, prune the inbox."""
+    """What only the leader does besides reconciling: poll Telegram, prune the inbox, send
+    broadcasts."""
 
     def __init__(
-        self, supervisor: Supervisor, updates: UpdateProcessor | None, *, polling: bool
+        self,
+        supervisor: Supervisor,
+        updates: UpdateProcessor | None,
+        broadcaster: Broadcaster | None,
+        *,
+        polling: bool,
     ) -> None:
         self.supervisor = supervisor
         self.updates = updates
+        self.broadcaster = broadcaster
         self.polling = polling
 
     async def switch(self, leader: bool) -> None:
@@ -155,10 +169,13 @@ class _LeaderWork:
             return
         if leader:
             self.supervisor.every(PRUNING, updates.prune, interval=PRUNE_EVERY_SECONDS)
+            if self.broadcaster is not None:
+                self.supervisor.keep_running(BROADCASTS, self.broadcaster.run)
             if self.polling:
                 # Polling stops by cancellation when leadership goes: it never ends alone.
                 self.supervisor.keep_running(POLLING, lambda: updates.poll(asyncio.Event()))
         else:
+            await self.supervisor.cancel(BROADCASTS)
             await self.supervisor.cancel(POLLING)
             await self.supervisor.cancel(PRUNING)
 

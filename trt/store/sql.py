@@ -8,6 +8,7 @@ from datetime import datetime
 
 from trt.records import MoneyFigures, Summary
 from trt.store import reports, stats
+from trt.store.broadcasts import SqlBroadcasts
 from trt.store.controls import SqlControls
 from trt.store.costs import SqlCosts
 from trt.store.engine import Database, create_database
@@ -39,6 +40,7 @@ class SqlStore:
         self.forms = SqlForms(db)
         self.controls = SqlControls(db)
         self.costs = SqlCosts(db)
+        self.broadcasts = SqlBroadcasts(db)
 
     async def check_schema(self) -> None:
         """Raises: SchemaNotMigrated, DatabaseUnavailable."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -55,6 +56,9 @@ class User(SQLModel, table=True):
     blocked_bot: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    broadcast_opt_out: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -284,6 +288,43 @@ class MaintenanceRow(SQLModel, table=True):
     updated_by: str = Field(sa_column=Column(String(64), nullable=False))
 
 
+class Broadcast(SQLModel, table=True):
+    """An announcement to every user (or those of one language), sent by the server."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, sa_column=Column(String(8)))
+    state: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    report_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    total: int = Field(sa_column=Column(Integer, nullable=False))
+    created_at: datetime = _utc()
+    started_at: datetime | None = _utc(nullable=True)
+    finished_at: datetime | None = _utc(nullable=True)
+    cancelled_by: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+class BroadcastRecipient(SQLModel, table=True):
+    """One user's progress in a broadcast; the primary key makes a second row impossible."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (
+        Index("ix_broadcast_recipients_broadcast_id_state", "broadcast_id", "state", "user_id"),
+    )
+
+    broadcast_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("broadcasts.id"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id"), primary_key=True, autoincrement=False)
+    )
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    at: datetime | None = _utc(nullable=True)
+    error: str | None = Field(default=None, sa_column=Column(String(200)))
+
+
 metadata = SQLModel.metadata
 
 
@@ -305,3 +346,5 @@ operator_actions = _table(OperatorActionRow)
 model_overrides = _table(ModelOverrideRow)
 maintenance = _table(MaintenanceRow)
 cost_guard = _table(CostGuardState)
+broadcasts = _table(Broadcast)
+broadcast_recipients = _table(BroadcastRecipient)

@@ -63,6 +63,10 @@ class SqlUsers:
         """Whether the user blocked the bot (Telegram answers 403). Raises: UserNotFound."""
         return await self._set(user_id, blocked_bot=blocked)
 
+    async def set_broadcast_opt_out(self, user_id: TgUserId, opted_out: bool) -> UserRecord:
+        """Whether the user declined announcements (/settings). Raises: UserNotFound."""
+        return await self._set(user_id, broadcast_opt_out=opted_out)
+
     async def count(self) -> int:
         async with self._db.transaction() as conn:
             return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
@@ -87,7 +91,7 @@ def new_user(user_id: TgUserId, profile: Profile) -> dict[str, Any]:
         "id": user_id, "username": fit(profile.username, 64),
         "first_name": fit(profile.first_name, 128), "language": fit(profile.language, 8),
         "balance": 0, "held": 0, "is_banned": False,
-        "blocked_bot": False, "created_at": now, "updated_at": now,
+        "blocked_bot": False, "created_at": now, "updated_at": now, "broadcast_opt_out": False,
     }  # fmt: skip
 
 
