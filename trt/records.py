@@ -26,6 +26,27 @@ class UserRecord:
     # Free generations on a day, when read with the record (the visit read counts today's,
     # so a screen that shows what is left needs no read of its own).
     free_used: FreeUse | None = None
+    # The last ban or unban: why, who (`cli:<login>`, `tg:<admin id>`) and when.
+    ban_reason: str | None = None
+    ban_changed_by: str | None = None
+    ban_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserOverview:
+    """A user as `trt users list/search` shows them: who, money, and how they stand."""
+
+    id: TgUserId
+    username: str | None
+    first_name: str | None
+    language: str | None
+    balance: int
+    held: int
+    # Stars charged for generations, less what support refunded of them.
+    spent: int
+    is_banned: bool
+    blocked_bot: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ USER_COMMANDS = (
     "start", "menu", "models", "balance", "topup", "history", "invite", "promo", "language",
     "help", "paysupport", "terms", "cancel",
 )  # fmt: skip
-ADMIN_COMMANDS = ("admin", "user", "grant")
+ADMIN_COMMANDS = ("admin", "user", "grant", "ban", "unban")
 
 
 def commands(lang: str, names: tuple[str, ...]) -> list[BotCommand]:
