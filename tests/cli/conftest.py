@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -93,6 +94,19 @@ async def _seed(url: str = DEFAULT_DATABASE_URL) -> dict[str, JobId]:
             NewJob(BOB, "veo3_fast", "veo", {"prompt": "a dog"}, 60), max_active=3
         )
         return {"done": done.id, "waiting": waiting.id}
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_log_handler() -> Iterator[None]:
+    """`trt serve` under test points the root logger at the runner's stderr, which closes
+    with its test; a later test's log line would then print a logging error into that
+    test's output. Handlers a test added that way go with it."""
+    root = logging.getLogger()
+    before = set(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in before and type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
 
 
 @pytest.fixture
