@@ -21,6 +21,8 @@ class TestBan:
             True, "chargeback <fraud>", f"tg:{ADMIN}",
         )  # fmt: skip
         assert (await user.send("/balance")).text == "Your access to this bot is suspended."
+        card = await admin.send(f"/user {USER}")
+        assert "· held: 0 ⭐ · banned (chargeback <fraud>)" in (card.text or "")
         reply = await admin.send(f"/unban {USER} refunded")
         assert reply.text == f"User {USER} is no longer banned: refunded"
         assert (await store.users.get(USER)).ban_reason == "refunded"

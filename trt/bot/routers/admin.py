@@ -72,7 +72,8 @@ async def user_info(
           amount=e.amount, key=e.key)
         for e in d.ledger[:10]
     ]  # fmt: skip
-    flags = (t("admin.banned_flag") if u.is_banned else "") + (
+    banned = t("admin.banned_because", reason=u.ban_reason) if u.ban_reason else ""
+    flags = (t("admin.banned_flag") + banned if u.is_banned else "") + (
         t("admin.blocked_flag") if u.blocked_bot else ""
     )
     await send(message, t.markup(
