@@ -101,6 +101,14 @@ class LedgerKind(StrEnum):
     REFUND = "refund"
     TOPUP_REFUND = "topup_refund"  # a refunded Stars payment taken back off the balance
     BONUS_REVOKED = "bonus_revoked"  # a referral bonus taken back: its top-up was refunded
+    DEBIT = "debit"  # Stars taken back by support (`trt users debit`), never below zero
+
+
+class UserOrder(StrEnum):
+    """How `trt users list` sorts: most Stars spent, or newest first."""
+
+    SPENT = "spent"
+    JOINED = "joined"
 
 
 class PaymentStatus(StrEnum):

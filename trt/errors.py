@@ -12,6 +12,7 @@ handler in ``trt.cli``, one error router in ``trt.bot``) turn them into output.
     │   ├── DatabaseUnavailable(host)
     │   ├── SchemaNotMigrated(current, expected)
     │   ├── DatabaseMissing(location)  no SQLite file there (commands never create one)
+    │   ├── BackupFailed(reason)    `trt db backup` could not make a copy (no pg_dump, …)
     │   ├── NotFound(what, key)     also a LookupError
     │   │   ├── JobNotFound
     │   │   ├── UserNotFound
@@ -137,6 +138,16 @@ class DatabaseMissing(StoreError):
     def __init__(self, location: str) -> None:
         super().__init__(f"no database at {location}: run `trt db upgrade` to create it")
         self.location = location
+
+
+class BackupFailed(StoreError):
+    """`trt db backup` made no copy; the reason names what to do, never a password."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"no backup made: {reason}")
+        self.reason = reason
 
 
 class NotFound(StoreError, LookupError):

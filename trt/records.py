@@ -38,6 +38,27 @@ class UserRecord:
     free_used: FreeUse | None = None
     # Declined announcements in /settings: broadcasts skip them.
     broadcast_opt_out: bool = False
+    # The last ban or unban: why, who (`cli:<login>`, `tg:<admin id>`) and when.
+    ban_reason: str | None = None
+    ban_changed_by: str | None = None
+    ban_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserOverview:
+    """A user as `trt users list/search` shows them: who, money, and how they stand."""
+
+    id: TgUserId
+    username: str | None
+    first_name: str | None
+    language: str | None
+    balance: int
+    held: int
+    # Stars charged for generations, less what support refunded of them.
+    spent: int
+    is_banned: bool
+    blocked_bot: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

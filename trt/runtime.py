@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trt.settings import KieMode, Settings
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from trt.core.metrics import Metrics
     from trt.core.ports import KieApi, LeaderLock, StarPayments, TelegramAccount
     from trt.core.services import Services
+    from trt.store.backup import Backup
     from trt.store.engine import Database
     from trt.store.sql import SqlStore
 
@@ -203,6 +205,14 @@ async def upgrade_database(database_url: str) -> tuple[str, str | None]:
     async with _database(database_url, must_exist=False) as db:
         await schema.upgrade(db)
         return db.location, await schema.current_revision(db)
+
+
+def backup_database(database_url: str, target: Path, *, force: bool) -> Backup:
+    """A consistent copy of the database in `target`; needs no current schema (a backup
+    before `trt db upgrade` is the point). Raises: UsageError, DatabaseMissing, BackupFailed."""
+    from trt.store.backup import backup
+
+    return backup(database_url, target, force=force)
 
 
 async def database_revision(database_url: str) -> tuple[str, str | None, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -14,9 +15,11 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.conftest import CliInvoke
+from tests.store.conftest import postgres_url
 from trt.domain import EventSource, JobId, JobState, LedgerKind, TgUserId
 from trt.records import JobChanges, NewJob
 from trt.settings import DEFAULT_DATABASE_URL
+from trt.store.engine import create_database
 from trt.store.sql import open_store
 
 ALICE = TgUserId(111)
@@ -67,8 +70,8 @@ def scrub(text: str) -> str:
     return re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?(\+00:00)?", "<TIME>", text)
 
 
-async def _seed() -> dict[str, JobId]:
-    async with open_store(DEFAULT_DATABASE_URL) as store:
+async def _seed(url: str = DEFAULT_DATABASE_URL) -> dict[str, JobId]:
+    async with open_store(url) as store:
         await store.users.ensure(ALICE, username="alice", language="ru")
         await store.users.ensure(BOB, username="bob", language="en")
         await store.ledger.credit(ALICE, 100, kind=LedgerKind.TOPUP, key="topup:ch1", reason="")
@@ -93,8 +96,51 @@ async def _seed() -> dict[str, JobId]:
         return {"done": done.id, "waiting": waiting.id}
 
 
+@pytest.fixture(autouse=True)
+def _no_stale_log_handler() -> Iterator[None]:
+    """`trt serve` under test points the root logger at the runner's stderr, which closes
+    with its test; a later test's log line would then print a logging error into that
+    test's output. Handlers a test added that way go with it."""
+    root = logging.getLogger()
+    before = set(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in before and type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+
+
 @pytest.fixture
 def seeded(trt: CliInvoke) -> dict[str, JobId]:
     result = trt("db", "upgrade")
     assert result.exit_code == 0, result.output
     return asyncio.run(_seed())
+
+
+async def _drop_everything(url: str) -> None:
+    from tests.store.test_migrations import empty
+
+    db = create_database(url)
+    try:
+        await empty(db)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DATABASE_URL for the CLI under test: the default SQLite file, or an emptied
+    Postgres (skipped without TRT_TEST_POSTGRES_URL, as the store suite is)."""
+    if request.param == "sqlite":
+        return DEFAULT_DATABASE_URL
+    url = postgres_url()
+    asyncio.run(_drop_everything(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def seeded_any(trt: CliInvoke, store_url: str) -> dict[str, JobId]:
+    """`seeded`, on SQLite and on Postgres."""
+    result = trt("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    return asyncio.run(_seed(store_url))

@@ -18,7 +18,7 @@ USER_COMMANDS = (
 )  # fmt: skip
 ADMIN_COMMANDS = (
     "admin", "user", "grant", "model", "disable", "enable", "markup", "maintenance",
-    "broadcast",
+    "broadcast", "ban", "unban",
 )  # fmt: skip
 
 

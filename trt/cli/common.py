@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -29,7 +31,10 @@ UserArg = Annotated[
 UserOption = Annotated[
     int | None, typer.Option(min=1, max=ID_LIMIT - 1, help="Only this Telegram user id.")
 ]
-StarsArgs = {"min": 1, "max": STARS_LIMIT}  # Star amounts: positive, within the column
+StarsArgs = {"min": 1, "max": STARS_LIMIT}
+ReasonOption = Annotated[
+    str, typer.Option(help="Why; kept with the change (who and when too).", show_default=False)
+]  # Star amounts: positive, within the column
 
 _AGO = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -62,6 +67,15 @@ def split_assignments(option: str, items: Sequence[str]) -> list[tuple[str, str]
             raise UsageError(option, f"{item!r} is not KEY=VALUE")
         pairs.append((key.strip(), value))
     return pairs
+
+
+def cli_actor() -> str:
+    """Who runs this command, as operator actions record it: `cli:<login>`."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's uid without a passwd entry)
+        login = f"uid{os.getuid()}"
+    return f"cli:{login}"
 
 
 def with_runtime(call: Callable[[Runtime], Awaitable[T]], *, check_schema: bool = True) -> T:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -94,6 +97,28 @@ def table(
 def json_out(data: Any) -> None:
     """Machine-readable output: one JSON document, no markup, stable key order."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def csv_rows(
+    header: Sequence[str], output: Path | None
+) -> Iterator[Callable[[Sequence[object]], None]]:
+    """A CSV document with `header`, to stdout or to `output`: yields a function writing
+    one row (None as an empty cell). The file appears complete or not at all."""
+    if output is None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        yield writer.writerow
+        return
+    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(header)
+            yield writer.writerow
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -1,14 +1,16 @@
-"""`trt db`: schema migrations."""
+"""`trt db`: schema migrations and backups."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from trt.cli import console
 
-app = typer.Typer(no_args_is_help=True, help="Database schema: migrate and inspect.")
+app = typer.Typer(no_args_is_help=True, help="Database: migrate, inspect, back up.")
 
 
 @app.command()
@@ -44,3 +46,18 @@ async def _current() -> tuple[str, str | None, str]:
     from trt.settings import load_settings
 
     return await database_revision(load_settings().database_url.get_secret_value())
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Copy the database to FILE, safely while `trt serve` runs (SQLite: the online backup
+    API; Postgres: pg_dump's custom format, for pg_restore)."""
+    from trt.runtime import backup_database
+    from trt.settings import load_settings
+
+    url = load_settings().database_url.get_secret_value()
+    made = backup_database(url, file, force=force)
+    console.success(f"backed up {made.source} to {made.target} ({made.size} bytes, {made.tool})")

@@ -10,6 +10,7 @@ import typer
 
 from trt.cli import console
 from trt.cli.common import JsonFlag, UserOption, parse_since, with_runtime, with_services
+from trt.cli.exports import CsvFlag, ExportSince, OutputOption
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import JobId, JobState, TgUserId
 from trt.records import JobFilter, JobRecord
@@ -54,6 +55,20 @@ def list_jobs(
     console.table(["id", "user", "model", "state", "price", "created (UTC)", "KIE task"], rows)
     if next_before:
         console.info(f"more: trt jobs list --before {next_before} …")
+
+
+@app.command()
+def export(
+    as_csv: CsvFlag = True,
+    since: ExportSince = None,
+    output: OutputOption = None,
+) -> None:
+    """Every job (or those created since a date) as CSV, oldest first, with a header row."""
+    from trt.cli.exports import export_jobs
+
+    count = export_jobs(since, output)
+    if output is not None:
+        console.success(f"wrote {count} jobs to {output}")
 
 
 @app.command()

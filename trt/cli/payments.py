@@ -9,6 +9,7 @@ import typer
 
 from trt.cli import console
 from trt.cli.common import JsonFlag, UserOption, parse_since, with_runtime, with_services
+from trt.cli.exports import CsvFlag, ExportSince, OutputOption
 from trt.cli.render import plain, signed, stars, when
 from trt.domain import TgUserId
 
@@ -120,6 +121,20 @@ def report(since: SinceOption = None, as_json: JsonFlag = False) -> None:
         console.json_out(plain(data))
         return
     _render_report(data)
+
+
+@app.command()
+def export(
+    as_csv: CsvFlag = True,
+    since: ExportSince = None,
+    output: OutputOption = None,
+) -> None:
+    """Every payment (or those since a date) as CSV, oldest first, with a header row."""
+    from trt.cli.exports import export_payments
+
+    count = export_payments(since, output)
+    if output is not None:
+        console.success(f"wrote {count} payments to {output}")
 
 
 def _bonus_parts(r: MoneyReport) -> str:

@@ -7,7 +7,7 @@ database only through them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ from trt.domain import (
     LedgerKind,
     RecipientState,
     TgUserId,
+    UserOrder,
 )  # fmt: skip
 from trt.records import (
     Arrival,
@@ -53,6 +54,7 @@ from trt.records import (
     Redemption,
     ReferralStats,
     Summary,
+    UserOverview,
     UserRecord,
     Visit,
 )
@@ -78,8 +80,17 @@ class UserRepo(Protocol):
         """Raises: UserNotFound."""
         ...
 
-    async def set_banned(self, user_id: TgUserId, banned: bool) -> UserRecord:
-        """Raises: UserNotFound."""
+    async def set_banned(
+        self, user_id: TgUserId, banned: bool, *, reason: str | None = None, by: str | None = None
+    ) -> UserRecord:
+        """Ban or unban, recording why, who and when. Raises: UserNotFound."""
+        ...
+
+    async def overview(
+        self, *, order: UserOrder, limit: int, text: str | None = None
+    ) -> list[UserOverview]:
+        """Users with what they spent, sorted by `order`; with `text`, only those whose id
+        is it or whose username or first name contains it, in any case."""
         ...
 
     async def set_blocked_bot(self, user_id: TgUserId, blocked: bool) -> UserRecord:
@@ -97,6 +108,15 @@ class LedgerRepo(Protocol):
     async def credit(
         self, user_id: TgUserId, amount: int, *, kind: LedgerKind, key: str, reason: str
     ) -> LedgerResult: ...
+
+    async def debit(
+        self, user_id: TgUserId, amount: int, *, key: str, reason: str
+    ) -> LedgerResult:
+        """Take Stars off the balance, never below zero; a used key moves nothing.
+
+        Raises: InsufficientBalance (naming the balance), UserNotFound.
+        """
+        ...
 
     async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult: ...
 
@@ -135,6 +155,10 @@ class JobRepo(Protocol):
     ) -> JobRecord: ...
 
     async def find(self, query: JobFilter) -> list[JobRecord]: ...
+
+    def export(self, *, since: datetime | None = None) -> AsyncIterator[JobRecord]:
+        """Every job (created since `since`), oldest first, read in batches as consumed."""
+        ...
 
     async def events(self, job_id: JobId) -> list[JobEventRecord]: ...
 
@@ -280,6 +304,10 @@ class PaymentRepo(Protocol):
         self, *, user_id: TgUserId | None = None, since: datetime | None = None, limit: int = 50
     ) -> list[PaymentRecord]:
         """Newest first."""
+        ...
+
+    def export(self, *, since: datetime | None = None) -> AsyncIterator[PaymentRecord]:
+        """Every payment (made since `since`), oldest first, read in batches as consumed."""
         ...
 
     async def payload_used(self, payload: str) -> bool:

@@ -26,6 +26,8 @@ from sqlalchemy.pool import StaticPool
 from trt.errors import DatabaseMissing, DatabaseUnavailable
 from trt.settings import describe_database
 
+# Rows an export reads per round trip: memory stays flat however long the table is.
+EXPORT_BATCH = 500
 # SQLite waits this long for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from trt.domain import (
 )
 from trt.errors import InvalidTransition, JobNotFound
 from trt.records import JobChanges, JobEventRecord, JobFilter, JobRecord, NewJob
-from trt.store.engine import Database
+from trt.store.engine import EXPORT_BATCH, Database
 from trt.store.tables import job_events, jobs
 
 
@@ -62,6 +63,16 @@ class SqlJobs:
             statement = statement.where(jobs.c.id < query.before_id)
         async with self._db.transaction(readonly=True) as conn:
             return [to_job(row) for row in await conn.execute(statement)]
+
+    async def export(self, *, since: datetime | None = None) -> AsyncIterator[JobRecord]:
+        """Every job (created since `since`), oldest first, read in batches as consumed."""
+        statement = select(jobs).order_by(jobs.c.id)
+        if since is not None:
+            statement = statement.where(jobs.c.created_at >= since)
+        async with self._db.transaction(readonly=True) as conn:
+            rows = await conn.stream(statement.execution_options(yield_per=EXPORT_BATCH))
+            async for row in rows:
+                yield to_job(row)
 
     async def events(self, job_id: JobId) -> list[JobEventRecord]:
         statement = select(job_events).where(job_events.c.job_id == job_id)

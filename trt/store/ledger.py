@@ -239,6 +239,12 @@ def credit_movement(
     return Movement(user_id, kind, amount, amount, 0, key, reason=reason)
 
 
+def debit_movement(user_id: TgUserId, amount: int, *, key: str, reason: str) -> Movement:
+    """Stars taken back by support; `apply_in`'s guard keeps the balance at or above zero."""
+    _require_positive(amount)
+    return Movement(user_id, LedgerKind.DEBIT, amount, -amount, 0, key, reason=reason)
+
+
 def hold_movement(user_id: TgUserId, job_id: JobId, amount: int) -> Movement:
     _require_positive(amount)
     return Movement(user_id, LedgerKind.HOLD, amount, -amount, amount, f"hold:{job_id}", job_id)
@@ -261,6 +267,12 @@ class SqlLedger:
         return await apply(
             self._db, credit_movement(user_id, amount, kind=kind, key=key, reason=reason)
         )
+
+    async def debit(
+        self, user_id: TgUserId, amount: int, *, key: str, reason: str
+    ) -> LedgerResult:
+        """Raises: InsufficientBalance, UserNotFound."""
+        return await apply(self._db, debit_movement(user_id, amount, key=key, reason=reason))
 
     async def hold(self, user_id: TgUserId, job_id: JobId, amount: int) -> LedgerResult:
         return await apply(self._db, hold_movement(user_id, job_id, amount))

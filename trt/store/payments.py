@@ -8,6 +8,7 @@ runs last inside it, so a refused refundStarPayment undoes the reversal.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from trt.errors import AlreadyRefunded, PaymentNotFound, RefundExceedsBalance
 from trt.records import Confirm, NewPayment, PaymentRecord, PaymentResult
 from trt.store import referrals
 from trt.store.dialect import insert_or_ignore
-from trt.store.engine import Database
+from trt.store.engine import EXPORT_BATCH, Database
 from trt.store.ledger import Movement, apply_in, credit_movement
 from trt.store.tables import payments, users
 
@@ -98,6 +99,16 @@ class SqlPayments:
             statement = statement.where(payments.c.created_at >= since)
         async with self._db.transaction(readonly=True) as conn:
             return [_record(row) for row in await conn.execute(statement)]
+
+    async def export(self, *, since: datetime | None = None) -> AsyncIterator[PaymentRecord]:
+        """Every payment (made since `since`), oldest first, read in batches as consumed."""
+        statement = select(payments).order_by(payments.c.id)
+        if since is not None:
+            statement = statement.where(payments.c.created_at >= since)
+        async with self._db.transaction(readonly=True) as conn:
+            rows = await conn.stream(statement.execution_options(yield_per=EXPORT_BATCH))
+            async for row in rows:
+                yield _record(row)
 
     async def payload_used(self, payload: str) -> bool:
         """Whether an invoice with this payload was paid already (a replay)."""

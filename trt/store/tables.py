@@ -59,6 +59,13 @@ class User(SQLModel, table=True):
     broadcast_opt_out: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # Username and first name casefolded in Python, for case-insensitive search on both
+    # backends (SQLite's lower() knows only ASCII).
+    name_key: str | None = Field(default=None, sa_column=Column(String(200)))
+    # The last ban or unban: why, who (`cli:<login>`, `tg:<admin id>`) and when.
+    ban_reason: str | None = Field(default=None, sa_column=Column(Text))
+    ban_changed_by: str | None = Field(default=None, sa_column=Column(String(64)))
+    ban_changed_at: datetime | None = _utc(nullable=True)
 
 
 class LedgerEntry(SQLModel, table=True):

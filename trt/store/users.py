@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trt.domain import TgUserId
+from trt.domain import LedgerKind, TgUserId, UserOrder, storable_id
 from trt.errors import UserNotFound
-from trt.records import Profile, UserRecord
+from trt.records import Profile, UserOverview, UserRecord
 from trt.store.dialect import insert_or_ignore
 from trt.store.engine import Database
-from trt.store.tables import users
-from trt.store.text import fit
+from trt.store.tables import ledger_entries, users
+from trt.store.text import clean, fit
 
 
 class SqlUsers:
@@ -55,9 +55,14 @@ class SqlUsers:
         """Raises: UserNotFound."""
         return await self._set(user_id, language=language)
 
-    async def set_banned(self, user_id: TgUserId, banned: bool) -> UserRecord:
-        """Raises: UserNotFound."""
-        return await self._set(user_id, is_banned=banned)
+    async def set_banned(
+        self, user_id: TgUserId, banned: bool, *, reason: str | None = None, by: str | None = None
+    ) -> UserRecord:
+        """Ban or unban, recording why, who and when. Raises: UserNotFound."""
+        return await self._set(
+            user_id, is_banned=banned, ban_reason=None if reason is None else clean(reason),
+            ban_changed_by=fit(by, 64), ban_changed_at=datetime.now(UTC),
+        )  # fmt: skip
 
     async def set_blocked_bot(self, user_id: TgUserId, blocked: bool) -> UserRecord:
         """Whether the user blocked the bot (Telegram answers 403). Raises: UserNotFound."""
@@ -66,6 +71,18 @@ class SqlUsers:
     async def set_broadcast_opt_out(self, user_id: TgUserId, opted_out: bool) -> UserRecord:
         """Whether the user declined announcements (/settings). Raises: UserNotFound."""
         return await self._set(user_id, broadcast_opt_out=opted_out)
+
+    async def overview(
+        self, *, order: UserOrder, limit: int, text: str | None = None
+    ) -> list[UserOverview]:
+        """Users with what they spent, sorted by `order`; with `text`, only those whose id
+        is it or whose username or first name contains it, in any case."""
+        statement = overview_statement(order, limit)
+        if text is not None:
+            statement = statement.where(matching(text))
+        async with self._db.transaction(readonly=True) as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [UserOverview(**{**row, "id": TgUserId(row["id"])}) for row in rows]
 
     async def count(self) -> int:
         async with self._db.transaction() as conn:
@@ -88,11 +105,85 @@ def new_user(user_id: TgUserId, profile: Profile) -> dict[str, Any]:
     """The `users` row of a user's first contact: no Stars, not banned."""
     now = datetime.now(UTC)
     return {
-        "id": user_id, "username": fit(profile.username, 64),
-        "first_name": fit(profile.first_name, 128), "language": fit(profile.language, 8),
+        "id": user_id, **names(profile), "language": fit(profile.language, 8),
         "balance": 0, "held": 0, "is_banned": False,
         "blocked_bot": False, "created_at": now, "updated_at": now, "broadcast_opt_out": False,
     }  # fmt: skip
+
+
+def names(profile: Profile) -> dict[str, str | None]:
+    """The name columns of `profile` as stored: cut to fit, with their search key."""
+    username, first_name = fit(profile.username, 64), fit(profile.first_name, 128)
+    return {"username": username, "first_name": first_name,
+            "name_key": name_key(username, first_name)}  # fmt: skip
+
+
+def name_key(username: str | None, first_name: str | None) -> str:
+    """What search compares with: both names, casefolded (Unicode-aware on both backends)."""
+    return " ".join(part for part in (username, first_name) if part).casefold()[:200]
+
+
+def renamed(user: UserRecord, profile: Profile) -> bool:
+    """Whether Telegram now names the user differently from their stored row."""
+    stored = (user.username, user.first_name)
+    return stored != (fit(profile.username, 64), fit(profile.first_name, 128))
+
+
+async def rename(conn: AsyncConnection, user_id: TgUserId, profile: Profile) -> None:
+    """Store the names Telegram gives now (the language stays the user's choice)."""
+    await conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(**names(profile), updated_at=datetime.now(UTC))
+    )
+
+
+def overview_statement(order: UserOrder, limit: int) -> Select[Any]:
+    spent = (
+        select(
+            ledger_entries.c.user_id,
+            func.sum(
+                case(
+                    (ledger_entries.c.kind == LedgerKind.REFUND.value, -ledger_entries.c.amount),
+                    else_=ledger_entries.c.amount,
+                )
+            ).label("spent"),
+        )  # fmt: skip
+        .where(ledger_entries.c.kind.in_([LedgerKind.CHARGE.value, LedgerKind.REFUND.value]))
+        .group_by(ledger_entries.c.user_id)
+        .subquery()
+    )
+    spent_stars = func.coalesce(spent.c.spent, 0)
+    u = users.c
+    ordering = (
+        (spent_stars.desc(), u.id) if order is UserOrder.SPENT else (u.created_at.desc(), u.id)
+    )
+    return (
+        select(
+            u.id,
+            u.username,
+            u.first_name,
+            u.language,
+            u.balance,
+            u.held,
+            spent_stars.label("spent"),
+            u.is_banned,
+            u.blocked_bot,
+            u.created_at,
+        )  # fmt: skip
+        .outerjoin(spent, spent.c.user_id == u.id)
+        .order_by(*ordering)
+        .limit(limit)
+    )
+
+
+def matching(text: str) -> ColumnElement[bool]:
+    """Users `text` finds: by id when it is one, else in either name (`@name` too)."""
+    wanted = clean(text.strip().removeprefix("@")).casefold()
+    found = users.c.name_key.contains(wanted, autoescape=True)
+    if wanted.isdigit() and storable_id(int(wanted)):
+        return or_(users.c.id == int(wanted), found)
+    return found
 
 
 async def insert_new_user(conn: AsyncConnection, user_id: TgUserId, profile: Profile) -> bool:
@@ -114,4 +205,5 @@ def to_user(row: Row[Any]) -> UserRecord:
 
 def user_from(values: dict[str, Any]) -> UserRecord:
     """A record from the `users` columns of a row, by name."""
-    return UserRecord(**{**values, "id": TgUserId(values["id"])})
+    fields = {k: v for k, v in values.items() if k != "name_key"}  # search's, not a record's
+    return UserRecord(**{**fields, "id": TgUserId(values["id"])})

@@ -19,7 +19,7 @@ from trt.records import FormRow, FreeUse, Profile, Visit
 from trt.store.allowance import free_count, free_pattern
 from trt.store.engine import Database
 from trt.store.tables import fsm_states, users
-from trt.store.users import insert_new_user, user_from
+from trt.store.users import insert_new_user, names, rename, renamed, user_from
 
 
 class SqlVisits:
@@ -34,6 +34,8 @@ class SqlVisits:
         async with self._db.transaction(readonly=True, one_statement=True) as conn:
             visit = await _read(conn, user_id, form_key, day, created=False)
         if visit is not None:
+            if renamed(visit.user, profile):  # rare: a write only when the names changed
+                return await self._rename(visit, profile)
             return visit
         async with self._db.transaction() as conn:
             # A concurrent first contact may insert the same user; the loser just reads it.
@@ -41,6 +43,14 @@ class SqlVisits:
             visit = await _read(conn, user_id, form_key, day, created)
             assert visit is not None
             return visit
+
+    async def _rename(self, visit: Visit, profile: Profile) -> Visit:
+        """Keep the names support searches by current with what Telegram shows."""
+        async with self._db.transaction() as conn:
+            await rename(conn, visit.user.id, profile)
+        stored = names(profile)
+        user = replace(visit.user, username=stored["username"], first_name=stored["first_name"])
+        return replace(visit, user=user)
 
 
 def _statement() -> Select[Any]:

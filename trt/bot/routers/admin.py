@@ -1,5 +1,5 @@
 """Admin commands (ADMIN_ID / ADMIN_IDS only; others never learn they exist):
-/admin summary, /user ID, /grant ID AMOUNT reason."""
+/admin summary, /user ID, /grant ID AMOUNT reason, /ban ID reason, /unban ID reason."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from trt.bot.reply import send
 from trt.bot.texts import Texts
 from trt.core import support
 from trt.core.services import Services
-from trt.domain import TgUserId
+from trt.domain import TgUserId, storable_id
 from trt.errors import KieError, UserNotFound
 
 
@@ -25,6 +25,8 @@ def make_router(admin_ids: frozenset[int]) -> Router:
     router.message.register(overview, Command("admin"))
     router.message.register(user_info, Command("user"))
     router.message.register(grant, Command("grant"))
+    router.message.register(ban, Command("ban"))
+    router.message.register(unban, Command("unban"))
     return router
 
 
@@ -70,7 +72,8 @@ async def user_info(
           amount=e.amount, key=e.key)
         for e in d.ledger[:10]
     ]  # fmt: skip
-    flags = (t("admin.banned_flag") if u.is_banned else "") + (
+    banned = t("admin.banned_because", reason=u.ban_reason) if u.ban_reason else ""
+    flags = (t("admin.banned_flag") + banned if u.is_banned else "") + (
         t("admin.blocked_flag") if u.blocked_bot else ""
     )
     await send(message, t.markup(
@@ -99,3 +102,29 @@ async def grant(message: Message, command: CommandObject, *, services: Services,
         await send(message, t("admin.grant_repeated"))
         return
     await send(message, t("admin.granted", amount=amount, id=user_id, balance=result.balance))
+
+
+async def ban(message: Message, command: CommandObject, *, services: Services, t: Texts) -> None:
+    await _set_ban(message, command, services, t, banned=True)
+
+
+async def unban(message: Message, command: CommandObject, *, services: Services, t: Texts) -> None:
+    await _set_ban(message, command, services, t, banned=False)
+
+
+async def _set_ban(
+    message: Message, command: CommandObject, services: Services, t: Texts, *, banned: bool
+) -> None:
+    action = "ban" if banned else "unban"
+    args = (command.args or "").split(maxsplit=1)
+    if len(args) < 2 or not args[0].isdigit() or not storable_id(int(args[0])):
+        await send(message, t(f"admin.{action}_usage"))
+        return
+    user_id, reason = TgUserId(int(args[0])), args[1]
+    actor = f"tg:{message.from_user.id if message.from_user else message.chat.id}"
+    try:
+        await support.set_ban(services.store, user_id, banned=banned, reason=reason, actor=actor)
+    except UserNotFound:
+        await send(message, t("admin.no_user", id=user_id))
+        return
+    await send(message, t(f"admin.{action}ned", id=user_id, reason=reason))
