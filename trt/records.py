@@ -272,7 +272,7 @@ class CreditsGiven:
     for; the rest was given (and is a cost, not income)."""
 
     paid: int  # Stars top-ups, less those refunded
-    grants: int  # by admins and support
+    grants: int  # by admins and support, less what support took back (`trt users debit`)
     welcome: int
     referral: int  # less bonuses taken back with their refunded top-up
     promo: int

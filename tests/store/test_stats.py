@@ -32,3 +32,13 @@ class TestSummary:
         )  # fmt: skip
         assert (given.package, given.referral, given.refunds) == (8, 0, 0)
         assert given.given == 5 + 7 + 11 + 3 + 8
+
+    async def test_support_debits_come_off_the_grants(self, store: SqlStore) -> None:
+        """A debit takes back Stars that were given (a grant made twice): given shrinks."""
+        await store.users.ensure(USER)
+        for key in ("grant:a", "grant:b"):
+            await store.ledger.credit(USER, 20, kind=LedgerKind.GRANT, key=key, reason="")
+        await store.ledger.debit(USER, 20, key="debit:twice", reason="granted twice")
+        since = datetime.now(UTC) - timedelta(hours=1)
+        given = (await summary(store.db, since)).credits
+        assert (given.grants, given.given) == (20, 20)

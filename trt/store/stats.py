@@ -63,7 +63,8 @@ async def _sums(conn: AsyncConnection, since: datetime) -> dict[str, int]:
 
 def _given(sums: dict[str, int]) -> CreditsGiven:
     return CreditsGiven(
-        paid=sums.get("paid", 0) - sums.get("paid_back", 0), grants=sums.get("grants", 0),
+        paid=sums.get("paid", 0) - sums.get("paid_back", 0),
+        grants=sums.get("grants", 0) - sums.get(LedgerKind.DEBIT.value, 0),
         welcome=sums.get("welcome", 0),
         referral=sums.get("referral", 0) - sums.get("referral_back", 0),
         promo=sums.get("promo", 0), package=sums.get("package", 0), free=sums.get("free", 0),
