@@ -107,9 +107,7 @@ class TestBanReason:
 
 
 class TestAudited:
-    def test_debit_ban_and_unban_are_in_the_audit_log(
-        self, trt: CliInvoke, seeded_any
-    ) -> None:
+    def test_debit_ban_and_unban_are_in_the_audit_log(self, trt: CliInvoke, seeded_any) -> None:
         """Each support change is an operator action: who, what, on whom, why."""
         trt("users", "debit", "111", "5", "--reason", "chargeback", "--key", "cb-1")
         trt("users", "debit", "111", "5", "--reason", "chargeback", "--key", "cb-1")  # once
