@@ -11,7 +11,7 @@ import pytest
 from tests.core.conftest import CHAT, USER, Rig, build
 from tests.store.conftest import database, store  # noqa: F401 - both backends
 from trt.catalog.registry import Registry
-from trt.core.costguard import ACTOR, CostGuard, GuardPolicy
+from trt.core.costguard import ACTOR, USER_REASON, CostGuard, GuardPolicy
 from trt.domain import CreditSource, EventSource, JobState, KieTaskId, LedgerKind
 from trt.records import JobRecord
 from trt.store.sql import SqlStore
@@ -182,12 +182,13 @@ class TestCostGuard:
         store: SqlStore,  # noqa: F811
         guarded: Guarded,
     ) -> None:
-        """With COST_GUARD_AUTO_DISABLE the model is disabled once, by the cost guard."""
+        """With COST_GUARD_AUTO_DISABLE the model is disabled once, by the cost guard, with
+        a reason fit for users (the figures go to the admins)."""
         rig = guarded.rig
         rig.gen.cost_guard = guard_for(store, rig, guarded.switch, auto_disable=True)
         await guarded.jobs(*[Decimal(10)] * 5)
-        reason = "real cost $0.1500 exceeds revenue $0.1170"
-        assert guarded.switch.disabled == [(MODEL, ACTOR, reason)]
+        assert guarded.switch.disabled == [(MODEL, ACTOR, USER_REASON)]
+        assert "real cost $0.1500 exceeds revenue $0.1170" in rig.messenger.alerts[0]
         assert "it was disabled" in rig.messenger.alerts[0]
 
     async def test_unmeasured_jobs_prove_nothing(self, guarded: Guarded) -> None:

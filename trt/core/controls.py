@@ -7,6 +7,7 @@ in this process applies here at once. Every change is written with its audit row
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -16,8 +17,10 @@ from trt.catalog.pricing import Pricing
 from trt.catalog.registry import Registry
 from trt.core.audit import log_action
 from trt.core.repos import ControlsRepo
-from trt.errors import ModelDisabled, UsageError
+from trt.errors import DatabaseUnavailable, ModelDisabled, UsageError
 from trt.records import ControlsState, Maintenance, ModelOverride, NewAction
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -125,7 +128,10 @@ class Controls:
     async def _changed(self, action: NewAction, change: Awaitable[T]) -> T:
         result = await change
         log_action(action)
-        await self.refresh()  # here at once; elsewhere at the next refresh
+        try:
+            await self.refresh()  # here at once; elsewhere at the next refresh
+        except DatabaseUnavailable as exc:  # the change is made; the periodic refresh follows
+            logger.warning("controls not re-read after %s: %s", action.action, exc)
         return result
 
     def _adopt(self, state: ControlsState) -> bool:

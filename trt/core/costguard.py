@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ACTOR = "cost-guard"  # who disabled the model, in model control's audit log
+# The disable's reason, which users see when they pick the model: the margin figures stay
+# with the operators (the alert, the `cost_guard_tripped` line).
+USER_REASON = "paused while its price is reviewed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,8 @@ class CostGuard:
     async def _tripped(self, verdict: Verdict, problem: str) -> None:
         disable = self.policy.auto_disable
         self._log("cost_guard_tripped", logging.WARNING, verdict, problem, auto_disable=disable)
+        if disable:  # before the alert: paced sends to the admins can take a while
+            await self.switch.disable(verdict.model_id, actor=ACTOR, reason=USER_REASON)
         action = "it was disabled" if disable else "it stays on sale (COST_GUARD_AUTO_DISABLE)"
         await self.messenger.alert_admins(
             f"Cost guard: {verdict.model_id} — {problem} over its last {verdict.jobs} jobs "
@@ -152,8 +157,6 @@ class CostGuard:
             f"{_amount(verdict.real_credits)}); "
             f"{action}"
         )
-        if disable:
-            await self.switch.disable(verdict.model_id, actor=ACTOR, reason=problem)
 
     def _log(self, event: str, level: int, v: Verdict, reason: str, **extra: object) -> None:
         margin = v.margin

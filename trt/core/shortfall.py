@@ -1,10 +1,11 @@
 """Fewer results than paid for: KIE may return 1 image of the 4 a job asked (and was
 charged) for. The undelivered share goes back: the price for the count delivered, from the
-registry, is what the job should have cost."""
+registry, is what the job should have cost (at the markup the job was sold at)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from trt.catalog.kinds import InputType
@@ -38,8 +39,15 @@ def undelivered_share(
     if inp.type is InputType.ENUM and value not in (inp.values or ()):
         return None
     try:
-        fewer = pricing.stars(credits_for(spec, {**params, inp.name: value}))
+        paid_credits = credits_for(spec, params)
+        fewer_credits = credits_for(spec, {**params, inp.name: value})
     except RegistryError:
         return None
+    fewer = pricing.stars(fewer_credits)
+    if pricing.stars(paid_credits) != price and paid_credits > 0:
+        # Sold at another markup (changed while it ran): the smaller count at the job's
+        # own rate, not today's, so a markup change neither inflates nor eats the refund.
+        rate = Decimal(price) * fewer_credits / paid_credits
+        fewer = int(rate.to_integral_value(ROUND_CEILING))
     back = price - fewer
     return (paid, back) if back > 0 else None

@@ -18,8 +18,6 @@ from trt.store.text import clean, fit, storable
 # Column lengths (tables.py): what is longer is cut, never a failed write.
 ACTOR, ACTION, SUBJECT = 64, 48, 128
 
-_OVERRIDE_COLUMNS = ("disabled", "disabled_reason", "markup", "updated_at", "updated_by")
-
 
 class SqlControls:
     def __init__(self, db: Database) -> None:
@@ -83,27 +81,24 @@ class SqlControls:
         self, model_id: str, changes: dict[str, Any], action: NewAction
     ) -> ModelOverride:
         now = datetime.now(UTC)
-        async with self._db.transaction() as conn:
+        row: dict[str, Any] = {
+            "model_id": model_id, "disabled": False, "disabled_reason": None, "markup": None,
+            **changes, "updated_at": now, "updated_by": fit(action.actor, ACTOR),
+        }  # fmt: skip
+        # Only the changed columns are set on a row already there: two instances changing
+        # different controls of one model at once (a disable and a markup) both stick.
+        columns = (*changes, "updated_at", "updated_by")
+        statement = upserting(self._db.dialect, model_overrides, key="model_id", update=columns)
+        async with self._db.transaction(write_first=True) as conn:
+            await conn.execute(statement, [row])
             current = await conn.execute(
                 select(model_overrides).where(model_overrides.c.model_id == model_id)
             )
-            found = current.first()
-            row: dict[str, Any] = {
-                "model_id": model_id, "disabled": False, "disabled_reason": None, "markup": None,
-            }  # fmt: skip
-            if found is not None:
-                row.update(
-                    {k: getattr(found, k) for k in ("disabled", "disabled_reason", "markup")}
-                )
-            row.update(changes, updated_at=now, updated_by=fit(action.actor, ACTOR))
-            statement = upserting(
-                self._db.dialect, model_overrides, key="model_id", update=_OVERRIDE_COLUMNS
-            )
-            await conn.execute(statement, [row])
+            found = current.one()
             await insert_action(conn, action, now)
         return ModelOverride(
-            model_id, row["disabled"], row["disabled_reason"], row["markup"], now,
-            row["updated_by"],
+            model_id, found.disabled, found.disabled_reason, found.markup, found.updated_at,
+            found.updated_by,
         )  # fmt: skip
 
 

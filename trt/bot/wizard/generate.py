@@ -19,8 +19,7 @@ from trt.bot.navigation import open_screen, outdated
 from trt.bot.texts import Texts
 from trt.bot.wizard.flow import Ctx, Next, load, proceed, save
 from trt.bot.wizard.form import Form
-from trt.catalog.spec import ModelSpec
-from trt.core.generation import MediaFile
+from trt.core.generation import MediaFile, Quote
 from trt.core.services import Services
 from trt.domain import JobState
 from trt.errors import KieError
@@ -63,7 +62,7 @@ async def generate(
     if form.job is None:
         form.job = STARTING
         await save(state, form)
-    await _start(message, ctx, spec, form, bot)
+    await _start(message, ctx, quote, form, bot)
     await _check_credits(services, credit_watch)
 
 
@@ -85,9 +84,11 @@ async def _check_credits(services: Services, watch: CreditWatch) -> None:
         await services.generation.messenger.alert_admins(alert)
 
 
-async def _start(message: Message, ctx: Ctx, spec: ModelSpec, form: Form, bot: Bot) -> None:
+async def _start(message: Message, ctx: Ctx, quote: Quote, form: Form, bot: Bot) -> None:
+    """Start the job at `quote`, the price the user confirmed (quoting again here could
+    meet a markup another instance changed meanwhile)."""
     services, user, chat_id = ctx.services, ctx.user, message.chat.id
-    quote = services.generation.quote(spec.id, form.raw(spec))
+    spec = quote.spec
     if form.status is None:  # a replay after a crash keeps the status message it sent
         status = await message.answer(ctx.t("progress.queued", title=title(spec, ctx.t.lang)))
         form.status = status.message_id
