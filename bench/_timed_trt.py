@@ -1,6 +1,6 @@
 """trt's CLI with wall-clock timers around the store calls an update makes (used by
 `bench.update_breakdown`): when the process exits, the samples of each call, and of each
-transaction's phases under it, go as JSON to the file named by $TRT_TIMINGS.
+unit's phases under it (`Database.run`), go as JSON to the file named by $TRT_TIMINGS.
 
 python -m bench._timed_trt serve …   (any trt command; only `serve` is timed)
 """
@@ -8,14 +8,12 @@ python -m bench._timed_trt serve …   (any trt command; only `serve` is timed)
 from __future__ import annotations
 
 import atexit
-import contextlib
 import contextvars
 import json
 import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Any
 
 samples: dict[str, list[float]] = defaultdict(list)
@@ -55,37 +53,33 @@ def _timed(owner: Any, attribute: str, label: str) -> None:
     setattr(owner, attribute, timed)
 
 
-def _time_transactions() -> None:
+def _time_units() -> None:
+    """Each `Database.run` unit (every store call the update path makes) in three phases."""
+    from sqlalchemy import Connection
+
     from trt.store.engine import Database
 
-    transaction = Database.transaction
+    run = Database.run
 
-    @contextlib.asynccontextmanager
-    async def timed(
-        self: Database,
-        *,
-        readonly: bool = False,
-        one_statement: bool = False,
-        write_first: bool = False,
-    ) -> AsyncIterator[Any]:
-        label = current.get()
-        started = time.perf_counter()
-        options = {
-            "readonly": readonly,
-            "one_statement": one_statement,
-            "write_first": write_first,
-        }
-        async with transaction(self, **options) as conn:
-            began = time.perf_counter()
-            samples[f"{label}: begin (lock, connection, BEGIN)"].append(began - started)
+    async def timed(self: Database, work: Any, **options: Any) -> Any:
+        label, marks = current.get(), []
+
+        def marked(conn: Connection) -> Any:
+            marks.append(time.perf_counter())
             try:
-                yield conn
+                return work(conn)
             finally:
-                ended = time.perf_counter()
-                samples[f"{label}: statements"].append(ended - began)
-        samples[f"{label}: commit"].append(time.perf_counter() - ended)
+                marks.append(time.perf_counter())
 
-    Database.transaction = timed  # type: ignore[method-assign]
+        started = time.perf_counter()
+        result = await run(self, marked, **options)
+        began, ended = marks
+        samples[f"{label}: begin (lock, thread or connection, BEGIN)"].append(began - started)
+        samples[f"{label}: statements"].append(ended - began)
+        samples[f"{label}: commit and back"].append(time.perf_counter() - ended)
+        return result
+
+    Database.run = timed  # type: ignore[method-assign]
 
 
 def _dump() -> None:
@@ -97,7 +91,7 @@ def main() -> None:
     if "serve" in sys.argv and os.environ.get("TRT_TIMINGS"):
         for where, attribute, label in TIMED:
             _timed(_owner(where), attribute, label)
-        _time_transactions()
+        _time_units()
         atexit.register(_dump)
     from trt.cli import main as trt
 

@@ -4,11 +4,15 @@ makes (inbox record, claim, the user-and-form read, the free count, the form sav
 per phase of its transaction, how often it runs per update and its p50/p99 in ms.
 
 Before its first reply an update waits for: record (before the webhook's 200; it also claims
-the update when a worker of this process starts it at once, so `claim` runs only for queued
-and recovered updates), the visit read (the user, their form and today's free count, one
-statement), and for a wizard step the form save. `free count` is a lookup in what the
-visit read brought. `done` runs after the handler, but on SQLite it holds the write lock the
-next update's record waits for. The timers add a little to every figure.
+the update when a worker of this process starts it at once, and then reads its sender's
+visit in the same unit, unless an update of theirs still runs), the visit read otherwise
+(the user, their form and today's free count, one statement: its count per update below 1
+is the share read with the claim), and for a wizard step the form save. `claim` runs only
+for queued and recovered updates; `free count` is a lookup in what the visit brought.
+`done` runs after the handler; the next update of the same sender waits for it. Each
+store call is one `Database.run` unit: on an SQLite file it runs whole on a thread, so its
+"begin" is the wait for the write lock and that thread, "commit and back" the hand-back.
+The timers add a little to every figure.
 
     python -m bench.update_breakdown [DATABASE_URL]   # as bench.bot_latency
 """

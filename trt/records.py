@@ -333,6 +333,19 @@ class Visit:
     user: UserRecord
     created: bool  # this update was the user's first contact
     form: FormRow | None  # the FSM row under `form_key`; None when there is none
+    form_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VisitQuery:
+    """What an update's handlers read about its sender (a `Visit`): their record, created
+    on first contact and renamed when Telegram names them differently, their form under
+    `form_key`, and their free generations on `day`."""
+
+    user_id: TgUserId
+    profile: Profile
+    form_key: str
+    day: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +354,8 @@ class Arrival:
     payload: dict[str, Any]
     user_id: int | None = None  # who sent it, when someone did: their updates run in order
     start: bool = False  # a worker of this process starts it at once: claim it when stored
+    # With `start`: read the sender's visit in the same transaction, once the claim holds.
+    visit: VisitQuery | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +375,7 @@ class Pending:
     user_id: int | None
     # Set when the update was claimed for this process as it was stored: no claim to make.
     payload: dict[str, Any] | None = None
+    visit: Visit | None = None  # read with that claim, when its arrival asked
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Store fixtures: in-memory SQLite always, real Postgres when TRT_TEST_POSTGRES_URL is set.
+"""Store fixtures: SQLite (in memory and on a file) always, real Postgres when
+TRT_TEST_POSTGRES_URL is set.
 
 In CI (CI=true) a missing Postgres URL fails the suite instead of skipping it.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -36,11 +38,15 @@ async def reset_schema(db: Database) -> None:
         await conn.run_sync(metadata.create_all)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    """A fresh, empty database with the current schema on each backend."""
+@pytest.fixture(params=["sqlite", "sqlite-file", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, empty database with the current schema on each backend: SQLite in memory
+    (shared connection), an SQLite file (WAL; `Database.run` on its own threads), and
+    Postgres."""
     if request.param == "sqlite":
         db = create_database("sqlite+aiosqlite://")
+    elif request.param == "sqlite-file":
+        db = create_database(f"sqlite+aiosqlite:///{tmp_path / 'trt.db'}")
     else:
         db = create_database(postgres_url(), pool_size=20)
     await reset_schema(db)

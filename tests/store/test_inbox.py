@@ -4,18 +4,20 @@ recovery and bad bytes. On SQLite and Postgres."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
-from trt.records import Arrival, Claim, Pending
+from trt.domain import TgUserId
+from trt.records import Arrival, Claim, FormRow, Pending, Profile, VisitQuery
 from trt.store.inbox import DEDUPE_WINDOW
 from trt.store.sql import SqlStore
 from trt.store.tables import telegram_updates
 
 LEASE = timedelta(minutes=1)
 NOW = timedelta(0)
+DAY = date(2026, 12, 7)
 
 
 def arrival(n: int, user: int | None = None, text: str = "/start") -> Arrival:
@@ -163,6 +165,37 @@ class TestClaimedAsStored:
         (blocked,) = await record_claimed(store, replace(arrival(4, user=6), start=True))
         assert blocked.payload is None
         assert mine.payload is not None
+
+    async def test_the_senders_visit_is_read_with_the_claim(self, store: SqlStore) -> None:
+        """An arrival that asks for its sender's visit gets it with the claim: the user
+        registered on first contact, then their form, and their names kept current."""
+        ann = VisitQuery(TgUserId(5), Profile("ann", "Ann", "en"), "1:5:5::::default", DAY)
+        bob = replace(ann, user_id=TgUserId(6), form_key="1:6:6::::default")
+        first, queued = await record_claimed(
+            store, replace(arrival(1, user=5), start=True, visit=ann),
+            replace(arrival(2, user=6), visit=bob),
+        )  # fmt: skip
+        assert first.visit is not None and queued.visit is None  # queued: read when it runs
+        assert (first.visit.created, first.visit.user.first_name) == (True, "Ann")
+        assert (first.visit.form, first.visit.form_key) == (None, ann.form_key)
+        assert await store.inbox.done(first.seq, owner="a")
+        await store.forms.save(ann.form_key, FormRow("Flow:asking", {"model": "m"}))
+        renamed = replace(ann, profile=Profile("ann", "Anna", "en"))
+        (second,) = await record_claimed(
+            store, replace(arrival(3, user=5), start=True, visit=renamed)
+        )
+        assert second.visit is not None
+        assert (second.visit.created, second.visit.user.first_name) == (False, "Anna")
+        assert second.visit.form == FormRow("Flow:asking", {"model": "m"})
+        assert (await store.users.get(TgUserId(5))).first_name == "Anna"
+
+    async def test_no_visit_without_the_claim(self, store: SqlStore) -> None:
+        """Refused a claim (the sender's earlier update waits), an arrival reads nothing:
+        what it would read may still change."""
+        ann = VisitQuery(TgUserId(5), Profile("ann", "Ann", "en"), "1:5:5::::default", DAY)
+        await record(store, arrival(1, user=5))
+        (later,) = await record_claimed(store, replace(arrival(2, user=5), start=True, visit=ann))
+        assert (later.payload, later.visit) == (None, None)
 
     async def test_a_repeated_delivery_is_not_claimed_again(self, store: SqlStore) -> None:
         (first,) = await record_claimed(store, replace(arrival(1), start=True))

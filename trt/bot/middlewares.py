@@ -8,13 +8,16 @@ update.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 
 from trt.bot.free import today
@@ -23,7 +26,7 @@ from trt.bot.texts import Texts, clip, language_of
 from trt.core.services import Services
 from trt.domain import TgUserId, storable_id
 from trt.logs import log_event
-from trt.records import Profile
+from trt.records import Profile, Visit, VisitQuery
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +34,65 @@ ALERT_LIMIT = 200  # Telegram's cap on a callback answer's text
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class ReadAhead:
+    """Visits the inbox read in the transaction that claimed their update (one trip to the
+    database fewer before the reply), each held for `UserMiddleware` while its update runs.
+
+    They are keyed by the update object itself and checked against what the middleware
+    resolves (the sender, the form key, the day), so a guess that missed only costs the
+    read it would have saved."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, Visit] = {}
+
+    @contextlib.contextmanager
+    def holding(self, update: Update, visit: Visit) -> Iterator[None]:
+        self._held[id(update)] = visit
+        try:
+            yield
+        finally:
+            self._held.pop(id(update), None)
+
+    def take(self, update: Update, user_id: int, form_key: str, day: date) -> Visit | None:
+        visit = self._held.pop(id(update), None)
+        if visit is None or visit.user.id != user_id or visit.form_key != form_key:
+            return None
+        used = visit.user.free_used
+        return visit if used is not None and used.day == day else None
+
+
+def expected_visit(bot_id: int, payload: dict[str, Any], *, day: date) -> VisitQuery | None:
+    """The visit `UserMiddleware` will want for a raw update, where it is plain to see: a
+    message or button from a person in their private chat with the bot (the form key as
+    aiogram's default strategy makes it). None otherwise: the middleware reads it then."""
+    event = payload.get("message") or payload.get("callback_query")
+    if not isinstance(event, dict):
+        return None
+    sender, message = event.get("from"), event.get("message", event)
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if not isinstance(sender, dict) or not isinstance(chat, dict) or sender.get("is_bot"):
+        return None
+    user_id, private = sender.get("id"), chat.get("type") == "private"
+    plain = not (message.get("is_topic_message") or message.get("business_connection_id"))
+    if not (private and plain and storable_id(user_id) and chat.get("id") == user_id):
+        return None
+    key = StorageKey(bot_id=bot_id, chat_id=user_id, user_id=user_id)
+    names = sender.get("username"), sender.get("first_name"), sender.get("language_code")
+    return VisitQuery(TgUserId(user_id), profile(*names), key_text(key), day)
+
+
+def profile(username: str | None, first_name: str | None, language_code: str | None) -> Profile:
+    """What the user table keeps of a Telegram user."""
+    return Profile(username, first_name, language_of(language_code))
+
+
 class UserMiddleware(BaseMiddleware):
     """Registers the user, passes `user` and `t` (their texts) to handlers; answers banned
     users once and then ignores them; in groups answers only commands addressed to the bot."""
 
-    def __init__(self, forms: FSMContextMiddleware) -> None:
+    def __init__(self, forms: FSMContextMiddleware, read_ahead: ReadAhead | None = None) -> None:
         self.forms = forms  # aiogram's, for the storage key of the update's form
+        self.read_ahead = read_ahead
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: User | None = data.get("event_from_user")
@@ -47,10 +103,13 @@ class UserMiddleware(BaseMiddleware):
             return None
         if not storable_id(sender.id):  # a forged update: Telegram's ids fit in 64 bits
             return None
-        profile = Profile(sender.username, sender.first_name, language_of(sender.language_code))
-        visit = await services.store.visits.arrive(
-            TgUserId(sender.id), profile, form_key=key_text(context.key), day=today()
-        )
+        form_key, day = key_text(context.key), today()
+        visit = self.read_ahead and self.read_ahead.take(event, sender.id, form_key, day)
+        if not visit:
+            named = profile(sender.username, sender.first_name, sender.language_code)
+            visit = await services.store.visits.arrive(
+                TgUserId(sender.id), named, form_key=form_key, day=day
+            )
         user = visit.user
         t = Texts(user.language or language_of(sender.language_code))
         forms = FormStorage(services.store.forms, context.key, visit.form)

@@ -22,13 +22,15 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from trt.bot.free import today
+from trt.bot.middlewares import ReadAhead, expected_visit
 from trt.core.metrics import Metrics
 from trt.core.repos import InboxRepo
 from trt.core.supervisor import Supervisor
 from trt.core.workers import SerialPool
 from trt.domain import storable_id
 from trt.errors import DatabaseUnavailable
-from trt.records import Arrival, Claim, Pending
+from trt.records import Arrival, Claim, Pending, Visit, VisitQuery
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +57,11 @@ class UpdateProcessor:
         workers: int = WORKERS,
         capacity: int = QUEUE_CAPACITY,
         supervisor: Supervisor | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.bot = bot
+        # Visits read with an update's claim, for `UserMiddleware` (see `expected_visit`).
+        self.read_ahead = read_ahead
         self.dp = dp
         self.inbox = inbox
         self.metrics = metrics
@@ -70,6 +75,7 @@ class UpdateProcessor:
             self._process, workers=workers, capacity=capacity
         )
         self._here: set[int] = set()  # seqs queued or running in this process
+        self._handled: set[int] = set()  # seqs of those whose handlers have returned
         self.supervisor = supervisor or Supervisor()
         # One log line per database outage, however many updates meet it.
         self.episode = self.supervisor.episode(PROCESSING)
@@ -137,13 +143,29 @@ class UpdateProcessor:
             if start:
                 idle -= 0 if following else 1
                 keys.add(key)
-            marked.append(replace(arrival, start=start))
+            visit = self._expected_visit(arrival) if start and self._settled(key) else None
+            marked.append(replace(arrival, start=start, visit=visit))
         return marked
+
+    def _settled(self, key: object) -> bool:
+        """Whether a visit read now is what the sender's next update will find: no update
+        of theirs is queued or running here, or only one whose handlers have returned (its
+        `done` changes nothing a visit reads)."""
+        line = self.pool.line(key)
+        return not line or (len(line) == 1 and line[0].seq in self._handled)
+
+    def _expected_visit(self, arrival: Arrival) -> VisitQuery | None:
+        if self.read_ahead is None:
+            return None
+        return expected_visit(self.bot.id, arrival.payload, day=today())
 
     def _offer(self, pending: Pending) -> bool:
         if pending.seq in self._here:
             return True
         key = _key(pending.user_id, pending.update_id)
+        if pending.visit is not None and not self._settled(key):
+            # Another update of the sender (recovered meanwhile) runs first: read again then.
+            pending = replace(pending, visit=None)
         # An update claimed as it was stored is this process's to run: it is never refused.
         if not self.pool.offer(key, pending, beyond_capacity=pending.payload is not None):
             return False
@@ -161,6 +183,7 @@ class UpdateProcessor:
             self.episode.ok()
         finally:
             self._here.discard(pending.seq)
+            self._handled.discard(pending.seq)
 
     async def _claim_and_run(self, pending: Pending) -> None:
         """Raises: DatabaseUnavailable, from the inbox or from a handler."""
@@ -172,16 +195,25 @@ class UpdateProcessor:
         update = self._parse(pending.update_id, payload)
         try:
             if update is not None:
-                await self.dp.feed_update(self.bot, update)
+                with self._read_ahead(update, pending.visit):
+                    await self.dp.feed_update(self.bot, update)
         except DatabaseUnavailable:
             raise
         except Exception:  # a handler bug must not wedge the inbox: log it and move on
             logger.exception("update %s failed in the bot", pending.update_id)
+        self._handled.add(pending.seq)
         if not await self._mark_done(pending):
             logger.warning(
                 "update %s: the lease lapsed while it ran; another worker may repeat it",
                 pending.update_id,
             )
+
+    def _read_ahead(
+        self, update: Update, visit: Visit | None
+    ) -> contextlib.AbstractContextManager[None]:
+        if self.read_ahead is None or visit is None:
+            return contextlib.nullcontext()
+        return self.read_ahead.holding(update, visit)
 
     def _parse(self, update_id: int, payload: dict[str, Any]) -> Update | None:
         try:

@@ -92,6 +92,10 @@ class SerialPool(Generic[K, T]):
         """Whether an item of `key` is queued or running (a new one would wait for it)."""
         return key in self._lines
 
+    def line(self, key: K) -> tuple[T, ...]:
+        """The items of `key` a new one would wait for, the running one first."""
+        return tuple(self._lines.get(key, ()))
+
     def offer(self, key: K, item: T, *, beyond_capacity: bool = False) -> bool:
         """Queue `item` behind its key's earlier ones; False when the pool is full (unless
         `beyond_capacity`: an item that may not be turned away)."""

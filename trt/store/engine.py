@@ -5,6 +5,13 @@ documents for pysqlite/aiosqlite (ours issued from the `begin` event), so write
 transactions take the write lock up front. The driver's own implicit BEGIN stays on, as
 IMMEDIATE, for the one kind of transaction it suits: one whose first statement writes
 (it begins in the same call as that statement; the driver never begins before a read).
+
+`Database.run` is the update path's way in: a short unit of synchronous Core work. On an
+SQLite file it runs whole on a thread of its own over the standard `sqlite3` driver, one
+hand-off there and back, where through aiosqlite each statement costs three or four (its
+cursor, the statement, the rows, the close: each a trip to aiosqlite's thread and back).
+Elsewhere (Postgres, in-memory SQLite) it runs through `AsyncConnection.run_sync`, so the
+same function serves every store.
 """
 
 from __future__ import annotations
@@ -13,11 +20,12 @@ import asyncio
 import contextlib
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -30,6 +38,11 @@ from trt.settings import describe_database
 EXPORT_BATCH = 500
 # SQLite waits this long for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
+# Threads that read for `Database.run` on an SQLite file (WAL readers run beside the writer),
+# about as many as the update workers; every write unit runs on one more.
+READ_THREADS = 4
+
+T = TypeVar("T")
 
 
 class Database:
@@ -44,6 +57,9 @@ class Database:
         # retries on a file. Postgres relies on row locks instead.
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self._shared_connection = isinstance(engine.pool, StaticPool)
+        # `run` on an SQLite file, made on first use (most CLI commands never need it).
+        self._threaded = self.dialect == "sqlite" and not self._shared_connection
+        self._threads: _SqliteThreads | None = None
         # SQLite's driver already runs in autocommit mode (our `begin` hook issues BEGIN,
         # and skips it for these); setting the isolation level there would cost more hops.
         self._one_statement: dict[str, Any] = (
@@ -75,6 +91,8 @@ class Database:
             async with contextlib.AsyncExitStack() as stack:
                 if self._lock is not None and (self._shared_connection or not readonly):
                     await stack.enter_async_context(self._lock)
+                    if self._threads is not None and not readonly:
+                        await self._threads.writes_done()  # `run`'s, queued before the lock
                 try:
                     conn = await stack.enter_async_context(self.engine.connect())
                     if one_statement:
@@ -97,6 +115,33 @@ class Database:
                 raise
             raise DatabaseUnavailable(self.location, _reason(exc)) from None
 
+    async def run(
+        self, work: Callable[[Connection], T], *, readonly: bool = False,
+        one_statement: bool = False,
+    ) -> T:  # fmt: skip
+        """`work(conn)` as one transaction: synchronous Core statements, no waiting on
+        anything but the database. `readonly` and `one_statement` as for `transaction`.
+        Raises: DatabaseUnavailable.
+        """
+        if not self._threaded:
+            options = {"readonly": readonly, "one_statement": one_statement}
+            async with self.transaction(**options) as conn:
+                return await conn.run_sync(work)
+        if self._threads is None:
+            self._threads = _SqliteThreads(self.url, self.location)
+        if readonly:
+            running = self._threads.start(work, readonly=True)
+        else:
+            assert self._lock is not None
+            async with self._lock:  # not while a `transaction` writes: it holds the lock
+                running = self._threads.start(work, readonly=False)
+        try:
+            return await running
+        except Exception as exc:
+            if not connection_lost(exc):
+                raise
+            raise DatabaseUnavailable(self.location, _reason(exc)) from None
+
     def unavailable(self, exc: Exception) -> DatabaseUnavailable | None:
         """`exc` as DatabaseUnavailable when it says the database cannot be reached."""
         if _unavailable(exc) or connection_lost(exc):
@@ -105,6 +150,52 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._threads is not None:
+            self._threads.close()
+            self._threads = None
+
+
+class _SqliteThreads:
+    """`Database.run` on an SQLite file: the same file through the standard `sqlite3`
+    driver; one thread for every write unit, so they queue there in order and run back to
+    back (no trip to the event loop between two), and a few threads for reads."""
+
+    def __init__(self, url: str, location: str) -> None:
+        self.location = location
+        self.engine = _sqlite_sync_engine(url, pool_size=READ_THREADS + 1)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="trt-sqlite-write")
+        self.readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="trt-sqlite-read")
+
+    def start(self, work: Callable[[Connection], T], *, readonly: bool) -> asyncio.Future[T]:
+        threads = self.readers if readonly else self.writer
+        return asyncio.get_running_loop().run_in_executor(threads, self._run, work, readonly)
+
+    async def writes_done(self) -> None:
+        """Return once every write unit queued so far has finished (the writer is FIFO)."""
+        await asyncio.get_running_loop().run_in_executor(self.writer, _nothing)
+
+    def close(self) -> None:
+        for threads in (self.writer, self.readers):
+            threads.shutdown(wait=False)  # idle: every unit started has been awaited
+        self.engine.dispose()
+
+    def _run(self, work: Callable[[Connection], T], readonly: bool) -> T:
+        """On a unit thread: the whole transaction, BEGIN to COMMIT."""
+        with contextlib.ExitStack() as stack:
+            try:
+                conn = stack.enter_context(self.engine.connect())
+                if readonly:
+                    conn = conn.execution_options(trt_readonly=True)
+                stack.enter_context(conn.begin())
+            except Exception as exc:
+                if not _unavailable(exc):
+                    raise
+                raise DatabaseUnavailable(self.location, _reason(exc)) from None
+            return work(conn)
+
+
+def _nothing() -> None:
+    return None
 
 
 def create_database(url: str, *, pool_size: int = 10, must_exist: bool = False) -> Database:
@@ -137,8 +228,24 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         assert database is not None
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, **kwargs)
+    _control_transactions(engine.sync_engine, wal=not in_memory)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _sqlite_sync_engine(url: str, *, pool_size: int) -> Engine:
+    """The same SQLite file through the standard `sqlite3` driver, for `Database.run`'s
+    threads (connections go from thread to thread through the pool, one at a time)."""
+    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+    args = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+    engine = create_engine(sync_url, connect_args=args, pool_size=pool_size)
+    _control_transactions(engine, wal=True)
+    return engine
+
+
+def _control_transactions(engine: Engine, *, wal: bool) -> None:
+    """SQLite's transaction control, the same on both drivers (see the module's doc)."""
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver begins (IMMEDIATE) only before an INSERT, UPDATE or DELETE outside a
         # transaction: after the hook's BEGIN below it stays silent, and a lone read
@@ -146,12 +253,12 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         dbapi_connection.isolation_level = "IMMEDIATE"
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if not in_memory:
+        if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two processes never deadlock
         # upgrading read locks; the busy timeout makes the other one wait. Read-only work
@@ -162,8 +269,6 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         if options.get("trt_driver_begins", False):
             return  # the driver's BEGIN IMMEDIATE goes out with the first (writing) statement
         conn.exec_driver_sql("BEGIN" if options.get("trt_readonly", False) else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _unavailable(exc: Exception) -> bool:

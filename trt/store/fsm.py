@@ -11,7 +11,7 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from trt.records import FormRow
 from trt.store.dialect import upserting
@@ -35,26 +35,28 @@ async def _write(
 ) -> None:
     if clearing and not (await _exists(db, key) if exists is None else exists):
         return  # clearing what is not there: no write lock needed (most /start presses)
-    async with db.transaction(write_first=True) as conn:
+    row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
+
+    def write(conn: Connection) -> None:
         # Insert the row, or set just the given columns of the one there (one statement).
-        row = {"key": key, "state": None, "data": {}, "updated_at": datetime.now(UTC), **values}
-        await conn.execute(_upsert(conn.dialect.name, (*values, "updated_at")), row)
+        conn.execute(_upsert(conn.dialect.name, (*values, "updated_at")), row)
         if clearing:  # the other column may be empty too
-            found = (await conn.execute(_select(key))).first()
+            found = conn.execute(_select(key)).first()
             if found is not None and found.state is None and not found.data:
-                await conn.execute(delete(fsm_states).where(fsm_states.c.key == key))
+                conn.execute(delete(fsm_states).where(fsm_states.c.key == key))
+
+    await db.run(write)
 
 
 async def _read(db: Database, key: str) -> FormRow:
     """The row under `key`; an empty one when there is none."""
-    async with db.transaction(readonly=True) as conn:
-        found = (await conn.execute(_select(key))).first()
+    found = await db.run(lambda conn: conn.execute(_select(key)).first(), readonly=True)
     return FormRow(found.state, found.data or {}) if found is not None else FormRow()
 
 
 async def _exists(db: Database, key: str) -> bool:
-    async with db.transaction(readonly=True) as conn:
-        return (await conn.execute(_select(key))).first() is not None
+    found = await db.run(lambda conn: conn.execute(_select(key)).first(), readonly=True)
+    return found is not None
 
 
 def _select(key: str) -> Any:

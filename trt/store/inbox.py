@@ -23,15 +23,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select, update
 
 from trt.errors import DatabaseUnavailable
-from trt.records import Arrival, Claim, Outcome, Pending
+from trt.records import Arrival, Claim, Outcome, Pending, Visit, VisitQuery
 from trt.store.dialect import insert_ignoring
 from trt.store.engine import Database
 from trt.store.tables import telegram_updates as inbox
 from trt.store.text import storable
+from trt.store.visits import arrive_in
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class SqlInbox:
         Raises: DatabaseUnavailable (nothing was stored).
         """
         rows = [_row(a) for a in arrivals]
-        starting = {_key(row) for row, a in zip(rows, arrivals, strict=True) if a.start}
+        starting = {_key(row): a.visit for row, a in zip(rows, arrivals, strict=True) if a.start}
         try:
             return await self._record(rows, starting, claim)
         except DatabaseUnavailable:
@@ -96,21 +96,30 @@ class SqlInbox:
         return outcomes
 
     async def _record(
-        self, rows: list[dict[str, Any]], starting: set[tuple[int, str]], claim: Claim | None
+        self,
+        rows: list[dict[str, Any]],
+        starting: dict[tuple[int, str], VisitQuery | None],
+        claim: Claim | None,
     ) -> list[Outcome]:
         unique: dict[tuple[int, str], dict[str, Any]] = {}
         for row in rows:
             unique.setdefault(_key(row), row)
         # In key order, so two instances' overlapping batches lock rows in one order. One
-        # statement for the whole batch: a statement costs several driver round trips
-        # (aiosqlite: one thread hop each), a row in it next to nothing.
+        # statement for the whole batch: a statement costs a round trip to Postgres, a row
+        # in it next to nothing.
         ordered = [unique[key] for key in sorted(unique)]
-        async with self._db.transaction(write_first=True) as conn:
-            inserted = (await conn.execute(self._insert, ordered)).all()
+
+        def store(conn: Connection) -> tuple[list[Any], dict[int, Visit | None]]:
+            inserted = list(conn.execute(self._insert, ordered))
             to_claim = [seq for seq, *key in inserted if tuple(key) in starting]
-            claimed = await _claim_new(conn, to_claim, claim) if claim and to_claim else set()
+            claimed = _claim_new(conn, to_claim, claim) if claim and to_claim else set()
+            asked = {seq: starting[update_id, digest] for seq, update_id, digest in inserted
+                     if seq in claimed}  # fmt: skip
+            return inserted, _visits(conn, asked)
+
+        inserted, claimed = await self._db.run(store)
         seen = {
-            (update_id, digest): _pending(seq, unique[update_id, digest], seq in claimed)
+            (update_id, digest): _pending(seq, unique[update_id, digest], claimed)
             for seq, update_id, digest in inserted
         }
         outcomes: list[Outcome] = []
@@ -127,10 +136,10 @@ class SqlInbox:
         another worker's lease holds it, or an earlier update of its sender is waiting."""
         now = datetime.now(UTC)
         params = {"row_seq": seq, "owner": owner, "now": now, "until": now + lease}
-        async with self._db.transaction(write_first=True) as conn:
-            claimed = await conn.execute(_CLAIM, params)
-            payload: dict[str, Any] | None = claimed.scalar_one_or_none()
-            return payload
+        payload: dict[str, Any] | None = await self._db.run(
+            lambda conn: conn.execute(_CLAIM, params).scalar_one_or_none()
+        )
+        return payload
 
     async def renew(self, owner: str, *, lease: timedelta) -> int:
         """Extend every unprocessed claim of `owner`; how many it holds."""
@@ -145,9 +154,8 @@ class SqlInbox:
     async def done(self, seq: int, *, owner: str) -> bool:
         """Mark processed; False when `owner` no longer held it (its lease had lapsed)."""
         params = {"row_seq": seq, "owner": owner, "now": datetime.now(UTC)}
-        async with self._db.transaction(write_first=True) as conn:
-            marked = await conn.execute(_DONE, params)
-            return marked.rowcount == 1
+        marked: int = await self._db.run(lambda conn: conn.execute(_DONE, params).rowcount)
+        return marked == 1
 
     async def stranded(self, *, grace: timedelta, limit: int = 200) -> list[Pending]:
         """Unprocessed updates nobody holds: unclaimed for `grace` since they arrived (the
@@ -213,18 +221,29 @@ _DONE = (
 )
 
 
-async def _claim_new(conn: AsyncConnection, seqs: list[int], claim: Claim) -> set[int]:
+def _claim_new(conn: Connection, seqs: list[int], claim: Claim) -> set[int]:
     """Claim just-stored rows for `claim.owner` (in the storing transaction: a worker that
     starts one at once then makes no claim of its own), unless an earlier update of their
     sender waits that is not the owner's: the owner's own run first in its worker line."""
     now = datetime.now(UTC)
     params = {"seqs": seqs, "owner": claim.owner, "now": now, "until": now + claim.lease}
-    return set((await conn.execute(_CLAIM_NEW, params)).scalars())
+    return set(conn.execute(_CLAIM_NEW, params).scalars())
 
 
-def _pending(seq: int, row: dict[str, Any], claimed: bool) -> Pending:
-    payload = row["payload"] if claimed else None
-    return Pending(seq, row["update_id"], row["user_id"], payload)
+def _visits(conn: Connection, asked: dict[int, VisitQuery | None]) -> dict[int, Visit | None]:
+    """The visits the claimed arrivals asked for (read after the claim: it holds, so no
+    other update of the sender runs first), in user order: two instances registering the
+    same new users lock their rows in one order."""
+    visits: dict[int, Visit | None] = dict.fromkeys(asked)
+    for _, seq, query in sorted((q.user_id, seq, q) for seq, q in asked.items() if q):
+        visits[seq] = arrive_in(conn, query)
+    return visits
+
+
+def _pending(seq: int, row: dict[str, Any], claimed: dict[int, Visit | None]) -> Pending:
+    if seq not in claimed:
+        return Pending(seq, row["update_id"], row["user_id"])
+    return Pending(seq, row["update_id"], row["user_id"], row["payload"], claimed[seq])
 
 
 def _key(row: dict[str, Any]) -> tuple[int, str]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Row, Select, Update, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trt.domain import LedgerKind, TgUserId, UserOrder, storable_id
 from trt.errors import UserNotFound
 from trt.records import Profile, UserOverview, UserRecord
-from trt.store.dialect import insert_or_ignore
+from trt.store.dialect import insert_ignoring
 from trt.store.engine import Database
 from trt.store.tables import ledger_entries, users
 from trt.store.text import clean, fit
@@ -38,7 +39,10 @@ class SqlUsers:
             return existing, False
         async with self._db.transaction() as conn:
             # A concurrent first contact may insert the same user; the loser just reads it.
-            created = await insert_new_user(conn, user_id, Profile(username, first_name, language))
+            profile = Profile(username, first_name, language)
+            row = new_user(user_id, profile)
+            inserted = await conn.execute(first_contact(conn.dialect.name), row)
+            created = inserted.rowcount == 1
             record = await _find(conn, user_id)
             assert record is not None
             return record, created
@@ -129,9 +133,9 @@ def renamed(user: UserRecord, profile: Profile) -> bool:
     return stored != (fit(profile.username, 64), fit(profile.first_name, 128))
 
 
-async def rename(conn: AsyncConnection, user_id: TgUserId, profile: Profile) -> None:
+def rename(user_id: TgUserId, profile: Profile) -> Update:
     """Store the names Telegram gives now (the language stays the user's choice)."""
-    await conn.execute(
+    return (
         update(users)
         .where(users.c.id == user_id)
         .values(**names(profile), updated_at=datetime.now(UTC))
@@ -186,12 +190,13 @@ def matching(text: str) -> ColumnElement[bool]:
     return found
 
 
-async def insert_new_user(conn: AsyncConnection, user_id: TgUserId, profile: Profile) -> bool:
-    """The row of a first contact, unless the user is there already; whether it was new."""
-    inserted = await conn.execute(
-        insert_or_ignore(conn, users, new_user(user_id, profile), key="id")
-    )
-    return inserted.rowcount == 1
+@functools.cache
+def first_contact(dialect: str) -> Insert:
+    """The INSERT of a first contact's row (`new_user`, given when executed), unless the user
+    is there already: a row count of 1 says they are new. Built once per dialect: building
+    it per update, with its cache key, cost more than running it."""
+    statement: Insert = insert_ignoring(dialect, users, key="id")
+    return statement
 
 
 async def _find(conn: AsyncConnection, user_id: int) -> UserRecord | None:

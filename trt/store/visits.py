@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Select, bindparam, select
 
 from trt.domain import TgUserId
-from trt.records import FormRow, FreeUse, Profile, Visit
+from trt.records import FormRow, FreeUse, Profile, Visit, VisitQuery
 from trt.store.allowance import free_count, free_pattern
 from trt.store.engine import Database
 from trt.store.tables import fsm_states, users
-from trt.store.users import insert_new_user, names, rename, renamed, user_from
+from trt.store.users import first_contact, names, new_user, rename, renamed, user_from
 
 
 class SqlVisits:
@@ -30,27 +30,37 @@ class SqlVisits:
         self, user_id: TgUserId, profile: Profile, *, form_key: str, day: date
     ) -> Visit:
         """The user (created if new, with their free generations on `day`) and their form."""
+        look = partial(_read, user_id=user_id, form_key=form_key, day=day)
         # Nearly every update comes from a known user: look without the write lock first.
-        async with self._db.transaction(readonly=True, one_statement=True) as conn:
-            visit = await _read(conn, user_id, form_key, day, created=False)
+        visit = await self._db.run(look, readonly=True, one_statement=True)
         if visit is not None:
             if renamed(visit.user, profile):  # rare: a write only when the names changed
                 return await self._rename(visit, profile)
             return visit
-        async with self._db.transaction() as conn:
-            # A concurrent first contact may insert the same user; the loser just reads it.
-            created = await insert_new_user(conn, user_id, profile)
-            visit = await _read(conn, user_id, form_key, day, created)
-            assert visit is not None
-            return visit
+        return await self._db.run(partial(_first_contact, look, user_id, profile))
 
     async def _rename(self, visit: Visit, profile: Profile) -> Visit:
         """Keep the names support searches by current with what Telegram shows."""
-        async with self._db.transaction() as conn:
-            await rename(conn, visit.user.id, profile)
-        stored = names(profile)
-        user = replace(visit.user, username=stored["username"], first_name=stored["first_name"])
-        return replace(visit, user=user)
+        await self._db.run(lambda conn: conn.execute(rename(visit.user.id, profile)))
+        return _renamed(visit, profile)
+
+
+def arrive_in(conn: Connection, query: VisitQuery) -> Visit:
+    """`SqlVisits.arrive` inside a write transaction (the inbox's, as it claims the update)."""
+    look = partial(_read, user_id=query.user_id, form_key=query.form_key, day=query.day)
+    visit = look(conn)
+    if visit is None:
+        return _first_contact(look, query.user_id, query.profile, conn)
+    if renamed(visit.user, query.profile):
+        conn.execute(rename(visit.user.id, query.profile))
+        return _renamed(visit, query.profile)
+    return visit
+
+
+def _renamed(visit: Visit, profile: Profile) -> Visit:
+    stored = names(profile)
+    user = replace(visit.user, username=stored["username"], first_name=stored["first_name"])
+    return replace(visit, user=user)
 
 
 def _statement() -> Select[Any]:
@@ -74,11 +84,22 @@ def _statement() -> Select[Any]:
 _VISIT = _statement()
 
 
-async def _read(
-    conn: AsyncConnection, user_id: TgUserId, form_key: str, day: date, created: bool
+def _first_contact(
+    look: partial[Visit | None], user_id: TgUserId, profile: Profile, conn: Connection
+) -> Visit:
+    # A concurrent first contact may insert the same user; the loser just reads it.
+    inserted = conn.execute(first_contact(conn.dialect.name), new_user(user_id, profile))
+    created = inserted.rowcount == 1
+    visit = look(conn, created=created)
+    assert visit is not None
+    return visit
+
+
+def _read(
+    conn: Connection, *, user_id: TgUserId, form_key: str, day: date, created: bool = False
 ) -> Visit | None:
     params = {"user_id": user_id, "form_key": form_key, "free_pattern": free_pattern(user_id, day)}
-    found = (await conn.execute(_VISIT, params)).mappings().first()
+    found = conn.execute(_VISIT, params).mappings().first()
     if found is None:
         return None
     values = dict(found)
@@ -86,4 +107,5 @@ async def _read(
     state, data = values.pop("form_state"), values.pop("form_data")
     form = FormRow(state, dict(data or {})) if found_form else None
     used = FreeUse(day, int(values.pop("free_used")))
-    return Visit(user=replace(user_from(values), free_used=used), created=created, form=form)
+    user = replace(user_from(values), free_used=used)
+    return Visit(user=user, created=created, form=form, form_key=form_key)
