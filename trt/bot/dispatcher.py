@@ -10,8 +10,9 @@ from aiogram import Dispatcher
 
 from trt.bot import errors
 from trt.bot.alerts import CreditWatch
+from trt.bot.answers import AnswerAtOnce
 from trt.bot.catalog import Catalog
-from trt.bot.middlewares import UserMiddleware
+from trt.bot.middlewares import ReadAhead, UserMiddleware
 from trt.bot.routers import (
     admin,
     broadcast,
@@ -32,7 +33,8 @@ from trt.bot.wizard import router as wizard
 from trt.core.services import Services
 
 
-def build_dispatcher(services: Services) -> Dispatcher:
+def build_dispatcher(services: Services, read_ahead: ReadAhead | None = None) -> Dispatcher:
+    """`read_ahead`: visits the update processor read with their update's claim."""
     dp = Dispatcher(
         storage=SqlStorage(services.store.forms),
         disable_fsm=True,  # UserMiddleware gives handlers their form (`FormStorage`)
@@ -40,7 +42,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         catalog=Catalog(services.registry, services.generation.pricing, services.controls),
         credit_watch=CreditWatch(services.settings.low_kie_credits_alert),
     )
-    dp.update.outer_middleware(UserMiddleware(dp.fsm))
+    dp.update.outer_middleware(UserMiddleware(dp.fsm, read_ahead))
     dp.include_routers(
         errors.make_router(),
         admin.make_router(services.settings.all_admin_ids),
@@ -58,4 +60,6 @@ def build_dispatcher(services: Services) -> Dispatcher:
         results.make_router(),
         fallback.make_router(),  # last: whatever nobody took gets a hint, never silence
     )
+    for router in dp.chain_tail:  # inner middlewares belong to one router each
+        router.callback_query.middleware(AnswerAtOnce())
     return dp

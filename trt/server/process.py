@@ -13,6 +13,7 @@ from aiogram import Bot, Dispatcher
 
 from trt.bot.commands import publish_commands
 from trt.bot.dispatcher import build_dispatcher
+from trt.bot.middlewares import ReadAhead
 from trt.bot.updates import UpdateProcessor
 from trt.bot.webhook import register_webhook
 from trt.core.broadcaster import Broadcaster
@@ -63,15 +64,17 @@ async def _run(
     supervisor.every(
         CONTROLS, services.controls.refresh, interval=settings.controls_refresh_seconds
     )
-    dp = build_dispatcher(services) if bot else None
+    read_ahead = ReadAhead()
+    dp = build_dispatcher(services, read_ahead) if bot else None
     updates = None
     if bot and dp:
         lease = timedelta(seconds=settings.inbox_lease_seconds)
         grace = timedelta(seconds=settings.inbox_recovery_grace_seconds)
         inbox, metrics = services.store.inbox, services.metrics
         updates = UpdateProcessor(
-            bot, dp, inbox, metrics, lease=lease, grace=grace, supervisor=supervisor
-        )
+            bot, dp, inbox, metrics, lease=lease, grace=grace, supervisor=supervisor,
+            read_ahead=read_ahead,
+        )  # fmt: skip
     broadcaster = make_broadcaster(serving)
     leader = _LeaderWork(
         supervisor, updates, broadcaster, polling=settings.bot_mode is BotMode.POLLING

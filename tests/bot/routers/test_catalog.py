@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from tests.bot.driver import Driver, screen
+from trt.bot import screens
 
 
 class TestCatalog:
@@ -13,6 +18,25 @@ class TestCatalog:
         await en.click("⬅️ Back")
         assert [listing, card] == snapshot
         assert (en.last().text or "").startswith("🖼 Images")
+
+    async def test_a_press_is_answered_before_its_screen_is_built(
+        self, en: Driver, monkeypatch: pytest.MonkeyPatch
+    ):
+        """The button's spinner stops first: the press is answered (once) before the
+        handler builds the screen, and the edit follows."""
+        answered_then: list[int] = []
+        build = screens.category
+
+        def category(*args: Any, **kwargs: Any) -> Any:
+            answered_then.append(len(en.tg.calls_to("answerCallbackQuery")))
+            return build(*args, **kwargs)
+
+        monkeypatch.setattr(screens, "category", category)
+        await en.send("/menu")
+        mark = len(en.tg.calls)
+        await en.click("🖼 Images")
+        methods = [c.method for c in en.tg.calls[mark:] if c.method != "getUpdates"]
+        assert (answered_then, methods) == ([1], ["answerCallbackQuery", "editMessageText"])
 
     async def test_pages_move_forward(self, en: Driver):
         """A category with more models than a page has a next-page button that works."""

@@ -9,6 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from trt.bot import media
+from trt.bot.answers import ANSWERS_ITSELF
 from trt.bot.callbacks import GenCb, StepAct, StepCb, UseCb
 from trt.bot.catalog import Catalog
 from trt.bot.filters import Magic
@@ -33,7 +34,7 @@ def make_router() -> Router:
     router.message.register(typed, asking, Magic(F.text & ~F.text.startswith("/")))
     router.message.register(file, asking, Magic(FILES))
     router.message.register(other, asking, Magic(~F.text))
-    router.callback_query.register(generate.generate, GenCb.filter())
+    router.callback_query.register(generate.generate, GenCb.filter(), flags={ANSWERS_ITSELF: True})
     return router
 
 
