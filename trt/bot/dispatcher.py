@@ -45,6 +45,9 @@ def build_dispatcher(services: Services, read_ahead: ReadAhead | None = None) ->
     dp.update.outer_middleware(UserMiddleware(dp.fsm, read_ahead))
     dp.include_routers(
         errors.make_router(),
+        # The commonest presses, first: its buttons' prefixes are its own and it takes no
+        # messages, so no router after it could have taken them (each one passed costs).
+        catalog.make_router(),
         admin.make_router(services.settings.all_admin_ids),
         controls.make_router(services.settings.all_admin_ids),
         broadcast.make_router(services.settings.all_admin_ids),
@@ -55,7 +58,6 @@ def build_dispatcher(services: Services, read_ahead: ReadAhead | None = None) ->
         prefs.make_router(),
         support.make_router(),
         history.make_router(),
-        catalog.make_router(),
         wizard.make_router(),  # the steps, then "Generate"
         results.make_router(),
         fallback.make_router(),  # last: whatever nobody took gets a hint, never silence
