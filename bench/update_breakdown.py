@@ -31,6 +31,7 @@ from bench._servers import percentile, scratch_database
 
 USERS = 100
 ORDER = ["record", "claim", "visit read", "free count", "form save", "done"]
+PHASES = ("begin (lock, thread or connection, BEGIN)", "statements", "commit and back")
 
 
 def ms(samples: list[float], share: float) -> float:
@@ -62,10 +63,10 @@ async def main() -> None:
         mean = sum(values) / len(values) * 1000
         print(f"  {label:24} {len(values) / updates:4.2f}x  {ms(values, 0.5):6.2f} "
               f"{ms(values, 0.99):7.2f} {mean:7.2f}")  # fmt: skip
-        for phase in ("begin (lock, connection, BEGIN)", "statements", "commit"):
+        for phase in PHASES:
             inner = samples.get(f"{label}: {phase}", [])
             if inner and label in ORDER:
-                print(f"    {phase:32} {ms(inner, 0.5):6.2f} {ms(inner, 0.99):7.2f}")
+                print(f"    {phase:42} {ms(inner, 0.5):6.2f} {ms(inner, 0.99):7.2f}")
 
 
 if __name__ == "__main__":
