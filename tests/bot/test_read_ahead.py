@@ -4,6 +4,7 @@ runs before the update, and never when it could read what an earlier update then
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from trt.bot.updates import UpdateProcessor
 from trt.catalog.registry import Registry
 from trt.core.metrics import Metrics
 from trt.domain import TgUserId
-from trt.records import FormRow, FreeUse, Profile, UserRecord, Visit
+from trt.records import FormRow, FreeUse, Pending, Profile, UserRecord, Visit
 from trt.sandbox.kie.fake import FakeKie
 from trt.store.sql import SqlStore
 
@@ -207,3 +208,69 @@ class TestReadAheadTake:
         ahead, update = ReadAhead(), Update(update_id=1)
         with ahead.holding(update, self.visit()):
             assert ahead.take(update, *asked) is None
+
+
+class RecoveryMeanwhile:
+    """An inbox that stores update 2 only when `stored` is set, claimed and with its sender's
+    visit as read at that moment (no form yet), while its recovery hands out update 0 of the
+    same sender, whose `done` waits for `finish`."""
+
+    def __init__(self, visit: Visit) -> None:
+        self.visit, self.asked = visit, list[object]()
+        self.stored, self.finish, self.marking = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.recovered = False
+
+    async def record_many(self, arrivals: Any, *, claim: Any = None) -> list[Pending]:
+        self.asked = [a.visit for a in arrivals]
+        await self.stored.wait()
+        return [Pending(20 + a.update_id, a.update_id, a.user_id, a.payload, self.visit)
+                for a in arrivals]  # fmt: skip
+
+    async def stranded(self, *, grace: Any, limit: int = 200) -> list[Pending]:
+        found, self.recovered = ([] if self.recovered else [Pending(10, 0, SENDER)]), True
+        return found
+
+    async def claim(self, seq: int, *, owner: str, lease: Any) -> dict[str, Any] | None:
+        return message(0, "first")
+
+    async def done(self, seq: int, *, owner: str) -> bool:
+        if seq == 10:
+            self.marking.set()
+            await self.finish.wait()
+        return True
+
+    async def renew(self, owner: str, *, lease: Any) -> int:
+        return 0
+
+    async def prune(self) -> int:
+        return 0
+
+
+async def test_a_visit_read_while_recovery_handed_out_an_earlier_update_is_not_used(
+    bot: Bot, store: SqlStore, registry: Registry
+) -> None:
+    """Update 2 is claimed (its visit read) while recovery hands this process update 0 of
+    the same sender, which runs and is being marked done when update 2 is queued: the read
+    may predate update 0's changes, so update 2 reads again, after it."""
+    now = datetime.now(UTC)
+    user = UserRecord(TgUserId(SENDER), None, "Ann", "en", 0, 0, False, False, now, now)
+    key = key_text(StorageKey(bot_id=bot.id, chat_id=SENDER, user_id=SENDER))
+    stale = Visit(replace(user, free_used=FreeUse(datetime.now(UTC).date(), 0)), False, None, key)
+    inbox = RecoveryMeanwhile(stale)
+    talk = Conversation(bot, store, registry, inbox=inbox)
+    talk.release.set()
+    talk.updates.pool.start()
+    try:
+        second = asyncio.create_task(talk.updates.receive(2, message(2, "second")))
+        await asyncio.wait_for(wait_until(lambda: bool(inbox.asked)), timeout=5)
+        await talk.updates._recover_once()  # what the supervisor's recovery loop runs
+        await asyncio.wait_for(inbox.marking.wait(), timeout=5)
+        inbox.stored.set()
+        await asyncio.wait_for(second, timeout=5)
+        inbox.finish.set()
+        await talk.saw(2)
+        assert inbox.asked != [None]  # the visit was asked for with the claim
+        assert talk.seen == [("first", None, True), ("second", "Flow:asked", False)]
+    finally:
+        inbox.finish.set()
+        await talk.updates.drain(1)

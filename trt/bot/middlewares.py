@@ -104,8 +104,8 @@ class UserMiddleware(BaseMiddleware):
         if not storable_id(sender.id):  # a forged update: Telegram's ids fit in 64 bits
             return None
         form_key, day = key_text(context.key), today()
-        visit = self.read_ahead and self.read_ahead.take(event, sender.id, form_key, day)
-        if not visit:
+        visit = self.read_ahead.take(event, sender.id, form_key, day) if self.read_ahead else None
+        if visit is None:
             named = profile(sender.username, sender.first_name, sender.language_code)
             visit = await services.store.visits.arrive(
                 TgUserId(sender.id), named, form_key=form_key, day=day

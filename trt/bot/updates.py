@@ -30,7 +30,7 @@ from trt.core.supervisor import Supervisor
 from trt.core.workers import SerialPool
 from trt.domain import storable_id
 from trt.errors import DatabaseUnavailable
-from trt.records import Arrival, Claim, Pending, Visit, VisitQuery
+from trt.records import Arrival, Claim, Outcome, Pending, Visit, VisitQuery
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class UpdateProcessor:
         # One log line per database outage, however many updates meet it.
         self.episode = self.supervisor.episode(PROCESSING)
         self._found = 0  # what the last look for stranded updates offered
+        self._recoveries = 0  # looks that offered any (a visit read meanwhile may be stale)
         # Group commit: updates arriving while one batch is being written go into the next,
         # so a burst costs one transaction per batch instead of one per update.
         self._waiting: list[tuple[Arrival, asyncio.Future[bool]]] = []
@@ -109,6 +110,7 @@ class UpdateProcessor:
     async def _write_batches(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            recoveries = self._recoveries
             arrivals = self._starting([arrival for arrival, _ in batch])
             try:
                 outcomes = await self.inbox.record_many(arrivals, claim=self.claim)
@@ -117,6 +119,8 @@ class UpdateProcessor:
                     if not stored.done():
                         stored.set_exception(exc)
                 continue
+            if self._recoveries != recoveries:  # a sender's earlier update may now run first
+                outcomes = [_unread(outcome) for outcome in outcomes]
             for (_, stored), outcome in zip(batch, outcomes, strict=True):
                 if stored.done():  # its POST was given up (client gone): the row is stored
                     if isinstance(outcome, Pending):
@@ -163,8 +167,7 @@ class UpdateProcessor:
         if pending.seq in self._here:
             return True
         key = _key(pending.user_id, pending.update_id)
-        if pending.visit is not None and not self._settled(key):
-            # Another update of the sender (recovered meanwhile) runs first: read again then.
+        if pending.visit is not None and not self._settled(key):  # another runs first
             pending = replace(pending, visit=None)
         # An update claimed as it was stored is this process's to run: it is never refused.
         if not self.pool.offer(key, pending, beyond_capacity=pending.payload is not None):
@@ -244,6 +247,7 @@ class UpdateProcessor:
         fresh = [p for p in found if p.seq not in self._here]
         self._found = sum(self._offer(p) for p in fresh)
         if self._found:
+            self._recoveries += 1
             logger.info("recovering %d stored updates", self._found)
 
     def _next_look(self) -> float:
@@ -288,6 +292,13 @@ class UpdateProcessor:
                     update.update_id, update.model_dump(mode="json", exclude_none=True)
                 )
                 offset = update.update_id + 1
+
+
+def _unread(outcome: Outcome) -> Outcome:
+    """`outcome` without the visit read with its claim (its update reads it again)."""
+    if isinstance(outcome, Pending) and outcome.visit is not None:
+        return replace(outcome, visit=None)
+    return outcome
 
 
 def _key(user_id: int | None, update_id: int) -> object:
