@@ -152,12 +152,13 @@ async def test_build_and_start_as_the_blueprint_says(tmp_path: Path) -> None:
             assert registered.params["url"] == f"{external}/webhook/{path}"
             headers = {"X-Telegram-Bot-Api-Secret-Token": url_safe(
                 declared["WEBHOOK_SECRET_TOKEN"])}  # fmt: skip
+            mark = tg.bot_message_mark(USER)
             async with (
                 aiohttp.ClientSession() as http,
                 http.post(f"{external}/webhook/{path}", json=update(1), headers=headers) as r,
             ):
                 assert r.status == 200, await r.text()
-            answer = await tg.wait_for_message(USER, timeout=30)
+            answer = await tg.wait_for_message(USER, timeout=30, after=mark)
             assert answer.text
         finally:
             server.send_signal(signal.SIGTERM)

@@ -90,8 +90,9 @@ class TestBroadcastCrash:
             await tg.wait_for(lambda calls: len(_delivered(calls)) >= 300, timeout=60)
             # Live traffic keeps its share of the bot's budget: a reply comes at once.
             tg.user(CHATTER, language_code="en")
+            mark = tg.bot_message_mark(CHATTER)
             await tg.send_text(CHATTER, "/start")
-            await tg.wait_for_message(CHATTER, timeout=3)
+            await tg.wait_for_message(CHATTER, timeout=3, after=mark)
             await tg.wait_for(lambda calls: len(_delivered(calls)) >= 500, timeout=60)
             # Telegram turns slow, so the kill lands with every sending slot mid-send.
             tg.delay("sendMessage", 3.0)

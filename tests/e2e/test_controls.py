@@ -44,8 +44,9 @@ class TestAnotherProcess:
             await eventually(paused, within=REFRESH_SECONDS + 5)
             assert time.monotonic() - switched < REFRESH_SECONDS + 5
             assert (await health(server))["maintenance_message"] == "Back soon"
+            mark = tg.bot_message_mark(USER)
             assert await post_update(server, 1, USER) == 200
-            told = await tg.wait_for_message(USER, timeout=10)
+            told = await tg.wait_for_message(USER, timeout=10, after=mark)
             assert told.text == "🛠 Back soon"
 
             await controls.set_maintenance(False, message=None, actor="cli:e2e")
@@ -54,6 +55,7 @@ class TestAnotherProcess:
                 return (await health(server))["maintenance"] is False
 
             await eventually(serving, within=REFRESH_SECONDS + 5)
+            mark = tg.bot_message_mark(USER)
             assert await post_update(server, 2, USER) == 200
-            welcome = await tg.wait_for_message(USER, timeout=10)
+            welcome = await tg.wait_for_message(USER, timeout=10, after=mark)
             assert not (welcome.text or "").startswith("🛠")

@@ -7,8 +7,9 @@ from trt.domain import JobState
 class TestGenerationEndToEnd:
     async def test_start_command_is_answered_through_the_webhook(self, stack: Stack) -> None:
         """/start goes Telegram → webhook → inbox → bot, and the reply reaches the chat."""
+        mark = stack.tg.bot_message_mark(USER)
         await stack.tg.send_text(USER, "/start")
-        reply = await stack.tg.wait_for_message(USER)
+        reply = await stack.tg.wait_for_message(USER, after=mark)
         assert "100 ⭐" in (reply.text or "")
 
     async def test_job_runs_to_delivery_and_charges_the_quote(self, stack: Stack) -> None:

@@ -37,8 +37,9 @@ class TestPolling:
                     serve(settings, host="127.0.0.1", stop=stop, ready=ready)
                 ))  # fmt: skip
                 await ready.wait()
+            mark = tg.bot_message_mark(USER)
             await tg.send_text(USER, "/start")
-            await tg.wait_for_message(USER)
+            await tg.wait_for_message(USER, after=mark)
             stop.set()
             await asyncio.gather(*servers)
         assert [c for c in tg.calls if c.error_code == 409] == []

@@ -102,8 +102,9 @@ class TestIsolation:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "42:REAL-token")
         monkeypatch.setenv("KIE_API_KEY", "real-kie-key")
         async with open_sandbox(port=0, data_dir=tmp_path, flood_limits=False) as sandbox:
+            mark = sandbox.telegram.bot_message_mark(1001)
             await sandbox.telegram.send_text(1001, "/start")
-            await sandbox.telegram.wait_for_message(1001, timeout=10)
+            await sandbox.telegram.wait_for_message(1001, timeout=10, after=mark)
             assert sandbox.telegram.calls_to("setWebhook")
         assert sandbox.settings.kie_api_key is None
 

@@ -3,8 +3,9 @@
     async with run_telegram_emulator(clock=ManualClock()) as tg:
         bot = Bot(tg.token, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)))
         user = tg.user(42, language_code="ru")
+        mark = tg.bot_message_mark(user)              # the reply may beat send_text back
         await tg.send_text(user, "/start")            # an update for the bot
-        reply = await tg.wait_for_message(user)       # the bot's answer, no sleeping
+        reply = await tg.wait_for_message(user, after=mark)  # the bot's answer, no sleeping
         await tg.click(user, reply.message_id, reply.buttons()[0].callback_data)
 
 It serves ``{base}/bot{token}/{method}`` (JSON, form or multipart bodies, any letter

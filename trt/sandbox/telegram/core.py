@@ -111,16 +111,24 @@ class TelegramEmulator:
         predicate: Callable[[ChatMessage], bool] | None = None,
         *,
         timeout: float = 5.0,  # noqa: ASYNC109
+        after: int | None = None,
     ) -> ChatMessage:
-        """The bot's next message in `chat` (or the first matching `predicate`)."""
+        """The bot's next message in `chat` (or the first matching `predicate`): the first
+        after message `after` (a `bot_message_mark` taken before sending what it answers,
+        as the reply may come before the sender gets its response), else after the newest
+        there is now."""
         history = self.chat(chat)
-        seen = max((m.message_id for m in history.bot_messages()), default=0)
+        seen = self.bot_message_mark(chat) if after is None else after
         check = predicate or (lambda m: m.message_id > seen)
 
         def found() -> ChatMessage | None:
             return next((m for m in history.bot_messages() if check(m)), None)
 
         return await self.notifier.until(found, timeout, f"a bot message in {history.chat.id}")
+
+    def bot_message_mark(self, chat: ChatRef) -> int:
+        """The id of the bot's newest message in `chat` (0 when there is none)."""
+        return max((m.message_id for m in self.chat(chat).bot_messages()), default=0)
 
     async def advance(self, seconds: float) -> None:
         """Move a `ManualClock` forward (flood limits refill) and wake waiters."""
