@@ -333,7 +333,7 @@ class Visit:
     user: UserRecord
     created: bool  # this update was the user's first contact
     form: FormRow | None  # the FSM row under `form_key`; None when there is none
-    form_key: str = ""
+    form_key: str  # the key `form` was read under
 
 
 @dataclass(frozen=True, slots=True)

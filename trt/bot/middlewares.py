@@ -46,7 +46,11 @@ class ReadAhead:
         self._held: dict[int, Visit] = {}
 
     @contextlib.contextmanager
-    def holding(self, update: Update, visit: Visit) -> Iterator[None]:
+    def holding(self, update: Update, visit: Visit | None) -> Iterator[None]:
+        """While the update runs (nothing when no visit was read with its claim)."""
+        if visit is None:
+            yield
+            return
         self._held[id(update)] = visit
         try:
             yield

@@ -30,7 +30,7 @@ from trt.core.supervisor import Supervisor
 from trt.core.workers import SerialPool
 from trt.domain import storable_id
 from trt.errors import DatabaseUnavailable
-from trt.records import Arrival, Claim, Outcome, Pending, Visit, VisitQuery
+from trt.records import Arrival, Claim, Outcome, Pending, VisitQuery
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +167,6 @@ class UpdateProcessor:
         if pending.seq in self._here:
             return True
         key = _key(pending.user_id, pending.update_id)
-        if pending.visit is not None and not self._settled(key):  # another runs first
-            pending = replace(pending, visit=None)
         # An update claimed as it was stored is this process's to run: it is never refused.
         if not self.pool.offer(key, pending, beyond_capacity=pending.payload is not None):
             return False
@@ -198,7 +196,8 @@ class UpdateProcessor:
         update = self._parse(pending.update_id, payload)
         try:
             if update is not None:
-                with self._read_ahead(update, pending.visit):
+                ahead = self.read_ahead or ReadAhead()  # without one, no visit is read ahead
+                with ahead.holding(update, pending.visit):
                     await self.dp.feed_update(self.bot, update)
         except DatabaseUnavailable:
             raise
@@ -210,13 +209,6 @@ class UpdateProcessor:
                 "update %s: the lease lapsed while it ran; another worker may repeat it",
                 pending.update_id,
             )
-
-    def _read_ahead(
-        self, update: Update, visit: Visit | None
-    ) -> contextlib.AbstractContextManager[None]:
-        if self.read_ahead is None or visit is None:
-            return contextlib.nullcontext()
-        return self.read_ahead.holding(update, visit)
 
     def _parse(self, update_id: int, payload: dict[str, Any]) -> Update | None:
         try:

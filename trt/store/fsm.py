@@ -50,13 +50,16 @@ async def _write(
 
 async def _read(db: Database, key: str) -> FormRow:
     """The row under `key`; an empty one when there is none."""
-    found = await db.run(lambda conn: conn.execute(_select(key)).first(), readonly=True)
+    found = await _found(db, key)
     return FormRow(found.state, found.data or {}) if found is not None else FormRow()
 
 
 async def _exists(db: Database, key: str) -> bool:
-    found = await db.run(lambda conn: conn.execute(_select(key)).first(), readonly=True)
-    return found is not None
+    return await _found(db, key) is not None
+
+
+async def _found(db: Database, key: str) -> Any:
+    return await db.run(lambda conn: conn.execute(_select(key)).first(), readonly=True)
 
 
 def _select(key: str) -> Any:

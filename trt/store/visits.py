@@ -30,27 +30,27 @@ class SqlVisits:
         self, user_id: TgUserId, profile: Profile, *, form_key: str, day: date
     ) -> Visit:
         """The user (created if new, with their free generations on `day`) and their form."""
-        look = partial(_read, user_id=user_id, form_key=form_key, day=day)
-        # Nearly every update comes from a known user: look without the write lock first.
-        visit = await self._db.run(look, readonly=True, one_statement=True)
-        if visit is not None:
-            if renamed(visit.user, profile):  # rare: a write only when the names changed
-                return await self._rename(visit, profile)
+        query = VisitQuery(user_id, profile, form_key, day)
+        # Nearly every update comes from a known user Telegram names as before: look without
+        # the write lock first; a first contact or a rename (rare) takes a write.
+        visit = await self._db.run(partial(_read, query), readonly=True, one_statement=True)
+        if visit is not None and not renamed(visit.user, profile):
             return visit
-        return await self._db.run(partial(_first_contact, look, user_id, profile))
-
-    async def _rename(self, visit: Visit, profile: Profile) -> Visit:
-        """Keep the names support searches by current with what Telegram shows."""
-        await self._db.run(lambda conn: conn.execute(rename(visit.user.id, profile)))
-        return _renamed(visit, profile)
+        return await self._db.run(partial(arrive_in, query=query))
 
 
 def arrive_in(conn: Connection, query: VisitQuery) -> Visit:
-    """`SqlVisits.arrive` inside a write transaction (the inbox's, as it claims the update)."""
-    look = partial(_read, user_id=query.user_id, form_key=query.form_key, day=query.day)
-    visit = look(conn)
+    """`SqlVisits.arrive` inside a write transaction (its own, or the inbox's as it claims
+    the update): the user registered on first contact, their names kept current with what
+    Telegram shows (support searches by them)."""
+    visit = _read(query, conn)
     if visit is None:
-        return _first_contact(look, query.user_id, query.profile, conn)
+        # A concurrent first contact may insert the same user; the loser just reads it.
+        row = new_user(query.user_id, query.profile)
+        inserted = conn.execute(first_contact(conn.dialect.name), row)
+        visit = _read(query, conn, created=inserted.rowcount == 1)
+        assert visit is not None
+        return visit
     if renamed(visit.user, query.profile):
         conn.execute(rename(visit.user.id, query.profile))
         return _renamed(visit, query.profile)
@@ -84,20 +84,8 @@ def _statement() -> Select[Any]:
 _VISIT = _statement()
 
 
-def _first_contact(
-    look: partial[Visit | None], user_id: TgUserId, profile: Profile, conn: Connection
-) -> Visit:
-    # A concurrent first contact may insert the same user; the loser just reads it.
-    inserted = conn.execute(first_contact(conn.dialect.name), new_user(user_id, profile))
-    created = inserted.rowcount == 1
-    visit = look(conn, created=created)
-    assert visit is not None
-    return visit
-
-
-def _read(
-    conn: Connection, *, user_id: TgUserId, form_key: str, day: date, created: bool = False
-) -> Visit | None:
+def _read(query: VisitQuery, conn: Connection, created: bool = False) -> Visit | None:
+    user_id, form_key, day = query.user_id, query.form_key, query.day
     params = {"user_id": user_id, "form_key": form_key, "free_pattern": free_pattern(user_id, day)}
     found = conn.execute(_VISIT, params).mappings().first()
     if found is None:
